@@ -1,0 +1,1 @@
+export { ABI, planArena } from './layout.ts';

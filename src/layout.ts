@@ -1,0 +1,210 @@
+/**
+ * The arena layout: the one table of offsets and strides shared by every thread.
+ *
+ * The Wasm side never hard-codes an offset. `scripts/gen-layout.ts` turns {@link ABI}
+ * into `assembly/layout.generated.ts`, and a test fails if the two ever disagree.
+ *
+ * ```
+ *  byte 0 ┌────────────────────────────────────────────┐
+ *         │ 0..63   never used (address 0 stays "null")  │
+ *      64 │ VM control block             VM_CTL_SIZE     │
+ *     128 │ vCPU control blocks   maxVcpus × VCPU_STRIDE │  3 cache lines each:
+ *         │                                              │   [0]  config  (read-only once running)
+ *         │                                              │   [64] producer line (the vCPU writes)
+ *         │                                              │   [128] consumer line (harvest / reset write)
+ *         │ slot descriptors      maxSlots × SLOT_STRIDE │
+ *   65536 │ AssemblyScript static data (--memoryBase)    │  the engine keeps none; reserved anyway
+ *  131072 ├────────────────────────────────────────────┤ REGIONS_BASE, every region 64-byte aligned
+ *         │ ring 0 … ring N-1        entries × 16 B each │  kvm_dirty_gfn arrays, no header
+ *         │ harvest buffer 0 … N-1   entries × 16 B each │  userspace's copy of harvested entries
+ *         │ per slot: armed │ dirty │ snapshot │ clear-arg bitmaps (1 bit per page, LE 64-bit words)
+ *         │ per slot (content mode): page contents, 4 KiB per page
+ *         │ scratch                                      │  page lists for batch calls
+ *         └────────────────────────────────────────────┘
+ * ```
+ *
+ * One kvm_dirty_gfn (KVM uapi, 16 bytes):
+ * ```
+ *  0        4        8                16
+ *  ├ flags ─┼ slot ──┼ offset (u64) ───┤   flags: bit0 DIRTY, bit1 RESET
+ *                                          slot:  as_id << 16 | slot_id
+ * ```
+ * Entry lifecycle (bits RESET DIRTY): 00 ─push→ 01 ─harvest→ 1X ─reset→ 00.
+ */
+
+/** Every constant the Wasm engine needs, by name. Generated into AssemblyScript verbatim. */
+export const ABI = {
+  // kvm_dirty_gfn
+  GFN_SIZE: 16,
+  GFN_FLAGS: 0,
+  GFN_SLOT: 4,
+  GFN_OFFSET: 8,
+  GFN_F_DIRTY: 1,
+  GFN_F_RESET: 2,
+  GFN_F_MASK: 3,
+
+  // VM control block (offsets relative to VM_CTL)
+  VM_CTL: 64,
+  VM_CTL_SIZE: 64,
+  VM_NR_SLOTS: 0, // u32: user slot limit (slot ids >= this are invalid)
+  VM_NR_AS: 4, // u32: address spaces (x86 without SMM: 1)
+  VM_SLOTS: 8, // u32: byte offset of the slot descriptor table
+  VM_RESET_ABORT: 12, // u32: nonzero = "signal pending": the reset walk bails out
+  VM_REJECTED_BATCHES: 16, // u32 counter: reset batches that failed validation
+  VM_REJECTED_PAGES: 20, // u32 counter: bits in those batches
+  VM_NO_VCPU_LOGS: 24, // u32 counter: vCPU-less writes in ring mode with no backup bitmap (KVM warns)
+
+  // vCPU control block (offsets relative to the vCPU's block)
+  VCPU_STRIDE: 192,
+  VCPU_RING: 0, // u32 config: byte offset of this vCPU's ring
+  VCPU_ENTRIES: 4, // u32 config: ring size in entries (power of two)
+  VCPU_SOFT_LIMIT: 8, // u32 config: entries - reserved
+  VCPU_HARVEST_BUF: 12, // u32 config: byte offset of this vCPU's harvest buffer
+  VCPU_DIRTY_INDEX: 64, // u32 producer: free-running push counter (kernel's dirty_index)
+  VCPU_PUSHES: 72, // u64 producer: pages logged into the ring
+  VCPU_HARD_FULL: 80, // u32 producer: pushes refused because the ring was completely full
+  VCPU_RESET_INDEX: 128, // u32 consumer: free-running reset counter (kernel's reset_index)
+  VCPU_FETCH_INDEX: 132, // u32 consumer: userspace's private harvest counter
+
+  // slot descriptor (offsets relative to the descriptor)
+  SLOT_STRIDE: 32,
+  SLOT_NPAGES: 0, // u32; 0 = no memslot
+  SLOT_FLAGS: 4, // u32: SLOT_F_*
+  SLOT_ID: 8, // u32: as_id << 16 | slot_id, as written into ring entries
+  SLOT_ARMED: 12, // u32 byte offset: 1 = write-protected, next write faults and logs
+  SLOT_DIRTY: 16, // u32 byte offset: the dirty bitmap (bitmap mode, or the ring's backup bitmap)
+  SLOT_SNAPSHOT: 20, // u32 byte offset: GET's output (KVM's second bitmap half)
+  SLOT_CLEAR_ARG: 24, // u32 byte offset: CLEAR's input (the user bitmap copied in)
+  SLOT_CONTENTS: 28, // u32 byte offset of page contents, 0 in tracking-only mode
+  SLOT_F_LOG_DIRTY: 1, // KVM_MEM_LOG_DIRTY_PAGES
+  SLOT_F_HAS_BITMAP: 2, // the slot owns a dirty bitmap (bitmap mode or ring backup bitmap)
+
+  // fault outcomes (faultWrite's return value)
+  FAULT_CLEAN: 0, // page was not armed: the write needs no logging
+  FAULT_RING: 1, // logged into the vCPU's ring
+  FAULT_RING_SOFT_FULL: 2, // logged, and the ring reached its soft limit: the vCPU must exit
+  FAULT_BITMAP: 3, // logged into the slot's dirty bitmap
+  FAULT_NOT_LOGGED: 4, // ring mode, no vCPU and no backup bitmap: KVM warns and drops it
+  FAULT_RING_FULL: -1, // ring completely full: nothing logged, page left armed, retry after reset
+
+  PAGE_SIZE: 4096,
+  PAGE_SHIFT: 12,
+  REGIONS_BASE: 131072,
+  REGION_ALIGN: 64,
+} as const;
+
+export type AbiName = keyof typeof ABI;
+
+/** KVM_DIRTY_RING_RSVD_ENTRIES: room for KVM's own writes after the soft limit trips. */
+export const DIRTY_RING_RSVD_ENTRIES = 64;
+/** Intel PML_LOG_NR_ENTRIES: a whole PML buffer may be drained after the soft limit trips. */
+export const PML_LOG_NR_ENTRIES = 512;
+/** KVM_DIRTY_RING_MAX_ENTRIES. */
+export const DIRTY_RING_MAX_ENTRIES = 65536;
+/** KVM_MEM_MAX_NR_PAGES on x86: the largest memslot, in pages. Keeps page indices in i32. */
+export const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
+/** KVM_USER_MEM_SLOTS is 32764 on x86; the slot field keeps 16 bits for the id. */
+export const KVM_USER_MEM_SLOTS = 32764;
+/** The Wasm32 address space: 65536 pages of 64 KiB. */
+export const WASM_MAX_BYTES = 65536 * 65536;
+export const WASM_PAGE_BYTES = 65536;
+
+/** What the layout needs to know; validated by the caller (the VM) before planning. */
+export interface ArenaSpec {
+  readonly maxVcpus: number;
+  readonly ringEntries: number; // 0 when the dirty ring is off
+  readonly slots: readonly { readonly pages: number; readonly contents: boolean }[];
+  readonly scratchBytes: number;
+}
+
+export interface SlotRegions {
+  readonly desc: number;
+  readonly armed: number;
+  readonly dirty: number;
+  readonly snapshot: number;
+  readonly clearArg: number;
+  readonly contents: number; // 0 when tracking-only
+  /** KVM's bitmap size: one bit per page rounded up to 64-bit words. */
+  readonly bitmapBytes: number;
+  /** The region size actually reserved (rounded to REGION_ALIGN so SIMD scans need no tail). */
+  readonly bitmapStride: number;
+}
+
+export interface ArenaPlan {
+  readonly bytes: number;
+  readonly wasmPages: number;
+  readonly vmCtl: number;
+  readonly slotTable: number;
+  readonly vcpuCtl: readonly number[];
+  readonly rings: readonly number[];
+  readonly harvestBufs: readonly number[];
+  readonly slots: readonly SlotRegions[];
+  readonly scratch: number;
+  readonly scratchBytes: number;
+}
+
+const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** Bytes of KVM's dirty bitmap for `pages` pages: whole 64-bit words. */
+export function bitmapBytes(pages: number): number {
+  return Math.ceil(pages / 64) * 8;
+}
+
+/** Lay out every region once; nothing grows afterwards. Throws RangeError if it cannot fit Wasm32. */
+export function planArena(spec: ArenaSpec): ArenaPlan {
+  const vcpuCtlBase = ABI.VM_CTL + ABI.VM_CTL_SIZE;
+  const slotTable = vcpuCtlBase + spec.maxVcpus * ABI.VCPU_STRIDE;
+  const controlEnd = slotTable + spec.slots.length * ABI.SLOT_STRIDE;
+  if (controlEnd > 65536) {
+    throw new RangeError(
+      `maxVcpus (${spec.maxVcpus}) and slots (${spec.slots.length}) do not fit the 64 KiB control area: lower maxVcpus or use fewer, larger slots`,
+    );
+  }
+  let at = ABI.REGIONS_BASE;
+  const take = (bytes: number): number => {
+    const start = at;
+    at = align(at + bytes, ABI.REGION_ALIGN);
+    return start;
+  };
+  const ringBytes = spec.ringEntries * ABI.GFN_SIZE;
+  const vcpuCtl = Array.from({ length: spec.maxVcpus }, (_, i) => vcpuCtlBase + i * ABI.VCPU_STRIDE);
+  const rings = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
+  const harvestBufs = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
+  const slots = spec.slots.map((s, i): SlotRegions => {
+    const bytes = bitmapBytes(s.pages);
+    const stride = align(bytes, ABI.REGION_ALIGN);
+    return {
+      desc: slotTable + i * ABI.SLOT_STRIDE,
+      armed: take(stride),
+      dirty: take(stride),
+      snapshot: take(stride),
+      clearArg: take(stride),
+      contents: 0,
+      bitmapBytes: bytes,
+      bitmapStride: stride,
+    };
+  });
+  // Contents last, so tracking-only regions stay dense and close together.
+  const withContents = slots.map((r, i) =>
+    spec.slots[i]?.contents ? { ...r, contents: take(spec.slots[i]!.pages * ABI.PAGE_SIZE) } : r,
+  );
+  const scratch = take(spec.scratchBytes);
+  const bytes = align(at, WASM_PAGE_BYTES);
+  if (bytes > WASM_MAX_BYTES) {
+    throw new RangeError(
+      `the arena needs ${(bytes / 2 ** 30).toFixed(2)} GiB but Wasm32 memory holds at most 4 GiB: use fewer or smaller slots, turn off page contents, or fewer vCPUs`,
+    );
+  }
+  return {
+    bytes,
+    wasmPages: bytes / WASM_PAGE_BYTES,
+    vmCtl: ABI.VM_CTL,
+    slotTable,
+    vcpuCtl,
+    rings,
+    harvestBufs,
+    slots: withContents,
+    scratch,
+    scratchBytes: spec.scratchBytes,
+  };
+}
