@@ -160,7 +160,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
       `maxVcpus (${spec.maxVcpus}) and slots (${spec.slots.length}) do not fit the 64 KiB control area: lower maxVcpus or use fewer, larger slots`,
     );
   }
-  let at = ABI.REGIONS_BASE;
+  let at: number = ABI.REGIONS_BASE;
   const take = (bytes: number): number => {
     const start = at;
     at = align(at + bytes, ABI.REGION_ALIGN);
