@@ -87,6 +87,20 @@
 // @ts-ignore: decorator
 @inline export const FAULT_RING_FULL: i32 = -1;
 // @ts-ignore: decorator
+@inline export const FAULT_OUT_OF_RANGE: i32 = -2;
+// @ts-ignore: decorator
+@inline export const PUSH_OK: u32 = 0;
+// @ts-ignore: decorator
+@inline export const PUSH_SOFT_FULL: u32 = 1;
+// @ts-ignore: decorator
+@inline export const PUSH_HARD_FULL: i32 = -1;
+// @ts-ignore: decorator
+@inline export const CLEAR_EINVAL_FIRST_PAGE: i32 = -1;
+// @ts-ignore: decorator
+@inline export const CLEAR_EINVAL_NUM_PAGES: i32 = -2;
+// @ts-ignore: decorator
+@inline export const CLEAR_EINVAL_RANGE: i32 = -3;
+// @ts-ignore: decorator
 @inline export const PAGE_SIZE: u32 = 4096;
 // @ts-ignore: decorator
 @inline export const PAGE_SHIFT: u32 = 12;

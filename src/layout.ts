@@ -86,6 +86,17 @@ export const ABI = {
   FAULT_BITMAP: 3, // logged into the slot's dirty bitmap
   FAULT_NOT_LOGGED: 4, // ring mode, no vCPU and no backup bitmap: KVM warns and drops it
   FAULT_RING_FULL: -1, // ring completely full: nothing logged, page left armed, retry after reset
+  FAULT_OUT_OF_RANGE: -2, // page index at or past the slot's end: nothing done
+
+  // dirtyRingPush outcomes
+  PUSH_OK: 0,
+  PUSH_SOFT_FULL: 1, // KVM_REQ_DIRTY_RING_SOFT_FULL raised
+  PUSH_HARD_FULL: -1, // would overwrite an unreset entry: refused
+
+  // KVM_CLEAR_DIRTY_LOG's -EINVAL cases, one code per rule so the host can name the rule
+  CLEAR_EINVAL_FIRST_PAGE: -1, // first_page not a multiple of 64
+  CLEAR_EINVAL_NUM_PAGES: -2, // num_pages not a multiple of 64 and the range does not reach the slot end
+  CLEAR_EINVAL_RANGE: -3, // the range leaves the slot
 
   PAGE_SIZE: 4096,
   PAGE_SHIFT: 12,

@@ -1,0 +1,45 @@
+// kvm_dirty_gfn state transitions. Each function is the only place its transition's
+// memory ordering is decided; callers never touch the flags word directly.
+//
+// Wasm atomics are sequentially consistent, which is at least as strong as the
+// release/acquire pairs KVM needs (ACQ_REL capability), so a plain atomic store
+// publishes and a plain atomic load acquires.
+import { GFN_FLAGS, GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, GFN_F_RESET } from "./layout.generated";
+
+/** Acquire-load of the flags word: payload reads must come after this. */
+// @ts-ignore: decorator
+@inline export function gfnFlags(e: usize): u32 {
+  return atomic.load<u32>(e + GFN_FLAGS);
+}
+
+/** Payload: slot field (as_id << 16 | slot_id). Read only after gfnFlags. */
+// @ts-ignore: decorator
+@inline export function gfnSlot(e: usize): u32 {
+  return load<u32>(e + GFN_SLOT);
+}
+
+/** Payload: page offset inside the memslot. Untrusted: userspace may have rewritten it. */
+// @ts-ignore: decorator
+@inline export function gfnOffset(e: usize): u64 {
+  return load<u64>(e + GFN_OFFSET);
+}
+
+/** Kernel push, 00 -> 01: payload first, then publish DIRTY (smp_wmb + store in KVM). */
+// @ts-ignore: decorator
+@inline export function gfnMarkDirty(e: usize, slot: u32, offset: u64): void {
+  store<u32>(e + GFN_SLOT, slot);
+  store<u64>(e + GFN_OFFSET, offset);
+  atomic.store<u32>(e + GFN_FLAGS, GFN_F_DIRTY);
+}
+
+/** Userspace harvest, 01 -> 1X: release, so the payload read happens-before the reset. */
+// @ts-ignore: decorator
+@inline export function gfnMarkHarvested(e: usize): void {
+  atomic.store<u32>(e + GFN_FLAGS, GFN_F_RESET);
+}
+
+/** Kernel reset, 1X -> 00: release, so the producer reuses the entry only after we read it. */
+// @ts-ignore: decorator
+@inline export function gfnMarkReset(e: usize): void {
+  atomic.store<u32>(e + GFN_FLAGS, 0);
+}

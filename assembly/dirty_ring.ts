@@ -1,0 +1,152 @@
+// One vCPU's dirty ring (KVM's virt/kvm/dirty_ring.c): the kernel's push and reset, and
+// userspace's harvest. Indices are free-running u32 counters; index c lives at c & (N-1)
+// and occupancy is dirty_index - reset_index in u32 wrap arithmetic.
+import {
+  GFN_SIZE, GFN_F_DIRTY, GFN_F_RESET, GFN_SLOT, GFN_OFFSET,
+  VM_CTL, VM_NR_SLOTS, VM_NR_AS, VM_SLOTS, VM_RESET_ABORT, VM_REJECTED_BATCHES, VM_REJECTED_PAGES,
+  VCPU_RING, VCPU_ENTRIES, VCPU_SOFT_LIMIT, VCPU_HARVEST_BUF, VCPU_DIRTY_INDEX, VCPU_PUSHES,
+  VCPU_HARD_FULL, VCPU_RESET_INDEX, VCPU_FETCH_INDEX,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ARMED, SLOT_F_LOG_DIRTY,
+  PUSH_OK, PUSH_SOFT_FULL, PUSH_HARD_FULL,
+} from "./layout.generated";
+import { gfnFlags, gfnSlot, gfnOffset, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } from "./dirty_gfn";
+import { orMask } from "./bitmap";
+
+// @ts-ignore: decorator
+@inline function entryAddr(vcpu: usize, index: u32): usize {
+  const mask = load<u32>(vcpu + VCPU_ENTRIES) - 1;
+  return <usize>load<u32>(vcpu + VCPU_RING) + (<usize>(index & mask) << 4);
+}
+
+/** Entries pushed and not yet reset (kvm_dirty_ring_used). */
+export function dirtyRingUsed(vcpu: usize): u32 {
+  return atomic.load<u32>(vcpu + VCPU_DIRTY_INDEX) - atomic.load<u32>(vcpu + VCPU_RESET_INDEX);
+}
+
+/**
+ * kvm_dirty_ring_push. KVM never checks the hard limit here because the soft-full exit and
+ * the reserved entries keep it away; the model refuses instead of overwriting, since an
+ * overwritten entry is a lost page and means the caller ignored the soft-full exit.
+ */
+export function dirtyRingPush(vcpu: usize, slot: u32, offset: u32): i32 {
+  const di = load<u32>(vcpu + VCPU_DIRTY_INDEX); // only this vCPU writes it
+  // Acquire: entries below reset_index were cleared before it was published.
+  const used = di - atomic.load<u32>(vcpu + VCPU_RESET_INDEX);
+  const entries = load<u32>(vcpu + VCPU_ENTRIES);
+  if (used >= entries) {
+    atomic.add<u32>(vcpu + VCPU_HARD_FULL, 1);
+    return PUSH_HARD_FULL;
+  }
+  gfnMarkDirty(entryAddr(vcpu, di), slot, <u64>offset);
+  atomic.store<u32>(vcpu + VCPU_DIRTY_INDEX, di + 1);
+  store<u64>(vcpu + VCPU_PUSHES, load<u64>(vcpu + VCPU_PUSHES) + 1);
+  return used + 1 >= load<u32>(vcpu + VCPU_SOFT_LIMIT) ? PUSH_SOFT_FULL : PUSH_OK;
+}
+
+/** Push `n` page offsets read from a u32 array: the kernel logging a burst (benchmarks, PML drains). */
+export function dirtyRingPushBatch(vcpu: usize, slot: u32, pages: usize, n: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    if (dirtyRingPush(vcpu, slot, load<u32>(pages + (<usize>i << 2))) == PUSH_HARD_FULL) return i;
+  }
+  return n;
+}
+
+/**
+ * Userspace's collection: from the private fetch index, take entries strictly in order while
+ * they are DIRTY, copy each into the harvest buffer (same 16-byte format) and hand it back
+ * as RESET. Stops at the first entry that is not DIRTY (empty, or harvested and not yet reset).
+ */
+export function dirtyRingHarvest(vcpu: usize, max: u32): u32 {
+  const out = <usize>load<u32>(vcpu + VCPU_HARVEST_BUF);
+  const entries = load<u32>(vcpu + VCPU_ENTRIES);
+  if (max > entries) max = entries; // the harvest buffer holds one ring's worth
+  let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);
+  let n: u32 = 0;
+  while (n < max) {
+    const e = entryAddr(vcpu, fetch);
+    if (gfnFlags(e) != GFN_F_DIRTY) break;
+    const rec = out + (<usize>n << 4);
+    store<u32>(rec + GFN_SLOT, gfnSlot(e));
+    store<u64>(rec + GFN_OFFSET, gfnOffset(e));
+    gfnMarkHarvested(e);
+    fetch++;
+    n++;
+  }
+  atomic.store<u32>(vcpu + VCPU_FETCH_INDEX, fetch);
+  return n;
+}
+
+/**
+ * Re-arm one coalesced batch, after KVM's checks (kvm_reset_dirty_gfn). A batch that fails
+ * them re-arms nothing, but its entries were already reset and counted, as in KVM.
+ */
+function reprotect(slot: u32, base: u64, mask: u64): void {
+  const asId = slot >> 16;
+  const id = slot & 0xffff;
+  let ok = asId < load<u32>(VM_CTL + VM_NR_AS) && id < load<u32>(VM_CTL + VM_NR_SLOTS);
+  if (ok) {
+    const desc = <usize>load<u32>(VM_CTL + VM_SLOTS) + <usize>id * SLOT_STRIDE;
+    const npages = <u64>load<u32>(desc + SLOT_NPAGES);
+    // base >= npages first: it also rejects the wrapped pair (2^64-63, then 0) whose
+    // base + 63 would overflow to a small number (KVM's May 2026 fix).
+    ok = npages != 0
+      && (load<u32>(desc + SLOT_FLAGS) & SLOT_F_LOG_DIRTY) != 0
+      && base < npages
+      && base + (63 - clz(mask)) < npages;
+    if (ok) {
+      orMask(<usize>load<u32>(desc + SLOT_ARMED), <u32>base, mask);
+      return;
+    }
+  }
+  atomic.add<u32>(VM_CTL + VM_REJECTED_BATCHES, 1);
+  atomic.add<u32>(VM_CTL + VM_REJECTED_PAGES, <u32>popcnt(mask));
+}
+
+/**
+ * kvm_dirty_ring_reset for one ring: walk from reset_index while entries carry RESET,
+ * clear them, and coalesce their offsets into (slot, base, 64-bit mask) batches. Entries
+ * are untrusted input. The walk stops after `limit` entries (KVM: INT_MAX shared by all
+ * rings) or when VM_RESET_ABORT is set (KVM: a pending signal). Returns entries reset.
+ */
+export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
+  let ri = load<u32>(vcpu + VCPU_RESET_INDEX); // only the resetter writes it
+  let count: u32 = 0;
+  let curSlot: u32 = 0;
+  let base: u64 = 0;
+  let mask: u64 = 0;
+  while (count < limit) {
+    if (atomic.load<u32>(VM_CTL + VM_RESET_ABORT) != 0) break;
+    const e = entryAddr(vcpu, ri);
+    if ((gfnFlags(e) & GFN_F_RESET) == 0) break; // bit0 is ignored, as in KVM
+    const s = gfnSlot(e);
+    const o = gfnOffset(e);
+    gfnMarkReset(e);
+    ri++;
+    count++;
+    if (mask != 0) {
+      if (s == curSlot) {
+        const d = <i64>(o - base);
+        if (d >= 0 && d < 64) { // forward or duplicate hit
+          mask |= <u64>1 << <u64>d;
+          continue;
+        }
+        // Backward visit: rebase if no set bit falls off the top when shifting left by -d.
+        if (d > -64 && d < 0 && clz(mask) >= <u64>(-d)) {
+          mask = (mask << <u64>(-d)) | 1;
+          base = o;
+          continue;
+        }
+      }
+      reprotect(curSlot, base, mask);
+    }
+    curSlot = s;
+    base = o;
+    mask = 1;
+  }
+  // KVM returns on a pending signal without flushing the open batch, which would leave
+  // those pages disarmed with their entries gone: a lost page. We always flush.
+  if (mask != 0) reprotect(curSlot, base, mask);
+  // Release: the producer may reuse these entries only after it sees the new index.
+  atomic.store<u32>(vcpu + VCPU_RESET_INDEX, ri);
+  return count;
+}

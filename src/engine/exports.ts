@@ -1,0 +1,44 @@
+/**
+ * The engine contract: what `assembly/index.ts` exports, and what the js engine implements
+ * over typed arrays. Arguments are byte offsets into the arena, page indices and counts;
+ * results are counts or the outcome codes of {@link ABI}. Everything is a plain number.
+ */
+export interface EngineExports {
+  /** First nonzero 64-bit word of a bitmap in [from, words), or `words`. */
+  nextNonzeroWord(bitmap: number, from: number, words: number): number;
+  /** Set bits [0, npages) (ones) or clear them all. */
+  bitmapFill(bitmap: number, npages: number, ones: boolean | number): void;
+  bitmapCount(bitmap: number, npages: number): number;
+  /** OR a 64-page mask in at page `base` (a re-arm of one reset batch). */
+  orMask(bitmap: number, base: number, mask: bigint): void;
+  /** KVM_GET_DIRTY_LOG, classic: snapshot, clear and re-arm. Returns dirty pages. */
+  getDirtyLog(slotDesc: number): number;
+  /** KVM_GET_DIRTY_LOG with manual protect: copy only. Returns dirty pages. */
+  getDirtyLogManual(slotDesc: number): number;
+  /** KVM_CLEAR_DIRTY_LOG from the slot's clear-arg bitmap. Pages re-armed, or CLEAR_EINVAL_*. */
+  clearDirtyLog(slotDesc: number, firstPage: number, numPages: number): number;
+  dirtyRingUsed(vcpu: number): number;
+  /** PUSH_OK, PUSH_SOFT_FULL or PUSH_HARD_FULL. */
+  dirtyRingPush(vcpu: number, slot: number, offset: number): number;
+  /** Push pages from a u32 array; returns how many were pushed before a hard-full refusal. */
+  dirtyRingPushBatch(vcpu: number, slot: number, pages: number, n: number): number;
+  /** Collect up to `max` DIRTY entries into the vCPU's harvest buffer. Returns entries taken. */
+  dirtyRingHarvest(vcpu: number, max: number): number;
+  /** KVM_RESET_DIRTY_RINGS for one ring, at most `limit` entries. Returns entries reset. */
+  dirtyRingReset(vcpu: number, limit: number): number;
+  /** The write fault path; returns a FAULT_* outcome. `vcpu` 0 means no vCPU. */
+  faultWrite(vcpu: number, slotDesc: number, page: number): number;
+  /** faultWrite, then stamp `value` into the page's first 8 bytes in content mode. */
+  guestWrite(vcpu: number, slotDesc: number, page: number, value: number): number;
+  /** faultWrite over a u32 array of pages; stops at soft-full (inclusive) or hard-full. */
+  faultWriteBatch(vcpu: number, slotDesc: number, pages: number, n: number): number;
+}
+
+export const EXPORT_NAMES = [
+  'nextNonzeroWord', 'bitmapFill', 'bitmapCount', 'orMask', 'getDirtyLog', 'getDirtyLogManual',
+  'clearDirtyLog', 'dirtyRingUsed', 'dirtyRingPush', 'dirtyRingPushBatch', 'dirtyRingHarvest',
+  'dirtyRingReset', 'faultWrite', 'guestWrite', 'faultWriteBatch',
+] as const satisfies readonly (keyof EngineExports)[];
+
+export type EngineKind = 'wasm' | 'js';
+export const ENGINE_KINDS: readonly EngineKind[] = ['wasm', 'js'];

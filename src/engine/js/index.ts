@@ -1,0 +1,14 @@
+/** The js engine: the Wasm engine's exports, written the way a user would without this project. */
+import type { EngineExports } from '../exports.ts';
+import { makeBitmapOps } from './bitmap.ts';
+import { makeRingOps } from './dirty-ring.ts';
+import { makeFaultOps } from './fault.ts';
+import { viewsOf } from './views.ts';
+
+export function createJsEngine(memory: WebAssembly.Memory): EngineExports {
+  const views = viewsOf(memory);
+  const bitmaps = makeBitmapOps(views);
+  const rings = makeRingOps(views, bitmaps);
+  const { testAndDisarm: _t, setBit: _s, orMask32: _o, ...bitmapExports } = bitmaps;
+  return { ...bitmapExports, ...rings, ...makeFaultOps(views, bitmaps, rings) };
+}

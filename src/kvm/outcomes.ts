@@ -1,0 +1,47 @@
+/** Tagged outcomes of the engine's numeric codes. Shared, frozen objects: no allocation per write. */
+import { ABI } from '../layout.ts';
+
+export type FaultKind = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
+export interface FaultOutcome {
+  /**
+   * clean: the page was not armed, nothing to log · ring: logged in this vCPU's ring ·
+   * ring-soft-full: logged, and the vCPU must exit (KVM_EXIT_DIRTY_RING_FULL) ·
+   * bitmap: logged in the slot's dirty bitmap · not-logged: ring mode, no vCPU and no backup
+   * bitmap (KVM warns) · ring-full: nothing logged, the write must be retried after a reset.
+   */
+  readonly kind: FaultKind;
+}
+
+export type PushKind = 'ok' | 'soft-full' | 'hard-full';
+export interface PushOutcome {
+  readonly kind: PushKind;
+}
+
+const freeze = <K extends string>(kind: K) => Object.freeze({ kind });
+
+const FAULTS = new Map<number, FaultOutcome>([
+  [ABI.FAULT_CLEAN, freeze('clean')],
+  [ABI.FAULT_RING, freeze('ring')],
+  [ABI.FAULT_RING_SOFT_FULL, freeze('ring-soft-full')],
+  [ABI.FAULT_BITMAP, freeze('bitmap')],
+  [ABI.FAULT_NOT_LOGGED, freeze('not-logged')],
+  [ABI.FAULT_RING_FULL, freeze('ring-full')],
+]);
+
+const PUSHES = new Map<number, PushOutcome>([
+  [ABI.PUSH_OK, freeze('ok')],
+  [ABI.PUSH_SOFT_FULL, freeze('soft-full')],
+  [ABI.PUSH_HARD_FULL, freeze('hard-full')],
+]);
+
+export function faultOutcome(code: number): FaultOutcome {
+  const o = FAULTS.get(code);
+  if (!o) throw new Error(`engine returned unknown fault code ${code}`);
+  return o;
+}
+
+export function pushOutcome(code: number): PushOutcome {
+  const o = PUSHES.get(code);
+  if (!o) throw new Error(`engine returned unknown push code ${code}`);
+  return o;
+}

@@ -1,0 +1,301 @@
+/**
+ * The VM: KVM's VM-level verbs over one shared arena.
+ *
+ * Order follows KVM: enable capabilities, define memslots, then create vCPUs. The first
+ * vCPU (or the first call that needs memory) freezes the configuration, lays the arena out
+ * once and allocates the one shared WebAssembly.Memory; nothing grows afterwards.
+ */
+import { compileEngine, loadEngineSync } from '../engine/load.ts';
+import { ENGINE_KINDS, type EngineExports, type EngineKind } from '../engine/exports.ts';
+import { ABI, KVM_MEM_MAX_NR_PAGES, KVM_USER_MEM_SLOTS, planArena, type ArenaPlan } from '../layout.ts';
+import { dirtyRingSize, type DirtyRingSize } from './dirty-ring-size.ts';
+import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from './errors.ts';
+import { Memslot, type MemoryRegion } from './memslot.ts';
+import { Vcpu, guestWrite } from './vcpu.ts';
+import type { FaultOutcome } from './outcomes.ts';
+
+export interface CreateVmOptions {
+  /** `wasm` (default) or `js`: the same algorithms in TypeScript, the baseline. */
+  readonly engine?: EngineKind;
+  /** vCPUs this VM may ever have (KVM_CAP_MAX_VCPUS). @default vcpus, or 8 */
+  readonly maxVcpus?: number;
+  /** Bytes of scratch space for batch calls (page lists). @default 1 MiB */
+  readonly scratchBytes?: number;
+  // Declarative shorthand: applied in KVM's order by createVm.
+  readonly dirtyRing?: DirtyRingOptions;
+  readonly ringWithBitmap?: boolean;
+  readonly manualProtect?: boolean | ManualProtectOptions;
+  readonly slots?: readonly MemoryRegion[];
+  /** Create this many vCPUs at once (freezes the layout). */
+  readonly vcpus?: number;
+}
+
+export interface DirtyRingOptions {
+  /** Ring size in entries (QEMU's dirty-ring-size), a power of two. */
+  readonly entries: number;
+  /** Intel PML on: 512 more entries are reserved below the hard limit. @default false */
+  readonly pml?: boolean;
+}
+
+export interface ManualProtectOptions {
+  /** KVM_DIRTY_LOG_INITIALLY_SET: the bitmap starts all-ones, re-arming is left to CLEAR. */
+  readonly initiallySet?: boolean;
+}
+
+export interface VmStats {
+  /** Reset batches that failed kvm_reset_dirty_gfn's checks (forged or stale entries). */
+  readonly rejectedBatches: number;
+  readonly rejectedPages: number;
+  /** vCPU-less writes in ring mode without a backup bitmap (KVM warns and drops them). */
+  readonly noVcpuLogs: number;
+  /** VM-wide TLB flushes: one per KVM_RESET_DIRTY_RINGS that reset anything. */
+  readonly tlbFlushes: number;
+}
+
+/** The frozen, allocated part of a VM; shared with its vCPUs and memslots. */
+export interface Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly plan: ArenaPlan;
+  readonly engine: EngineExports;
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+}
+
+const INT_MAX = 0x7fffffff;
+const DEFAULT_MAX_VCPUS = 8;
+const DEFAULT_SCRATCH = 1 << 20;
+const CREATE_KEYS = ['engine', 'maxVcpus', 'scratchBytes', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
+
+export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
+  const opts = requireObject('options', options);
+  rejectUnknownKeys('options', opts, CREATE_KEYS);
+  const engine = opts.engine ?? 'wasm';
+  if (!ENGINE_KINDS.includes(engine as EngineKind)) {
+    throw new TypeError(`options.engine must be one of ${ENGINE_KINDS.join(', ')}, got ${describe(engine)}`);
+  }
+  const vcpus = opts.vcpus === undefined ? 0 : requireInteger('options.vcpus', opts.vcpus, 0, 4096);
+  const maxVcpus = requireInteger('options.maxVcpus', opts.maxVcpus ?? Math.max(vcpus, 1, vcpus || DEFAULT_MAX_VCPUS), 1, 4096, 'KVM supports at most 4096 vCPUs');
+  if (vcpus > maxVcpus) throw new RangeError(`options.vcpus (${vcpus}) exceeds options.maxVcpus (${maxVcpus}): raise maxVcpus`);
+  const scratchBytes = requireInteger('options.scratchBytes', opts.scratchBytes ?? DEFAULT_SCRATCH, 0, 2 ** 31);
+  const module = engine === 'wasm' ? await compileEngine() : undefined;
+  const vm = new Vm(engine as EngineKind, maxVcpus, scratchBytes, module);
+  // Validate the whole shorthand before applying any of it: nothing half-applied.
+  const plan = vm.prepare(opts);
+  plan();
+  for (let i = 0; i < vcpus; i++) vm.createVcpu();
+  return vm;
+}
+
+export class Vm {
+  readonly engineKind: EngineKind;
+  readonly maxVcpus: number;
+  #scratchBytes: number;
+  #module: WebAssembly.Module | undefined;
+  #ring: DirtyRingSize | undefined;
+  #ringWithBitmap = false;
+  #manualProtect = false;
+  #initiallySet = false;
+  #arena: Arena | undefined;
+  #slots = new Map<number, Memslot>();
+  #vcpus: Vcpu[] = [];
+  #tlbFlushes = 0;
+
+  /** @internal use {@link createVm}. */
+  constructor(engine: EngineKind, maxVcpus: number, scratchBytes: number, module: WebAssembly.Module | undefined) {
+    this.engineKind = engine;
+    this.maxVcpus = maxVcpus;
+    this.#scratchBytes = scratchBytes;
+    this.#module = module;
+  }
+
+  /** @internal validate createVm's shorthand and return the function that applies it. */
+  prepare(opts: Record<string, unknown>): () => void {
+    const steps: (() => void)[] = [];
+    const shadow = new Vm(this.engineKind, this.maxVcpus, this.#scratchBytes, undefined);
+    const run = (step: (vm: Vm) => void) => {
+      step(shadow); // throws here, before the real VM is touched
+      steps.push(() => step(this));
+    };
+    if (opts.dirtyRing !== undefined) run((vm) => vm.enableDirtyRing(opts.dirtyRing as DirtyRingOptions));
+    if (requireBoolean('options.ringWithBitmap', opts.ringWithBitmap, false)) run((vm) => vm.enableDirtyRingWithBitmap());
+    if (opts.manualProtect !== undefined && opts.manualProtect !== false) {
+      const mp = opts.manualProtect === true ? {} : (opts.manualProtect as ManualProtectOptions);
+      run((vm) => vm.enableManualDirtyLogProtect(mp));
+    }
+    if (opts.slots !== undefined) {
+      if (!Array.isArray(opts.slots)) throw new TypeError(`options.slots must be an array of memory regions, got ${describe(opts.slots)}`);
+      (opts.slots as MemoryRegion[]).forEach((region, i) => run((vm) => vm.setUserMemoryRegion({ slot: i, ...region })));
+    }
+    return () => steps.forEach((s) => s());
+  }
+
+  /** KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING): per-vCPU dirty rings replace the bitmaps. */
+  enableDirtyRing(options: DirtyRingOptions): DirtyRingSize {
+    const o = requireObject('dirtyRing', options);
+    rejectUnknownKeys('dirtyRing', o, ['entries', 'pml']);
+    const size = dirtyRingSize(o.entries, requireBoolean('dirtyRing.pml', o.pml, false));
+    this.#configurable('enableDirtyRing', 'enable the dirty ring before creating vCPUs, as KVM requires');
+    if (this.#ring) throw new Error('enableDirtyRing: the dirty ring is already enabled (KVM returns -EINVAL for a second enable)');
+    if (this.#initiallySet) {
+      throw new Error('enableDirtyRing: manual protect with initiallySet is on; an all-ones bitmap contradicts ring semantics (QEMU disables manual protect in ring mode): drop initiallySet');
+    }
+    this.#ring = size;
+    return size;
+  }
+
+  /** KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: a backup bitmap per slot for vCPU-less writes. */
+  enableDirtyRingWithBitmap(): void {
+    this.#configurable('enableDirtyRingWithBitmap', 'enable it before creating vCPUs');
+    if (!this.#ring) throw new Error('enableDirtyRingWithBitmap: enable the dirty ring first (KVM returns -EINVAL otherwise)');
+    if (this.#slots.size) throw new Error('enableDirtyRingWithBitmap: memslots already exist; enable it before setUserMemoryRegion, as KVM requires');
+    this.#ringWithBitmap = true;
+  }
+
+  /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET stops clearing and re-arming; CLEAR does it. */
+  enableManualDirtyLogProtect(options: ManualProtectOptions = {}): void {
+    const o = requireObject('manualProtect', options);
+    rejectUnknownKeys('manualProtect', o, ['initiallySet']);
+    const initiallySet = requireBoolean('manualProtect.initiallySet', o.initiallySet, false);
+    this.#configurable('enableManualDirtyLogProtect', 'enable it before creating vCPUs');
+    if (initiallySet && this.#ring) {
+      throw new Error('enableManualDirtyLogProtect: initiallySet with the dirty ring would report every page dirty, contradicting ring semantics: drop initiallySet');
+    }
+    this.#manualProtect = true;
+    this.#initiallySet = initiallySet;
+  }
+
+  /** KVM_SET_USER_MEMORY_REGION: define memslot `slot` with `pages` 4 KiB pages. */
+  setUserMemoryRegion(region: MemoryRegion & { readonly slot: number }): Memslot {
+    const r = requireObject('region', region);
+    rejectUnknownKeys('region', r, ['slot', 'pages', 'logDirtyPages', 'contents']);
+    const slot = requireInteger('region.slot', r.slot, 0, KVM_USER_MEM_SLOTS - 1);
+    const pages = requireInteger('region.pages', r.pages, 1, KVM_MEM_MAX_NR_PAGES, 'split larger guests into several slots, as KVM does (KVM_MEM_MAX_NR_PAGES)');
+    const logDirtyPages = requireBoolean('region.logDirtyPages', r.logDirtyPages, true);
+    const contents = requireBoolean('region.contents', r.contents, false);
+    this.#configurable('setUserMemoryRegion', 'define every memslot before creating vCPUs (dirtylog sizes its shared memory once)');
+    if (this.#slots.has(slot)) throw new Error(`setUserMemoryRegion: slot ${slot} already exists; use another region.slot`);
+    const memslot = new Memslot(slot, { pages, logDirtyPages, contents }, () => this.#materialize());
+    this.#slots.set(slot, memslot);
+    return memslot;
+  }
+
+  /** KVM_CREATE_VCPU. The first call freezes caps and memslots and allocates the arena. */
+  createVcpu(): Vcpu {
+    if (this.#vcpus.length >= this.maxVcpus) {
+      throw new RangeError(`createVcpu: this VM already has maxVcpus (${this.maxVcpus}) vCPUs: raise options.maxVcpus in createVm`);
+    }
+    const arena = this.#materialize();
+    const vcpu = new Vcpu(this.#vcpus.length, arena, this.#ring);
+    this.#vcpus.push(vcpu);
+    return vcpu;
+  }
+
+  get vcpus(): readonly Vcpu[] {
+    return this.#vcpus;
+  }
+
+  /** The memslot with this id. */
+  slot(id: number): Memslot {
+    const s = this.#slots.get(id);
+    if (!s) throw new RangeError(`slot ${describe(id)} does not exist; defined slots: ${[...this.#slots.keys()].join(', ') || 'none'}`);
+    return s;
+  }
+
+  get slots(): readonly Memslot[] {
+    return [...this.#slots.values()];
+  }
+
+  get dirtyRing(): DirtyRingSize | undefined {
+    return this.#ring;
+  }
+
+  get manualProtect(): boolean {
+    return this.#manualProtect;
+  }
+
+  get ringWithBitmap(): boolean {
+    return this.#ringWithBitmap;
+  }
+
+  /**
+   * KVM_RESET_DIRTY_RINGS: walk every vCPU's ring, clear harvested entries and re-arm their
+   * pages. Returns the entries reset (capped at INT_MAX across all rings, as KVM does).
+   */
+  resetDirtyRings(options: { readonly limit?: number } = {}): number {
+    if (!this.#ring) throw new Error('resetDirtyRings: the dirty ring is not enabled (KVM returns -EINVAL): call enableDirtyRing first');
+    const limit = requireInteger('limit', options.limit ?? INT_MAX, 0, INT_MAX);
+    const { engine, plan } = this.#materialize();
+    let count = 0;
+    for (const v of this.#vcpus) count += engine.dirtyRingReset(plan.vcpuCtl[v.id]!, limit - count);
+    if (count > 0) this.#tlbFlushes++;
+    return count;
+  }
+
+  /**
+   * A write with no vCPU (a device, or KVM itself): in ring mode it lands in the slot's
+   * backup bitmap when ringWithBitmap is on, else KVM warns and it is not logged.
+   */
+  deviceWrite(slot: Memslot, page: number, stamp = 0): FaultOutcome {
+    return guestWrite(this.#materialize(), 0, slot, page, stamp);
+  }
+
+  /**
+   * Model a pending signal on the resetting thread: while set, a reset walk (in any thread)
+   * stops at its next entry. Lets a VMM bound a reset that a hostile scribbler keeps feeding.
+   */
+  setResetSignalPending(pending: boolean): void {
+    const { u32 } = this.#materialize();
+    Atomics.store(u32, (ABI.VM_CTL + ABI.VM_RESET_ABORT) >>> 2, pending ? 1 : 0);
+  }
+
+  get stats(): VmStats {
+    const { u32 } = this.#materialize();
+    const vm = (f: number) => Atomics.load(u32, (ABI.VM_CTL + f) >>> 2);
+    return {
+      rejectedBatches: vm(ABI.VM_REJECTED_BATCHES),
+      rejectedPages: vm(ABI.VM_REJECTED_PAGES),
+      noVcpuLogs: vm(ABI.VM_NO_VCPU_LOGS),
+      tlbFlushes: this.#tlbFlushes,
+    };
+  }
+
+  /** The shared memory, layout and engine: what a worker thread needs to join this VM. */
+  get arena(): Arena {
+    return this.#materialize();
+  }
+
+  get module(): WebAssembly.Module | undefined {
+    return this.#module;
+  }
+
+  #configurable(verb: string, fix: string): void {
+    if (this.#arena) throw new Error(`${verb}: the VM's layout is frozen once a vCPU exists or its memory is used: ${fix}`);
+  }
+
+  #materialize(): Arena {
+    if (this.#arena) return this.#arena;
+    const maxId = Math.max(-1, ...this.#slots.keys());
+    const table = Array.from({ length: maxId + 1 }, (_, id) => {
+      const r = this.#slots.get(id)?.region;
+      return { pages: r?.pages ?? 0, contents: r?.contents ?? false };
+    });
+    const plan = planArena({ maxVcpus: this.maxVcpus, ringEntries: this.#ring?.entries ?? 0, slots: table, scratchBytes: this.#scratchBytes });
+    const memory = new WebAssembly.Memory({ initial: plan.wasmPages, maximum: plan.wasmPages, shared: true });
+    const engine = loadEngineSync(this.engineKind, memory, this.#module);
+    const u32 = new Uint32Array(memory.buffer);
+    const arena: Arena = { memory, plan, engine, u8: new Uint8Array(memory.buffer), u32 };
+    u32[(plan.vmCtl + ABI.VM_NR_SLOTS) >>> 2] = table.length;
+    u32[(plan.vmCtl + ABI.VM_NR_AS) >>> 2] = 1;
+    u32[(plan.vmCtl + ABI.VM_SLOTS) >>> 2] = plan.slotTable;
+    const ring = this.#ring !== undefined;
+    for (const slot of this.#slots.values()) {
+      slot.bind(arena, {
+        hasBitmap: !ring || this.#ringWithBitmap,
+        manualProtect: this.#manualProtect,
+        initiallySet: this.#initiallySet,
+      });
+    }
+    this.#arena = arena;
+    return arena;
+  }
+}
