@@ -5,7 +5,7 @@ import {
   GFN_SIZE, GFN_F_DIRTY, GFN_F_RESET, GFN_SLOT, GFN_OFFSET,
   VM_CTL, VM_NR_SLOTS, VM_NR_AS, VM_SLOTS, VM_RESET_ABORT, VM_REJECTED_BATCHES, VM_REJECTED_PAGES,
   VCPU_RING, VCPU_ENTRIES, VCPU_SOFT_LIMIT, VCPU_HARVEST_BUF, VCPU_DIRTY_INDEX, VCPU_PUSHES,
-  VCPU_HARD_FULL, VCPU_RESET_INDEX, VCPU_FETCH_INDEX,
+  VCPU_HARD_FULL, VCPU_RESET_INDEX, VCPU_FETCH_INDEX, VCPU_RESET_BATCHES,
   SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ARMED, SLOT_F_LOG_DIRTY,
   PUSH_OK, PUSH_SOFT_FULL, PUSH_HARD_FULL,
 } from "./layout.generated";
@@ -80,7 +80,7 @@ export function dirtyRingHarvest(vcpu: usize, max: u32): u32 {
  * Re-arm one coalesced batch, after KVM's checks (kvm_reset_dirty_gfn). A batch that fails
  * them re-arms nothing, but its entries were already reset and counted, as in KVM.
  */
-function reprotect(slot: u32, base: u64, mask: u64): void {
+function reprotect(slot: u32, base: u64, mask: u64): bool {
   const asId = slot >> 16;
   const id = slot & 0xffff;
   let ok = asId < load<u32>(VM_CTL + VM_NR_AS) && id < load<u32>(VM_CTL + VM_NR_SLOTS);
@@ -95,11 +95,12 @@ function reprotect(slot: u32, base: u64, mask: u64): void {
       && base + (63 - clz(mask)) < npages;
     if (ok) {
       orMask(<usize>load<u32>(desc + SLOT_ARMED), <u32>base, mask);
-      return;
+      return true;
     }
   }
   atomic.add<u32>(VM_CTL + VM_REJECTED_BATCHES, 1);
   atomic.add<u32>(VM_CTL + VM_REJECTED_PAGES, <u32>popcnt(mask));
+  return false;
 }
 
 /**
@@ -114,6 +115,7 @@ export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   let curSlot: u32 = 0;
   let base: u64 = 0;
   let mask: u64 = 0;
+  let batches: u32 = 0;
   while (count < limit) {
     if (atomic.load<u32>(VM_CTL + VM_RESET_ABORT) != 0) break;
     const e = entryAddr(vcpu, ri);
@@ -137,7 +139,7 @@ export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
           continue;
         }
       }
-      reprotect(curSlot, base, mask);
+      if (reprotect(curSlot, base, mask)) batches++;
     }
     curSlot = s;
     base = o;
@@ -145,7 +147,9 @@ export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   }
   // KVM returns on a pending signal without flushing the open batch, which would leave
   // those pages disarmed with their entries gone: a lost page. We always flush.
-  if (mask != 0) reprotect(curSlot, base, mask);
+  if (mask != 0 && reprotect(curSlot, base, mask)) batches++;
+  // Resets are serialised (KVM holds slots_lock), so a plain add is enough.
+  store<u32>(vcpu + VCPU_RESET_BATCHES, load<u32>(vcpu + VCPU_RESET_BATCHES) + batches);
   // Release: the producer may reuse these entries only after it sees the new index.
   atomic.store<u32>(vcpu + VCPU_RESET_INDEX, ri);
   return count;

@@ -53,6 +53,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_FETCH_INDEX: u32 = 132;
 // @ts-ignore: decorator
+@inline export const VCPU_RESET_BATCHES: u32 = 136;
+// @ts-ignore: decorator
 @inline export const SLOT_STRIDE: u32 = 32;
 // @ts-ignore: decorator
 @inline export const SLOT_NPAGES: u32 = 0;

@@ -65,6 +65,7 @@ export const ABI = {
   VCPU_HARD_FULL: 80, // u32 producer: pushes refused because the ring was completely full
   VCPU_RESET_INDEX: 128, // u32 consumer: free-running reset counter (kernel's reset_index)
   VCPU_FETCH_INDEX: 132, // u32 consumer: userspace's private harvest counter
+  VCPU_RESET_BATCHES: 136, // u32 consumer: coalesced batches re-armed (KVM's mmu_lock round trips)
 
   // slot descriptor (offsets relative to the descriptor)
   SLOT_STRIDE: 32,

@@ -74,7 +74,9 @@ export class DirtyRing {
 
   /** Entries pushed and not yet reset. */
   get used(): number {
-    return this.#arena.engine.dirtyRingUsed(this.#ctl);
+    // u32 in Wasm, i32 at the JS boundary: a reset walked past dirty_index by forged
+    // entries leaves a "negative" occupancy that KVM, too, reads as nearly full.
+    return this.#arena.engine.dirtyRingUsed(this.#ctl) >>> 0;
   }
 
   get isSoftFull(): boolean {
@@ -94,6 +96,16 @@ export class DirtyRing {
   /** Userspace's free-running harvest counter. */
   get fetchIndex(): number {
     return this.#load(ABI.VCPU_FETCH_INDEX);
+  }
+
+  /** Coalesced batches re-armed by resets of this ring (KVM: mmu_lock round trips). */
+  get resetBatches(): number {
+    return this.#load(ABI.VCPU_RESET_BATCHES);
+  }
+
+  /** Pushes refused because the ring was completely full. */
+  get hardFullRefusals(): number {
+    return this.#load(ABI.VCPU_HARD_FULL);
   }
 
   /** Pages logged into this ring since creation. */

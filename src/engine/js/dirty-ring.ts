@@ -73,13 +73,14 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     return n;
   }
 
-  function reject(hi: number, lo: number): void {
+  function reject(hi: number, lo: number): false {
     Atomics.add(u32, (ABI.VM_CTL + ABI.VM_REJECTED_BATCHES) >>> 2, 1);
     Atomics.add(u32, (ABI.VM_CTL + ABI.VM_REJECTED_PAGES) >>> 2, popcount32(hi) + popcount32(lo));
+    return false;
   }
 
   /** kvm_reset_dirty_gfn's checks, then the re-arm. */
-  function reprotect(slot: number, baseHi: number, baseLo: number, hi: number, lo: number): void {
+  function reprotect(slot: number, baseHi: number, baseLo: number, hi: number, lo: number): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
     if (asId >= vm(ABI.VM_NR_AS) || id >= vm(ABI.VM_NR_SLOTS)) return reject(hi, lo);
@@ -89,6 +90,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     const logging = (u32[(desc + ABI.SLOT_FLAGS) >>> 2]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
     if (npages === 0 || !logging || baseHi !== 0 || baseLo >= npages || baseLo + top >= npages) return reject(hi, lo);
     bitmaps.orMask32(u32[(desc + ABI.SLOT_ARMED) >>> 2]!, baseLo, hi, lo);
+    return true;
   }
 
   function dirtyRingReset(vcpu: number, limit: number): number {
@@ -101,6 +103,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     let baseLo = 0;
     let hi = 0; // the 64-bit batch mask, as halves
     let lo = 0;
+    let batches = 0;
     while (count < limit) {
       if (Atomics.load(u32, abortWord) !== 0) break;
       const e = entryWord(vcpu, ri);
@@ -133,7 +136,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
             continue;
           }
         }
-        reprotect(curSlot, baseHi, baseLo, hi, lo);
+        if (reprotect(curSlot, baseHi, baseLo, hi, lo)) batches++;
       }
       curSlot = s;
       baseHi = oHi;
@@ -141,7 +144,9 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       hi = 0;
       lo = 1;
     }
-    if ((hi | lo) !== 0) reprotect(curSlot, baseHi, baseLo, hi, lo);
+    if ((hi | lo) !== 0 && reprotect(curSlot, baseHi, baseLo, hi, lo)) batches++;
+    const bw = (vcpu + ABI.VCPU_RESET_BATCHES) >>> 2;
+    u32[bw] = (u32[bw]! + batches) >>> 0;
     Atomics.store(u32, riWord, ri);
     return count;
   }

@@ -1,0 +1,364 @@
+/**
+ * Differential property test: random operation sequences run through the wasm engine, the
+ * js engine and the reference model must give identical results after every step
+ * (outcomes, entries harvested and reset, pages re-armed, bitmaps, ring bytes, counters).
+ * It also drives every Wasm export, and the last test checks that none was missed.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createVm, compileEngine, EXPORT_NAMES, ABI, type EngineExports, type Vm } from '../src/index.ts';
+import { RefVm, type RefConfig } from './support/reference-model.ts';
+import { scribble } from './support/engines.ts';
+
+const PAGES = [200, 130]; // 130: not a multiple of 64, like the selftest's 1 GiB + 3 pages
+const RING = 256;
+
+interface Mode {
+  name: string;
+  ref: Omit<RefConfig, 'slots' | 'vcpus'>;
+}
+const MODES: Mode[] = [
+  { name: 'dirty-ring', ref: { ring: { entries: RING, pml: false } } },
+  { name: 'ring-with-bitmap', ref: { ring: { entries: RING, pml: false }, ringWithBitmap: true } },
+  { name: 'dirty-log', ref: {} },
+  { name: 'clear-log', ref: { manualProtect: true, initiallySet: true } },
+  { name: 'manual-protect', ref: { manualProtect: true } },
+];
+
+const called = new Set<string>();
+
+function recordCalls(vm: Vm): void {
+  const arena = vm.arena as { engine: EngineExports };
+  const inner = arena.engine as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const wrapped: Record<string, unknown> = {};
+  for (const name of EXPORT_NAMES) {
+    wrapped[name] = (...args: unknown[]) => {
+      if (vm.engineKind === 'wasm') called.add(name);
+      return inner[name]!(...args);
+    };
+  }
+  arena.engine = wrapped as unknown as EngineExports;
+}
+
+async function makeVm(engine: 'wasm' | 'js', mode: Mode): Promise<Vm> {
+  const vm = await createVm({
+    engine,
+    vcpus: 2,
+    dirtyRing: mode.ref.ring,
+    ringWithBitmap: mode.ref.ringWithBitmap,
+    manualProtect: mode.ref.manualProtect ? { initiallySet: !!mode.ref.initiallySet } : undefined,
+    slots: PAGES.map((pages) => ({ pages })),
+    scratchBytes: 4096,
+  });
+  recordCalls(vm);
+  return vm;
+}
+
+const FAULT_CODES: Record<number, string> = {
+  [ABI.FAULT_CLEAN]: 'clean', [ABI.FAULT_RING]: 'ring', [ABI.FAULT_RING_SOFT_FULL]: 'ring-soft-full',
+  [ABI.FAULT_BITMAP]: 'bitmap', [ABI.FAULT_NOT_LOGGED]: 'not-logged', [ABI.FAULT_RING_FULL]: 'ring-full',
+};
+
+type Op =
+  | { op: 'write'; v: number; slot: number; page: number; raw: boolean }
+  | { op: 'writeBatch'; v: number; slot: number; pages: number[] }
+  | { op: 'push'; v: number; slot: number; page: number }
+  | { op: 'pushBatch'; v: number; slot: number; pages: number[] }
+  | { op: 'pushPair'; v: number; base: number; delta: number }
+  | { op: 'forgeWrappedPair'; v: number }
+  | { op: 'harvest'; v: number; max: number }
+  | { op: 'reset'; limit: number }
+  | { op: 'scribble'; v: number; at: 'fetch' | 'reset' | 'dirty'; k: number; flags: number; slot: number; offset: bigint }
+  | { op: 'get'; slot: number }
+  | { op: 'clear'; slot: number; first: number; num: number; bits: number[] }
+  | { op: 'logging'; slot: number; on: boolean }
+  | { op: 'scan'; words: bigint[]; from: number; base: number; mask: bigint };
+
+const slotPage = fc.integer({ min: 0, max: 1 }).chain((slot) => fc.record({ slot: fc.constant(slot), page: fc.nat(PAGES[slot]! - 1) }));
+const v = fc.integer({ min: 0, max: 1 });
+
+function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
+  const ring = !!mode.ref.ring;
+  const bitmap = !ring || !!mode.ref.ringWithBitmap;
+  const arbs: fc.Arbitrary<Op>[] = [
+    fc.record({ op: fc.constant('write' as const), v: fc.integer({ min: -1, max: 1 }), raw: fc.boolean(), sp: slotPage }).map(({ sp, ...o }) => ({ ...o, ...sp })),
+    fc.record({ op: fc.constant('writeBatch' as const), v: fc.integer({ min: -1, max: 1 }), slot: fc.constant(0), pages: fc.array(fc.nat(PAGES[0]! - 1), { maxLength: 80 }) }),
+    fc.record({ op: fc.constant('logging' as const), slot: fc.integer({ min: 0, max: 1 }), on: fc.boolean() }),
+    fc.record({
+      op: fc.constant('scan' as const),
+      words: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), { minLength: 1, maxLength: 40 }),
+      from: fc.nat(40),
+      base: fc.nat(40 * 64 - 64),
+      mask: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    }),
+  ];
+  if (ring) {
+    arbs.push(
+      fc.record({ op: fc.constant('push' as const), v, sp: slotPage }).map(({ sp, ...o }) => ({ ...o, ...sp })),
+      fc.record({ op: fc.constant('pushBatch' as const), v, slot: fc.constant(1), pages: fc.array(fc.nat(PAGES[1]! - 1), { maxLength: 120 }) }),
+      fc.record({ op: fc.constant('harvest' as const), v, max: fc.nat(300) }),
+      fc.record({ op: fc.constant('pushPair' as const), v, base: fc.integer({ min: 64, max: 135 }), delta: fc.constantFrom(-64, -63, -62, -1, 0, 1, 62, 63, 64) }),
+      fc.record({ op: fc.constant('forgeWrappedPair' as const), v }),
+      fc.record({ op: fc.constant('reset' as const), limit: fc.oneof(fc.nat(300), fc.constant(0x7fffffff)) }),
+      fc.record({
+        op: fc.constant('scribble' as const),
+        v,
+        at: fc.constantFrom('fetch' as const, 'reset' as const, 'dirty' as const),
+        k: fc.integer({ min: -2, max: 3 }),
+        flags: fc.nat(3),
+        slot: fc.constantFrom(0, 1, 2, 0x10000, 0xffff),
+        offset: fc.oneof(
+          fc.nat(210).map(BigInt),
+          fc.constantFrom(2n ** 64n - 63n, 2n ** 64n - 1n, 2n ** 64n - 62n, 2n ** 32n, 129n, 130n, 199n, 200n, 0n),
+          fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        ),
+      }),
+    );
+  }
+  if (bitmap) {
+    arbs.push(
+      fc.record({ op: fc.constant('get' as const), slot: fc.integer({ min: 0, max: 1 }) }),
+      fc.record({
+        op: fc.constant('clear' as const),
+        slot: fc.integer({ min: 0, max: 1 }),
+        first: fc.oneof(fc.constantFrom(0, 64, 128), fc.nat(200)),
+        num: fc.oneof(fc.constantFrom(0, 64, 128, 2, 66, 136), fc.nat(200)),
+        bits: fc.array(fc.nat(199), { maxLength: 60 }),
+      }),
+    );
+  }
+  return fc.array(fc.oneof(...arbs), { maxLength: 60 });
+}
+
+/** Apply one op to a VM; returns a comparable result. */
+function apply(vm: Vm, op: Op): unknown {
+  const a = vm.arena;
+  const scratch = a.plan.scratch;
+  const vcpuCtl = (i: number) => (i < 0 ? 0 : vm.vcpus[i]!.ctl);
+  switch (op.op) {
+    case 'write': {
+      const slot = vm.slot(op.slot);
+      if (op.raw) return FAULT_CODES[a.engine.faultWrite(vcpuCtl(op.v), slot.desc, op.page)];
+      return (op.v < 0 ? vm.deviceWrite(slot, op.page) : vm.vcpus[op.v]!.write(slot, op.page)).kind;
+    }
+    case 'writeBatch':
+    case 'pushBatch': {
+      a.u32.set(op.pages, scratch >>> 2);
+      const slot = vm.slot(op.slot);
+      return op.op === 'writeBatch'
+        ? a.engine.faultWriteBatch(vcpuCtl(op.v), slot.desc, scratch, op.pages.length)
+        : a.engine.dirtyRingPushBatch(vcpuCtl(op.v), op.slot, scratch, op.pages.length);
+    }
+    case 'push':
+      return vm.vcpus[op.v]!.ring!.push(vm.slot(op.slot), op.page).kind;
+    case 'pushPair': {
+      const ring = vm.vcpus[op.v]!.ring!;
+      return [ring.push(vm.slot(0), op.base).kind, ring.push(vm.slot(0), op.base + op.delta).kind];
+    }
+    case 'forgeWrappedPair': {
+      // The 2026 CVE shape: offset 2^64-63 then 0 coalesce by a forward delta of 63.
+      const ring = vm.vcpus[op.v]!.ring!;
+      scribble(ring.bytes, ring.resetIndex % RING, { flags: 2, slot: 0, offset: 2n ** 64n - 63n });
+      scribble(ring.bytes, (ring.resetIndex + 1) % RING, { flags: 2, slot: 0, offset: 0n });
+      return undefined;
+    }
+    case 'harvest':
+      return vm.vcpus[op.v]!.ring!.harvest(op.max).map((e) => ({ slot: e.slot, offset: e.offset }));
+    case 'reset':
+      return vm.resetDirtyRings({ limit: op.limit });
+    case 'scribble': {
+      const ring = vm.vcpus[op.v]!.ring!;
+      const base = op.at === 'fetch' ? ring.fetchIndex : op.at === 'reset' ? ring.resetIndex : ring.dirtyIndex;
+      scribble(ring.bytes, (base + op.k + RING) % RING, op);
+      return undefined;
+    }
+    case 'get':
+      return errno(() => vm.slot(op.slot).getDirtyLog());
+    case 'clear': {
+      const bits = new Uint8Array(Math.ceil(op.num / 64) * 8);
+      for (const b of op.bits) if (b < op.num) bits[b >> 3]! |= 1 << (b & 7);
+      return errno(() => vm.slot(op.slot).clearDirtyLog(op.first, op.num, bits));
+    }
+    case 'logging':
+      if (op.on) vm.slot(op.slot).enableDirtyLogging();
+      else vm.slot(op.slot).disableDirtyLogging();
+      return undefined;
+    case 'scan': {
+      const bm = scratch;
+      const dv = new DataView(a.memory.buffer);
+      op.words.forEach((w, i) => dv.setBigUint64(bm + 8 * i, w, true));
+      for (let i = op.words.length; i < 48; i++) dv.setBigUint64(bm + 8 * i, 0n, true);
+      const n = op.words.length;
+      const next = a.engine.nextNonzeroWord(bm, Math.min(op.from, n), n);
+      const count = a.engine.bitmapCount(bm, n * 64);
+      a.engine.orMask(bm, op.base, op.mask);
+      const after = Array.from({ length: 42 }, (_, i) => dv.getBigUint64(bm + 8 * i, true));
+      return { next, count, after };
+    }
+  }
+}
+
+/** KVM's errno for a rejected bitmap verb, read off the error the API threw. */
+function errno(call: () => unknown): unknown {
+  try {
+    return call();
+  } catch (e) {
+    if (e instanceof RangeError) return 'einval';
+    if (e instanceof Error && e.message.includes('-ENOENT')) return 'enoent';
+    throw e;
+  }
+}
+
+/** The same op on the reference model. */
+function applyRef(ref: RefVm, op: Op): unknown {
+  switch (op.op) {
+    case 'write':
+      return ref.write(op.v, op.slot, op.page);
+    case 'writeBatch': {
+      for (let i = 0; i < op.pages.length; i++) {
+        const r = ref.write(op.v, op.slot, op.pages[i]!);
+        if (r === 'ring-full') return i;
+        if (r === 'ring-soft-full') return i + 1;
+      }
+      return op.pages.length;
+    }
+    case 'push':
+      return ref.push(op.v, op.slot, op.page);
+    case 'pushBatch': {
+      for (let i = 0; i < op.pages.length; i++) if (ref.push(op.v, op.slot, op.pages[i]!) === 'hard-full') return i;
+      return op.pages.length;
+    }
+    case 'pushPair':
+      return [ref.push(op.v, 0, op.base), ref.push(op.v, 0, op.base + op.delta)];
+    case 'forgeWrappedPair': {
+      const r = ref.rings[op.v]!;
+      r.gfns[r.resetIndex % RING] = { flags: 2, slot: 0, offset: 2n ** 64n - 63n };
+      r.gfns[(r.resetIndex + 1) % RING] = { flags: 2, slot: 0, offset: 0n };
+      return undefined;
+    }
+    case 'harvest':
+      return ref.harvest(op.v, op.max);
+    case 'reset':
+      return ref.reset(op.limit);
+    case 'scribble': {
+      const r = ref.rings[op.v]!;
+      const base = op.at === 'fetch' ? r.fetchIndex : op.at === 'reset' ? r.resetIndex : r.dirtyIndex;
+      r.gfns[(base + op.k + RING) % RING] = { flags: op.flags, slot: op.slot, offset: op.offset };
+      return undefined;
+    }
+    case 'get': {
+      const pages = ref.getDirtyLog(op.slot);
+      if (pages === 'enoent') return pages;
+      const bitmap = new Uint8Array(Math.ceil(PAGES[op.slot]! / 64) * 8);
+      for (const p of pages) bitmap[p >> 3]! |= 1 << (p & 7);
+      return { bitmap, dirtyPages: pages.length };
+    }
+    case 'clear':
+      return ref.clearDirtyLog(op.slot, op.first, op.num, op.bits);
+    case 'logging': {
+      const s = ref.slots[op.slot]!;
+      s.logging = op.on;
+      const initiallySet = op.on && s.hasBitmap && !!ref.config.manualProtect && !!ref.config.initiallySet;
+      s.armed.fill(op.on && !initiallySet);
+      s.dirty.fill(initiallySet);
+      return undefined;
+    }
+    case 'scan': {
+      const n = op.words.length;
+      let next = Math.min(op.from, n);
+      while (next < n && op.words[next] === 0n) next++;
+      const count = op.words.reduce((c, w) => c + [...w.toString(2)].filter((x) => x === '1').length, 0);
+      const words = [...op.words, ...new Array<bigint>(48 - n).fill(0n)];
+      for (let i = 0; i < 64; i++) {
+        if ((op.mask >> BigInt(i)) & 1n) {
+          const p = op.base + i;
+          words[p >> 6] = words[p >> 6]! | (1n << BigInt(p & 63));
+        }
+      }
+      return { next, count, after: words.slice(0, 42) };
+    }
+  }
+}
+
+function snapshot(vm: Vm) {
+  const u32 = vm.arena.u32;
+  return {
+    slots: PAGES.map((pages, id) => {
+      const s = vm.slot(id);
+      const armed = Array.from({ length: pages }, (_, p) => s.isArmed(p));
+      const dirty = Array.from({ length: pages }, (_, p) => s.isDirty(p));
+      return { armed, dirty };
+    }),
+    rings: vm.vcpus.map((c) =>
+      c.ring
+        ? {
+            bytes: Array.from(c.ring.bytes),
+            dirtyIndex: c.ring.dirtyIndex,
+            resetIndex: c.ring.resetIndex,
+            fetchIndex: c.ring.fetchIndex,
+            used: c.ring.used,
+            batches: c.ring.resetBatches,
+            pushes: c.ring.pushes,
+            hardFull: c.ring.hardFullRefusals,
+          }
+        : null,
+    ),
+    stats: { ...vm.stats, tlbFlushes: 0 },
+    u32len: u32.length,
+  };
+}
+
+function refSnapshot(ref: RefVm, like: ReturnType<typeof snapshot>) {
+  return {
+    slots: ref.slots.map((s) => ({ armed: [...s.armed], dirty: s.hasBitmap ? [...s.dirty] : s.dirty.map(() => false) })),
+    rings: ref.rings.map((r) => {
+      if (!ref.config.ring) return null;
+      const bytes = new Uint8Array(r.entries * 16);
+      const dv = new DataView(bytes.buffer);
+      r.gfns.forEach((e, i) => {
+        dv.setUint32(i * 16, e.flags, true);
+        dv.setUint32(i * 16 + 4, e.slot, true);
+        dv.setBigUint64(i * 16 + 8, e.offset, true);
+      });
+      return {
+        bytes: Array.from(bytes), dirtyIndex: r.dirtyIndex, resetIndex: r.resetIndex, fetchIndex: r.fetchIndex,
+        used: (r.dirtyIndex - r.resetIndex + 2 ** 32) % 2 ** 32, batches: r.batches, pushes: r.pushes, hardFull: r.hardFull,
+      };
+    }),
+    stats: { rejectedBatches: ref.rejectedBatches, rejectedPages: ref.rejectedPages, noVcpuLogs: ref.noVcpuLogs, tlbFlushes: 0 },
+    u32len: like.u32len,
+  };
+}
+
+describe.each(MODES)('$name: wasm, js and the reference model agree', (mode) => {
+  it('on random operation sequences', async () => {
+    await fc.assert(
+      fc.asyncProperty(opsFor(mode), async (ops) => {
+        const wasm = await makeVm('wasm', mode);
+        const js = await makeVm('js', mode);
+        const ref = new RefVm({ ...mode.ref, slots: PAGES, vcpus: 2 });
+        for (const op of ops) {
+          const expected = applyRef(ref, op);
+          expect(apply(wasm, op), `wasm ${JSON.stringify(op, big)}`).toEqual(expected);
+          expect(apply(js, op), `js ${JSON.stringify(op, big)}`).toEqual(expected);
+        }
+        const w = snapshot(wasm);
+        expect(w).toEqual(refSnapshot(ref, w));
+        expect(snapshot(js)).toEqual(w);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+const big = (_: string, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x);
+
+describe('coverage of the Wasm ABI', () => {
+  it('the module exports exactly the engine contract', async () => {
+    const names = WebAssembly.Module.exports(await compileEngine()).map((e) => e.name).sort();
+    expect(names).toEqual([...EXPORT_NAMES, 'heapBase', 'memory'].sort());
+  });
+  it('every export was driven by the properties above (tests in a file run in order)', () => {
+    expect([...called].sort()).toEqual([...EXPORT_NAMES].sort());
+  });
+});

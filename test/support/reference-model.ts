@@ -1,0 +1,218 @@
+/**
+ * A small reference model of KVM's dirty tracking, written from
+ * shared/reference/dirty-tracking.md sections 2 to 9 with plain arrays and BigInt. It shares
+ * no code with either engine, so agreement means both engines match the description.
+ */
+export type RefFault = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
+
+interface RefEntry {
+  flags: number;
+  slot: number;
+  offset: bigint;
+}
+
+interface RefRing {
+  entries: number;
+  softLimit: number;
+  gfns: RefEntry[];
+  dirtyIndex: number;
+  resetIndex: number;
+  fetchIndex: number;
+  batches: number;
+  pushes: number;
+  hardFull: number;
+}
+
+interface RefSlot {
+  pages: number;
+  logging: boolean;
+  hasBitmap: boolean;
+  armed: boolean[];
+  dirty: boolean[];
+}
+
+export interface RefConfig {
+  slots: number[]; // pages per slot id
+  vcpus: number;
+  ring?: { entries: number; pml: boolean };
+  ringWithBitmap?: boolean;
+  manualProtect?: boolean;
+  initiallySet?: boolean;
+}
+
+const U32 = 2 ** 32;
+
+export class RefVm {
+  readonly slots: RefSlot[];
+  readonly rings: RefRing[];
+  rejectedBatches = 0;
+  rejectedPages = 0;
+  noVcpuLogs = 0;
+  readonly config: RefConfig;
+
+  constructor(config: RefConfig) {
+    this.config = config;
+    const hasBitmap = !config.ring || !!config.ringWithBitmap;
+    this.slots = config.slots.map((pages) => {
+      const initiallySet = hasBitmap && !!config.manualProtect && !!config.initiallySet;
+      return {
+        pages,
+        logging: true,
+        hasBitmap,
+        armed: new Array<boolean>(pages).fill(!initiallySet),
+        dirty: new Array<boolean>(pages).fill(initiallySet),
+      };
+    });
+    const entries = config.ring?.entries ?? 0;
+    const softLimit = entries - (config.ring ? 64 + (config.ring.pml ? 512 : 0) : 0);
+    this.rings = Array.from({ length: config.vcpus }, () => ({
+      entries,
+      softLimit,
+      gfns: Array.from({ length: entries }, () => ({ flags: 0, slot: 0, offset: 0n })),
+      dirtyIndex: 0,
+      resetIndex: 0,
+      fetchIndex: 0,
+      batches: 0,
+      pushes: 0,
+      hardFull: 0,
+    }));
+  }
+
+  used(v: number): number {
+    const r = this.rings[v]!;
+    return (r.dirtyIndex - r.resetIndex + U32) % U32;
+  }
+
+  push(v: number, slot: number, offset: number): 'ok' | 'soft-full' | 'hard-full' {
+    const r = this.rings[v]!;
+    const used = this.used(v);
+    if (used >= r.entries) {
+      r.hardFull++;
+      return 'hard-full';
+    }
+    r.gfns[r.dirtyIndex % r.entries] = { flags: 1, slot, offset: BigInt(offset) };
+    r.dirtyIndex = (r.dirtyIndex + 1) % U32;
+    r.pushes++;
+    return used + 1 >= r.softLimit ? 'soft-full' : 'ok';
+  }
+
+  /** A guest write; v = -1 is a write with no vCPU. */
+  write(v: number, slotId: number, page: number): RefFault {
+    const s = this.slots[slotId]!;
+    if (!s.armed[page]) return 'clean';
+    s.armed[page] = false;
+    if (v >= 0 && this.config.ring) {
+      const p = this.push(v, slotId, page);
+      if (p === 'hard-full') {
+        s.armed[page] = true;
+        return 'ring-full';
+      }
+      return p === 'soft-full' ? 'ring-soft-full' : 'ring';
+    }
+    if (s.hasBitmap && s.logging) {
+      s.dirty[page] = true;
+      return 'bitmap';
+    }
+    this.noVcpuLogs++;
+    return 'not-logged';
+  }
+
+  harvest(v: number, max: number): { slot: number; offset: bigint }[] {
+    const r = this.rings[v]!;
+    const out: { slot: number; offset: bigint }[] = [];
+    while (out.length < Math.min(max, r.entries)) {
+      const e = r.gfns[r.fetchIndex % r.entries]!;
+      if (e.flags !== 1) break;
+      out.push({ slot: e.slot, offset: e.offset });
+      e.flags = 2;
+      r.fetchIndex = (r.fetchIndex + 1) % U32;
+    }
+    return out;
+  }
+
+  /** kvm_reset_dirty_gfn: validate the batch, then re-arm its pages. */
+  #reprotect(slot: number, base: bigint, mask: bigint): boolean {
+    const asId = slot >>> 16;
+    const id = slot & 0xffff;
+    const s = asId === 0 ? this.slots[id] : undefined;
+    const top = BigInt(mask.toString(2).length - 1);
+    if (!s || s.pages === 0 || !s.logging || base >= BigInt(s.pages) || base + top >= BigInt(s.pages)) {
+      this.rejectedBatches++;
+      this.rejectedPages += [...mask.toString(2)].filter((c) => c === '1').length;
+      return false;
+    }
+    for (let i = 0n; i < 64n; i++) if ((mask >> i) & 1n) s.armed[Number(base + i)] = true;
+    return true;
+  }
+
+  /** KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. */
+  reset(limit = 0x7fffffff): number {
+    let total = 0;
+    for (const r of this.rings) {
+      let count = 0;
+      let mask = 0n;
+      let curSlot = 0;
+      let base = 0n;
+      while (count < limit - total) {
+        const e = r.gfns[r.resetIndex % r.entries]!;
+        if (!(e.flags & 2)) break;
+        const s = e.slot;
+        const o = e.offset;
+        e.flags = 0;
+        r.resetIndex = (r.resetIndex + 1) % U32;
+        count++;
+        if (mask !== 0n) {
+          if (s === curSlot) {
+            const d = BigInt.asIntN(64, o - base);
+            if (d >= 0n && d < 64n) {
+              mask |= 1n << d;
+              continue;
+            }
+            if (d > -64n && d < 0n && BigInt.asUintN(64, mask << -d) >> -d === mask) {
+              mask = BigInt.asUintN(64, mask << -d) | 1n;
+              base = o;
+              continue;
+            }
+          }
+          if (this.#reprotect(curSlot, base, mask)) r.batches++;
+        }
+        curSlot = s;
+        base = o;
+        mask = 1n;
+      }
+      if (mask !== 0n && this.#reprotect(curSlot, base, mask)) r.batches++;
+      total += count;
+    }
+    return total;
+  }
+
+  /** KVM_GET_DIRTY_LOG: classic clears and re-arms, manual copies. Returns dirty pages. */
+  getDirtyLog(slotId: number): number[] | 'enoent' {
+    const s = this.slots[slotId]!;
+    if (!s.logging) return 'enoent';
+    const pages = s.dirty.flatMap((d, i) => (d ? [i] : []));
+    if (!this.config.manualProtect) {
+      for (const p of pages) {
+        s.dirty[p] = false;
+        s.armed[p] = true;
+      }
+    }
+    return pages;
+  }
+
+  clearDirtyLog(slotId: number, first: number, num: number, bits: number[]): number | 'einval' | 'enoent' {
+    const s = this.slots[slotId]!;
+    if (!s.logging) return 'enoent';
+    if (first % 64 !== 0 || first + num > s.pages || (num % 64 !== 0 && first + num !== s.pages)) return 'einval';
+    let rearmed = 0;
+    for (const b of bits) {
+      const p = first + b;
+      if (b < num && s.dirty[p]) {
+        s.dirty[p] = false;
+        s.armed[p] = true;
+        rearmed++;
+      }
+    }
+    return rearmed;
+  }
+}
