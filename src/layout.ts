@@ -204,7 +204,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const bytes = align(at, WASM_PAGE_BYTES);
   if (bytes > WASM_MAX_BYTES) {
     throw new RangeError(
-      `the arena needs ${(bytes / 2 ** 30).toFixed(2)} GiB but Wasm32 memory holds at most 4 GiB: use fewer or smaller slots, turn off page contents, or fewer vCPUs`,
+      `the arena needs ${(bytes / 2 ** 20).toFixed(0)} MiB but Wasm32 memory holds at most 4096 MiB: use fewer or smaller slots, turn off page contents, or fewer vCPUs`,
     );
   }
   return {

@@ -1,0 +1,33 @@
+/**
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: writes with no vCPU land in the slot's backup bitmap;
+ * without it KVM warns and the write is not logged (counted here).
+ */
+import { describe, expect, it } from 'vitest';
+import { createVm, pagesOf } from '../src/index.ts';
+import { engines } from './support/engines.ts';
+
+describe.each(engines)('$engine engine', ({ engine }) => {
+  it('with the backup bitmap: device writes are collected by GET after the rings', async () => {
+    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
+    expect(vm.deviceWrite(vm.slot(0), 9).kind).toBe('bitmap');
+    expect(vm.vcpus[0]!.write(vm.slot(0), 10).kind).toBe('ring');
+    expect(pagesOf(vm.slot(0).getDirtyLog().bitmap)).toEqual([9]);
+    expect(vm.vcpus[0]!.ring!.harvest().map((e) => e.offset)).toEqual([10n]);
+  });
+
+  it('without it: not logged, counted, and the page stays disarmed', async () => {
+    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, slots: [{ pages: 100 }], vcpus: 1 });
+    expect(vm.deviceWrite(vm.slot(0), 9).kind).toBe('not-logged');
+    expect(vm.stats.noVcpuLogs).toBe(1);
+    expect(vm.slot(0).isArmed(9)).toBe(false);
+  });
+
+  it('must be enabled after the ring and before any memslot', async () => {
+    const vm = await createVm();
+    expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/enable the dirty ring first/);
+    vm.enableDirtyRing({ entries: 256 });
+    vm.setUserMemoryRegion({ slot: 0, pages: 10 });
+    expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/memslots already exist/);
+    expect(vm.ringWithBitmap).toBe(false);
+  });
+});
