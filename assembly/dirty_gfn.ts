@@ -38,8 +38,13 @@ import { GFN_FLAGS, GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, GFN_F_RESET } from "./lay
   atomic.store<u32>(e + GFN_FLAGS, GFN_F_RESET);
 }
 
-/** Kernel reset, 1X -> 00: release, so the producer reuses the entry only after we read it. */
+/**
+ * Kernel reset, 1X -> 00. A plain store: the producer reuses an entry only after it
+ * acquire-loads reset_index, and dirtyRingReset publishes reset_index with one seq-cst
+ * store after the walk, which orders every clear (and payload read) of the walk before it.
+ * Wasm has no release store, so a per-entry atomic store would cost a locked xchg each.
+ */
 // @ts-ignore: decorator
 @inline export function gfnMarkReset(e: usize): void {
-  atomic.store<u32>(e + GFN_FLAGS, 0);
+  store<u32>(e + GFN_FLAGS, 0);
 }

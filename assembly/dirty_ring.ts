@@ -38,7 +38,9 @@ export function dirtyRingPush(vcpu: usize, slot: u32, offset: u32): i32 {
     return PUSH_HARD_FULL;
   }
   gfnMarkDirty(entryAddr(vcpu, di), slot, <u64>offset);
-  atomic.store<u32>(vcpu + VCPU_DIRTY_INDEX, di + 1);
+  // dirty_index is the producer's private counter (kernel memory in KVM): the consumer
+  // follows the DIRTY flags, so a plain store suffices; readers of occupancy are stats.
+  store<u32>(vcpu + VCPU_DIRTY_INDEX, di + 1);
   store<u64>(vcpu + VCPU_PUSHES, load<u64>(vcpu + VCPU_PUSHES) + 1);
   return used + 1 >= load<u32>(vcpu + VCPU_SOFT_LIMIT) ? PUSH_SOFT_FULL : PUSH_OK;
 }
