@@ -1,1 +1,2 @@
 export { ABI, planArena } from './layout.ts';
+export * from './vm/index.ts';
