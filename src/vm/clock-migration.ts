@@ -168,7 +168,9 @@ export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, 
       advice: 'KVM_CLOCK_REALTIME was passed back on a snapshot restore and added the whole wall-clock gap; clear the flag when restoring snapshots',
     });
   }
-  if (scaling.effectiveKhz !== state.tscKhz) flags.push({ kind: 'tsc-rate-hidden-mismatch', requestedKhz: state.tscKhz, effectiveKhz: scaling.effectiveKhz });
+  // Ratio truncation (<1 kHz) is expected; a host rate the guest did not ask for is not.
+  const unscaled = !rate || (rate.kind === 'identity' && rate.why === 'within-tolerance');
+  if (unscaled && scaling.effectiveKhz !== state.tscKhz) flags.push({ kind: 'tsc-rate-hidden-mismatch', requestedKhz: state.tscKhz, effectiveKhz: scaling.effectiveKhz });
   const addedCycles = nsToCycles(preview.clock, state.tscKhz) - nsToCycles(state.clock.clock, state.tscKhz);
   return { kind: 'restored', clock: preview.clock, offsets: dst.vcpus.map((v) => v.offset), addedCycles, forwardJumpNs, flags };
 }
