@@ -75,7 +75,7 @@ export class SevVm {
     if (!Number.isSafeInteger(pages) || pages < 1 || pages > 1 << 20) throw new RangeError(`pages must be an integer in [1, 1048576]; got ${pages}`);
     if (ordering !== 'naive' && ordering !== 'engine') throw new TypeError(`ordering must be 'naive' or 'engine'; got ${String(ordering)}`);
     // SEV memory is private unless the guest converts it.
-    this.frames = Array.from({ length: pages }, () => ({ type: 'private' as PageType, data: [] }));
+    this.frames = Array.from({ length: pages }, (): Frame => ({ type: 'private', data: [] }));
     this.#vmmTypes = this.frames.map(() => 'private');
     this.#kvmTypes = this.frames.map(() => 'private');
   }

@@ -10,6 +10,6 @@ describe('copying the source TSC offsets to a host whose counter is behind', () 
 
   it('with checks the restore is refused and says which formula to use', () => {
     const report = runClockMigration({ formula: 'copy-offsets' });
-    expect(report.restore).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/backwards.*documented/) });
+    expect(report.restore).toMatchObject({ kind: 'refused', reason: (expect.stringMatching(/backwards.*documented/) as string) });
   });
 });

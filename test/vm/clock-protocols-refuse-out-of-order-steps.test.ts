@@ -10,7 +10,7 @@ describe('the stop_machine rendezvous', () => {
 
   it('refuses a step out of order and names the expected one', () => {
     const m = new StopMachineRendezvous();
-    expect(m.step('enter-rendezvous')).toMatchObject({ kind: 'refused', state: 'RUNNING', reason: expect.stringContaining("'inject-quiesce-ipi'") });
+    expect(m.step('enter-rendezvous')).toMatchObject({ kind: 'refused', state: 'RUNNING', reason: (expect.stringContaining("'inject-quiesce-ipi'") as string) });
   });
 
   it('keeps every vCPU out of guest code between parked and GO', () => {

@@ -10,7 +10,7 @@ const downtimeNs = wrapNs - 2_000_000n - 1_500n;
 describe('a forward jump beyond max_idle_ns (invariant 6)', () => {
   it('is refused without a safe protocol', () => {
     const report = runClockMigration({ downtimeNs });
-    expect(report.restore).toMatchObject({ kind: 'refused', reason: expect.stringContaining('max_idle_ns 440795263295') });
+    expect(report.restore).toMatchObject({ kind: 'refused', reason: (expect.stringContaining('max_idle_ns 440795263295') as string) });
   });
 
   it.each(['suspend-resume', 'stop-machine'] as const)('is accepted through %s and no reading goes backwards', (protocol) => {

@@ -22,6 +22,6 @@ describe('firmware feature bitmaps (invariant 13)', () => {
     src.setOneReg(0, KVM_REG_ARM_VENDOR_HYP_BMAP, 0b01n);
     const saved = saveFirmware(src);
     expect(restoreFirmware(ARM_HOST_PROFILES.new, saved).kind).toBe('ok');
-    expect(restoreFirmware(ARM_HOST_PROFILES.new, saved, { order: 'after-run' })).toMatchObject({ kind: 'refused', errno: 'EBUSY', reason: expect.stringContaining('before the first KVM_RUN') });
+    expect(restoreFirmware(ARM_HOST_PROFILES.new, saved, { order: 'after-run' })).toMatchObject({ kind: 'refused', errno: 'EBUSY', reason: (expect.stringContaining('before the first KVM_RUN') as string) });
   });
 });

@@ -9,7 +9,7 @@ it.each([
   [0x3000n, 2n, KVM_MAP_GPA_RANGE_ENCRYPTED, /outside the guest/],
 ])('MAP_GPA_RANGE(%s, %s, %s) returns -EINVAL and converts nothing', (gpa, npages, attrs, reason) => {
   const vm = new SevVm(4, 'engine');
-  expect(vm.guestMapGpaRange(gpa, npages, attrs)).toMatchObject({ kind: 'error', errno: 'EINVAL', reason: expect.stringMatching(reason) });
+  expect(vm.guestMapGpaRange(gpa, npages, attrs)).toMatchObject({ kind: 'error', errno: 'EINVAL', reason: (expect.stringMatching(reason) as string) });
   expect(vm.frames.map((f) => f.type)).toEqual(['private', 'private', 'private', 'private']);
   expect(vm.pendingExit).toBe(false);
 });

@@ -4,7 +4,7 @@ import { runSevScenario } from '../../src/vm/index.ts';
 describe('the three SEV races under the naive ordering', () => {
   it('scenario 1: content written for the new type travels with the old type', () => {
     const r = runSevScenario(1, 'naive');
-    expect(r.result).toMatchObject({ kind: 'bad', detail: expect.stringContaining("'half 1' garbled") });
+    expect(r.result).toMatchObject({ kind: 'bad', detail: (expect.stringContaining("'half 1' garbled") as string) });
     expect(r.transfers).toContainEqual({ gfn: 0, sentAs: 'private', actual: 'private' });
   });
 
@@ -15,6 +15,6 @@ describe('the three SEV races under the naive ordering', () => {
 
   it('scenario 3: the old private data is garbled when the guest flips the page back', () => {
     const r = runSevScenario(3, 'naive');
-    expect(r.result).toMatchObject({ kind: 'bad', detail: expect.stringContaining("'secret v1' garbled") });
+    expect(r.result).toMatchObject({ kind: 'bad', detail: (expect.stringContaining("'secret v1' garbled") as string) });
   });
 });

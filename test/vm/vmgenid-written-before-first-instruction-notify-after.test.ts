@@ -18,7 +18,7 @@ describe('VMGenID write ordering on restore (invariant 8)', () => {
     const device = new VmGenIdDevice();
     device.resume();
     const before = device.readId();
-    expect(device.applyEvent('clone')).toMatchObject({ kind: 'refused', reason: expect.stringContaining('stop the VM') });
+    expect(device.applyEvent('clone')).toMatchObject({ kind: 'refused', reason: (expect.stringContaining('stop the VM') as string) });
     expect(device.readId()).toEqual(before);
   });
 });
