@@ -16,7 +16,7 @@ import { kvmClockClocksource, tscClocksource } from './clocksource.ts';
 import { KVM_CLOCK_REALTIME, type KvmClockData, type KvmVm } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, setTscKhz, type TscScaling } from './tsc.ts';
 import { u64 } from './u64.ts';
-import { expectArray, expectInt, expectOneOf, expectOnlyKeys, expectRecord, expectU64String, requireBigInt } from './validate.ts';
+import { expectArray, expectInt, expectOnlyKeys, expectRecord, expectU64String, requireBigInt } from './validate.ts';
 
 /** What the source sends for the clock (VM paused), steps 1 to 3. */
 export interface ClockMigrationState {
@@ -206,11 +206,4 @@ export function decodeClockState(json: unknown): ClockMigrationState {
     return { tscOffset: expectU64String(v.tscOffset, `clock state.vcpus[${i}].tscOffset`), scaledHostTsc: expectU64String(v.scaledHostTsc, `clock state.vcpus[${i}].scaledHostTsc`) };
   });
   return { tscKhz, clock, vcpus };
-}
-
-/** Either purpose, for callers that parse it from text. */
-export const RESTORE_PURPOSES = ['live-migration', 'snapshot-restore'] as const;
-/** Parses a purpose name (CLI helper). */
-export function parsePurpose(value: unknown, path: string): RestoreClockOptions['purpose'] {
-  return expectOneOf(value, path, RESTORE_PURPOSES);
 }
