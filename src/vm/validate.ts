@@ -59,14 +59,6 @@ export function expectBoolean(value: unknown, path: string): boolean {
   return value;
 }
 
-/** Requires one of `allowed` (a string enum). */
-export function expectOneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new TypeError(`${path} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${describe(value)}`);
-  }
-  return value as T;
-}
-
 /** Requires a bigint in [min, max] for a library option (not stream input). */
 export function requireBigInt(value: unknown, name: string, min: bigint, max: bigint = U64_MAX): bigint {
   if (typeof value !== 'bigint') {
