@@ -8,3 +8,4 @@ export { pagesOf } from './kvm/bitmap-pages.ts';
 export { loadEngine, compileEngine } from './engine/load.ts';
 export { ENGINE_KINDS, EXPORT_NAMES, type EngineExports, type EngineKind } from './engine/exports.ts';
 export { ABI, planArena, bitmapBytes, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES, KVM_MEM_MAX_NR_PAGES } from './layout.ts';
+export * from './vm/index.ts';

@@ -8,6 +8,7 @@ import { UsageError, type Command, type Io } from './command.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
   bench: { summary: 'micro-benchmarks of the engine (wasm vs js)', load: () => import('./bench.ts') },
+  model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };
 
 const DEFAULT_ARGV = ['bench', 'engine'];
