@@ -197,9 +197,10 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     };
   });
   // Contents last, so tracking-only regions stay dense and close together.
-  const withContents = slots.map((r, i) =>
-    spec.slots[i]?.contents ? { ...r, contents: take(spec.slots[i]!.pages * ABI.PAGE_SIZE) } : r,
-  );
+  const withContents = slots.map((r, i) => {
+    const s = spec.slots[i];
+    return s?.contents ? { ...r, contents: take(s.pages * ABI.PAGE_SIZE) } : r;
+  });
   const scratch = take(spec.scratchBytes);
   const bytes = align(at, WASM_PAGE_BYTES);
   if (bytes > WASM_MAX_BYTES) {

@@ -40,5 +40,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return String(value);
 }
