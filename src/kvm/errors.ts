@@ -42,5 +42,5 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'function') return 'a function';
-  return String(value);
+  return typeof value === 'symbol' ? value.toString() : `${value as number | boolean | undefined}`;
 }
