@@ -2,7 +2,8 @@
  * Every ```ts example in README.md runs against the source, and every `console.log(...)` in
  * it prints exactly what the `// comment` on its line says.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -10,7 +11,8 @@ import { describe, expect, it, vi } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const tmp = `${root}test/.readme`;
+// Outside the repository, so lint and the type-check never see the generated files.
+const tmp = mkdtempSync(`${tmpdir()}/dirtylog-readme-`);
 
 describe('README examples', () => {
   it('there are examples to check', () => {
@@ -24,7 +26,6 @@ describe('README examples', () => {
         .split('\n')
         .filter((l) => /console\.log\(/.test(l))
         .map((l) => /\/\/ (.*)$/.exec(l)?.[1]);
-      mkdirSync(tmp, { recursive: true });
       const file = `${tmp}/example-${i}.ts`;
       writeFileSync(file, code.replaceAll(`from 'dirtylog'`, `from '${root}src/index.ts'`));
       const printed: string[] = [];
