@@ -1,29 +1,19 @@
-// The write-fault path: mark_page_dirty_in_slot for a write to an armed page.
+// The write-fault path: mark_page_dirty_in_slot for a write to an armed page, and the
+// per-vCPU PML log that x86 hardware fills instead of faulting.
 import {
-  VM_CTL, VM_NO_VCPU_LOGS, VCPU_ENTRIES, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY,
-  SLOT_F_HAS_BITMAP, FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED,
-  FAULT_RING_FULL, FAULT_OUT_OF_RANGE, SLOT_CONTENTS, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL,
+  VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP,
+  FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED, FAULT_RING_FULL,
+  FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
 } from "./layout.generated";
 import { testAndDisarm, setBit } from "./bitmap";
 import { dirtyRingPush } from "./dirty_ring";
 
-/**
- * A guest write to `page` of the slot at `desc` by the vCPU at `vcpu` (0 = no vCPU, a
- * device or KVM-internal writer). Only the writer that disarms the page logs it: into its
- * ring when the ring is on and there is a vCPU, else into the slot's dirty bitmap.
- * Logging happens before the write lands, so the page is never reported late.
- */
-export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
-  if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
-  const armed = <usize>load<u32>(desc + SLOT_ARMED);
-  if (!testAndDisarm(armed, page)) return FAULT_CLEAN;
+/** mark_page_dirty_in_slot: the vCPU's ring when it has one, else the slot's dirty bitmap. */
+function markPageDirty(vcpu: usize, desc: usize, page: u32): i32 {
   if (vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0) {
     const r = dirtyRingPush(vcpu, load<u32>(desc + SLOT_ID), page);
-    if (r == PUSH_HARD_FULL) {
-      // The write cannot complete: leave the page armed so the retried write logs it.
-      setBit(armed, page);
-      return FAULT_RING_FULL;
-    }
+    if (r == PUSH_HARD_FULL) return FAULT_RING_FULL;
     return r == PUSH_SOFT_FULL ? FAULT_RING_SOFT_FULL : FAULT_RING;
   }
   if ((load<u32>(desc + SLOT_FLAGS) & SLOT_F_HAS_BITMAP) != 0) {
@@ -35,15 +25,72 @@ export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
 }
 
 /**
- * faultWrite, then store `value` in the page's first 8 bytes when the slot holds contents
- * (dirty_log_test's iteration stamp, zero-extended). Returns the fault outcome; on FAULT_RING_FULL nothing is written.
+ * Drain the vCPU's PML log into its ring or the slots' bitmaps, as KVM does at every VM
+ * exit. Returns the last outcome that matters: FAULT_RING_SOFT_FULL if the ring reached its
+ * soft limit (the reserve of 512 entries exists for exactly this burst), FAULT_RING_FULL if
+ * it ran out (the rest stays in the log, in order, for the next drain), else FAULT_CLEAN.
+ */
+export function pmlDrain(vcpu: usize): i32 {
+  const log = <usize>load<u32>(vcpu + VCPU_PML_BUF);
+  const n = load<u32>(vcpu + VCPU_PML_INDEX);
+  if (log == 0 || n == 0) return FAULT_CLEAN;
+  const slots = <usize>load<u32>(VM_CTL + VM_SLOTS);
+  const nrSlots = load<u32>(VM_CTL + VM_NR_SLOTS);
+  let outcome = FAULT_CLEAN;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = log + <usize>i * PML_ENTRY_SIZE;
+    const id = load<u32>(e) & 0xffff;
+    if (id >= nrSlots) continue; // only this vCPU writes its log; cannot happen
+    const r = markPageDirty(vcpu, slots + <usize>id * SLOT_STRIDE, load<u32>(e, 4));
+    if (r == FAULT_RING_FULL) {
+      memory.copy(log, e, <usize>(n - i) * PML_ENTRY_SIZE);
+      store<u32>(vcpu + VCPU_PML_INDEX, n - i);
+      return FAULT_RING_FULL;
+    }
+    if (r == FAULT_RING_SOFT_FULL) outcome = r;
+  }
+  store<u32>(vcpu + VCPU_PML_INDEX, 0);
+  store<u32>(vcpu + VCPU_PML_DRAINS, load<u32>(vcpu + VCPU_PML_DRAINS) + 1);
+  return outcome;
+}
+
+/**
+ * A guest write to `page` of the slot at `desc` by the vCPU at `vcpu` (0 = no vCPU, a
+ * device or KVM-internal writer). Only the writer that disarms the page logs it. With PML
+ * the page goes to the vCPU's log, which drains when full (a PML-full exit).
+ */
+export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
+  if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
+  const armed = <usize>load<u32>(desc + SLOT_ARMED);
+  if (!testAndDisarm(armed, page)) return FAULT_CLEAN;
+  const log = vcpu != 0 ? <usize>load<u32>(vcpu + VCPU_PML_BUF) : 0;
+  if (log != 0) {
+    const i = load<u32>(vcpu + VCPU_PML_INDEX);
+    const e = log + <usize>i * PML_ENTRY_SIZE;
+    store<u32>(e, load<u32>(desc + SLOT_ID));
+    store<u32>(e, page, 4);
+    store<u32>(vcpu + VCPU_PML_INDEX, i + 1);
+    return i + 1 == PML_LOG_ENTRIES ? pmlDrain(vcpu) : FAULT_PML;
+  }
+  const r = markPageDirty(vcpu, desc, page);
+  // The write cannot complete: leave the page armed so the retried write logs it.
+  if (r == FAULT_RING_FULL) setBit(armed, page);
+  return r;
+}
+
+/**
+ * A guest write that lands: stamp `value` into the page's first 8 bytes (content mode), then
+ * take the fault path. Store first, check the armed bit second, both sequentially consistent:
+ * the collector re-arms first and copies second, so either this check sees the re-arm (and
+ * logs the page again) or the collector's copy sees the store. That is what KVM's TLB flush
+ * after re-protection guarantees; without it a write racing a reset could land unlogged.
+ * Returns the fault outcome; on FAULT_RING_FULL the write must be retried after a reset.
  */
 export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32): i32 {
-  const r = faultWrite(vcpu, desc, page);
-  if (r == FAULT_RING_FULL || r == FAULT_OUT_OF_RANGE) return r;
+  if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
   if (contents != 0) atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), <u64>value);
-  return r;
+  return faultWrite(vcpu, desc, page);
 }
 
 /**

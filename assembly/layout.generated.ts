@@ -17,7 +17,7 @@
 // @ts-ignore: decorator
 @inline export const VM_CTL: u32 = 64;
 // @ts-ignore: decorator
-@inline export const VM_CTL_SIZE: u32 = 64;
+@inline export const VM_CTL_SIZE: u32 = 128;
 // @ts-ignore: decorator
 @inline export const VM_NR_SLOTS: u32 = 0;
 // @ts-ignore: decorator
@@ -33,7 +33,15 @@
 // @ts-ignore: decorator
 @inline export const VM_NO_VCPU_LOGS: u32 = 24;
 // @ts-ignore: decorator
-@inline export const VCPU_STRIDE: u32 = 192;
+@inline export const VM_RUN_STATE: u32 = 64;
+// @ts-ignore: decorator
+@inline export const VM_RUN_EPOCH: u32 = 68;
+// @ts-ignore: decorator
+@inline export const VM_ITERATION: u32 = 72;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_BELL: u32 = 76;
+// @ts-ignore: decorator
+@inline export const VCPU_STRIDE: u32 = 256;
 // @ts-ignore: decorator
 @inline export const VCPU_RING: u32 = 0;
 // @ts-ignore: decorator
@@ -43,11 +51,25 @@
 // @ts-ignore: decorator
 @inline export const VCPU_HARVEST_BUF: u32 = 12;
 // @ts-ignore: decorator
+@inline export const VCPU_PML_BUF: u32 = 16;
+// @ts-ignore: decorator
 @inline export const VCPU_DIRTY_INDEX: u32 = 64;
+// @ts-ignore: decorator
+@inline export const VCPU_PML_INDEX: u32 = 68;
 // @ts-ignore: decorator
 @inline export const VCPU_PUSHES: u32 = 72;
 // @ts-ignore: decorator
 @inline export const VCPU_HARD_FULL: u32 = 80;
+// @ts-ignore: decorator
+@inline export const VCPU_PENDING_PAGE: u32 = 84;
+// @ts-ignore: decorator
+@inline export const VCPU_WRITES: u32 = 88;
+// @ts-ignore: decorator
+@inline export const VCPU_FULL_EXITS: u32 = 96;
+// @ts-ignore: decorator
+@inline export const VCPU_PML_DRAINS: u32 = 100;
+// @ts-ignore: decorator
+@inline export const VCPU_STALL_US: u32 = 104;
 // @ts-ignore: decorator
 @inline export const VCPU_RESET_INDEX: u32 = 128;
 // @ts-ignore: decorator
@@ -55,7 +77,35 @@
 // @ts-ignore: decorator
 @inline export const VCPU_RESET_BATCHES: u32 = 136;
 // @ts-ignore: decorator
-@inline export const SLOT_STRIDE: u32 = 32;
+@inline export const VCPU_RESUME_BELL: u32 = 140;
+// @ts-ignore: decorator
+@inline export const VCPU_KICK_REQ: u32 = 144;
+// @ts-ignore: decorator
+@inline export const VCPU_KICK_ACK: u32 = 192;
+// @ts-ignore: decorator
+@inline export const VCPU_EPOCH_ACK: u32 = 196;
+// @ts-ignore: decorator
+@inline export const VCPU_W_PATTERN: u32 = 200;
+// @ts-ignore: decorator
+@inline export const VCPU_W_START: u32 = 204;
+// @ts-ignore: decorator
+@inline export const VCPU_W_PAGES: u32 = 208;
+// @ts-ignore: decorator
+@inline export const VCPU_W_CURSOR: u32 = 212;
+// @ts-ignore: decorator
+@inline export const VCPU_W_STRIDE: u32 = 216;
+// @ts-ignore: decorator
+@inline export const VCPU_W_ZIPF: u32 = 220;
+// @ts-ignore: decorator
+@inline export const VCPU_W_ZIPF_N: u32 = 224;
+// @ts-ignore: decorator
+@inline export const VCPU_W_PASSES: u32 = 228;
+// @ts-ignore: decorator
+@inline export const VCPU_W_RNG: u32 = 232;
+// @ts-ignore: decorator
+@inline export const VCPU_W_SLOT: u32 = 240;
+// @ts-ignore: decorator
+@inline export const SLOT_STRIDE: u32 = 64;
 // @ts-ignore: decorator
 @inline export const SLOT_NPAGES: u32 = 0;
 // @ts-ignore: decorator
@@ -72,6 +122,8 @@
 @inline export const SLOT_CLEAR_ARG: u32 = 24;
 // @ts-ignore: decorator
 @inline export const SLOT_CONTENTS: u32 = 28;
+// @ts-ignore: decorator
+@inline export const SLOT_COLLECTED: u32 = 32;
 // @ts-ignore: decorator
 @inline export const SLOT_F_LOG_DIRTY: u32 = 1;
 // @ts-ignore: decorator
@@ -90,6 +142,34 @@
 @inline export const FAULT_RING_FULL: i32 = -1;
 // @ts-ignore: decorator
 @inline export const FAULT_OUT_OF_RANGE: i32 = -2;
+// @ts-ignore: decorator
+@inline export const FAULT_PML: u32 = 5;
+// @ts-ignore: decorator
+@inline export const RUN_RUNNING: u32 = 0;
+// @ts-ignore: decorator
+@inline export const RUN_PAUSED: u32 = 1;
+// @ts-ignore: decorator
+@inline export const RUN_STOPPED: u32 = 2;
+// @ts-ignore: decorator
+@inline export const PATTERN_SEQUENTIAL: u32 = 0;
+// @ts-ignore: decorator
+@inline export const PATTERN_RANDOM: u32 = 1;
+// @ts-ignore: decorator
+@inline export const PATTERN_ZIPF: u32 = 2;
+// @ts-ignore: decorator
+@inline export const PATTERN_STRIDED: u32 = 3;
+// @ts-ignore: decorator
+@inline export const PATTERN_MEMSTRESS: u32 = 4;
+// @ts-ignore: decorator
+@inline export const SLICE_DONE: u32 = 0;
+// @ts-ignore: decorator
+@inline export const SLICE_RING_FULL: u32 = 1;
+// @ts-ignore: decorator
+@inline export const SLICE_SHIFT: u32 = 28;
+// @ts-ignore: decorator
+@inline export const PML_LOG_ENTRIES: u32 = 512;
+// @ts-ignore: decorator
+@inline export const PML_ENTRY_SIZE: u32 = 8;
 // @ts-ignore: decorator
 @inline export const PUSH_OK: u32 = 0;
 // @ts-ignore: decorator

@@ -8,7 +8,7 @@
  *  byte 0 ┌────────────────────────────────────────────┐
  *         │ 0..63   never used (address 0 stays "null")  │
  *      64 │ VM control block             VM_CTL_SIZE     │
- *     128 │ vCPU control blocks   maxVcpus × VCPU_STRIDE │  3 cache lines each:
+ *     192 │ vCPU control blocks   maxVcpus × VCPU_STRIDE │  3 cache lines each:
  *         │                                              │   [0]  config  (read-only once running)
  *         │                                              │   [64] producer line (the vCPU writes)
  *         │                                              │   [128] consumer line (harvest / reset write)
@@ -17,7 +17,9 @@
  *  131072 ├────────────────────────────────────────────┤ REGIONS_BASE, every region 64-byte aligned
  *         │ ring 0 … ring N-1        entries × 16 B each │  kvm_dirty_gfn arrays, no header
  *         │ harvest buffer 0 … N-1   entries × 16 B each │  userspace's copy of harvested entries
- *         │ per slot: armed │ dirty │ snapshot │ clear-arg bitmaps (1 bit per page, LE 64-bit words)
+ *         │ PML log 0 … N-1          512 × 8 B each      │  (PML on) hardware's GPA log per vCPU
+ *         │ Zipf CDF                 ranks × 4 B         │  (Zipf workloads) shared, read-only
+ *         │ per slot: armed │ dirty │ snapshot │ clear-arg │ collected bitmaps (1 bit per page, LE 64-bit words)
  *         │ per slot (content mode): page contents, 4 KiB per page
  *         │ scratch                                      │  page lists for batch calls
  *         └────────────────────────────────────────────┘
@@ -43,9 +45,9 @@ export const ABI = {
   GFN_F_RESET: 2,
   GFN_F_MASK: 3,
 
-  // VM control block (offsets relative to VM_CTL)
+  // VM control block (offsets relative to VM_CTL): stats line, then the thread-control line
   VM_CTL: 64,
-  VM_CTL_SIZE: 64,
+  VM_CTL_SIZE: 128,
   VM_NR_SLOTS: 0, // u32: user slot limit (slot ids >= this are invalid)
   VM_NR_AS: 4, // u32: address spaces (x86 without SMM: 1)
   VM_SLOTS: 8, // u32: byte offset of the slot descriptor table
@@ -53,22 +55,49 @@ export const ABI = {
   VM_REJECTED_BATCHES: 16, // u32 counter: reset batches that failed validation
   VM_REJECTED_PAGES: 20, // u32 counter: bits in those batches
   VM_NO_VCPU_LOGS: 24, // u32 counter: vCPU-less writes in ring mode with no backup bitmap (KVM warns)
+  VM_RUN_STATE: 64, // u32: RUN_* below, written by the host; vCPUs read it between slices
+  VM_RUN_EPOCH: 68, // u32 doorbell: bumped with every VM_RUN_STATE change; vCPUs wait on it
+  VM_ITERATION: 72, // u32: the stamp vCPUs write into pages (dirty_log_test's iteration)
+  VM_COLLECTOR_BELL: 76, // u32 doorbell: vCPUs ring it on a ring-full exit; the collector waits on it
 
-  // vCPU control block (offsets relative to the vCPU's block)
-  VCPU_STRIDE: 192,
+  // vCPU control block (offsets relative to the vCPU's block), four cache lines:
+  // config (read-only once running), producer (the vCPU thread), consumer (the collector),
+  // and the vCPU thread's workload state and acknowledgements.
+  VCPU_STRIDE: 256,
   VCPU_RING: 0, // u32 config: byte offset of this vCPU's ring
   VCPU_ENTRIES: 4, // u32 config: ring size in entries (power of two)
   VCPU_SOFT_LIMIT: 8, // u32 config: entries - reserved
   VCPU_HARVEST_BUF: 12, // u32 config: byte offset of this vCPU's harvest buffer
+  VCPU_PML_BUF: 16, // u32 config: byte offset of this vCPU's PML log, 0 = PML off
   VCPU_DIRTY_INDEX: 64, // u32 producer: free-running push counter (kernel's dirty_index)
+  VCPU_PML_INDEX: 68, // u32 producer: entries in the PML log
   VCPU_PUSHES: 72, // u64 producer: pages logged into the ring
   VCPU_HARD_FULL: 80, // u32 producer: pushes refused because the ring was completely full
+  VCPU_PENDING_PAGE: 84, // u32 producer: 1 + page of a write to retry after a ring-full refusal
+  VCPU_WRITES: 88, // u64 producer: guest writes performed
+  VCPU_FULL_EXITS: 96, // u32 producer: KVM_EXIT_DIRTY_RING_FULL exits taken
+  VCPU_PML_DRAINS: 100, // u32 producer: PML logs drained into the ring or bitmap
+  VCPU_STALL_US: 104, // u64 producer: microseconds spent waiting for a reset after full exits
   VCPU_RESET_INDEX: 128, // u32 consumer: free-running reset counter (kernel's reset_index)
   VCPU_FETCH_INDEX: 132, // u32 consumer: userspace's private harvest counter
   VCPU_RESET_BATCHES: 136, // u32 consumer: coalesced batches re-armed (KVM's mmu_lock round trips)
+  VCPU_RESUME_BELL: 140, // u32 doorbell: the collector bumps it after a reset; a full vCPU waits on it
+  VCPU_KICK_REQ: 144, // u32 doorbell: the collector bumps it to kick the vCPU out of guest mode
+  VCPU_KICK_ACK: 192, // u32: the last kick request the vCPU has answered (after draining PML)
+  VCPU_EPOCH_ACK: 196, // u32: the last VM_RUN_EPOCH the vCPU has acted on
+  VCPU_W_PATTERN: 200, // u32 workload: PATTERN_*
+  VCPU_W_START: 204, // u32 workload: first page of this vCPU's region
+  VCPU_W_PAGES: 208, // u32 workload: pages in the region
+  VCPU_W_CURSOR: 212, // u32 workload: next index for sequential, strided and memstress
+  VCPU_W_STRIDE: 216, // u32 workload: step for the strided pattern
+  VCPU_W_ZIPF: 220, // u32 workload: byte offset of the Zipf CDF (u32 per rank), 0 = none
+  VCPU_W_ZIPF_N: 224, // u32 workload: ranks in the Zipf CDF
+  VCPU_W_PASSES: 228, // u32 workload: completed passes over the region
+  VCPU_W_RNG: 232, // u64 workload: xorshift64* state
+  VCPU_W_SLOT: 240, // u32 workload: byte offset of the slot descriptor written to
 
   // slot descriptor (offsets relative to the descriptor)
-  SLOT_STRIDE: 32,
+  SLOT_STRIDE: 64,
   SLOT_NPAGES: 0, // u32; 0 = no memslot
   SLOT_FLAGS: 4, // u32: SLOT_F_*
   SLOT_ID: 8, // u32: as_id << 16 | slot_id, as written into ring entries
@@ -77,6 +106,7 @@ export const ABI = {
   SLOT_SNAPSHOT: 20, // u32 byte offset: GET's output (KVM's second bitmap half)
   SLOT_CLEAR_ARG: 24, // u32 byte offset: CLEAR's input (the user bitmap copied in)
   SLOT_CONTENTS: 28, // u32 byte offset of page contents, 0 in tracking-only mode
+  SLOT_COLLECTED: 32, // u32 byte offset: the VMM's own per-slot bitmap (QEMU's), filled by the collector
   SLOT_F_LOG_DIRTY: 1, // KVM_MEM_LOG_DIRTY_PAGES
   SLOT_F_HAS_BITMAP: 2, // the slot owns a dirty bitmap (bitmap mode or ring backup bitmap)
 
@@ -88,6 +118,26 @@ export const ABI = {
   FAULT_NOT_LOGGED: 4, // ring mode, no vCPU and no backup bitmap: KVM warns and drops it
   FAULT_RING_FULL: -1, // ring completely full: nothing logged, page left armed, retry after reset
   FAULT_OUT_OF_RANGE: -2, // page index at or past the slot's end: nothing done
+  FAULT_PML: 5, // logged into the vCPU's PML log; it reaches the ring or bitmap at the next exit
+
+  // VM_RUN_STATE values
+  RUN_RUNNING: 0,
+  RUN_PAUSED: 1, // vCPUs leave guest mode, drain PML, acknowledge and wait
+  RUN_STOPPED: 2, // vCPUs drain PML and exit their threads
+
+  // workload patterns
+  PATTERN_SEQUENTIAL: 0,
+  PATTERN_RANDOM: 1,
+  PATTERN_ZIPF: 2,
+  PATTERN_STRIDED: 3,
+  PATTERN_MEMSTRESS: 4,
+
+  // runSlice exit reasons, written to the return value's top bits
+  SLICE_DONE: 0, // ran the whole slice
+  SLICE_RING_FULL: 1, // KVM_EXIT_DIRTY_RING_FULL: wait for a reset before running again
+  SLICE_SHIFT: 28, // slice writes < 2^28; reason << SLICE_SHIFT | writes
+  PML_LOG_ENTRIES: 512,
+  PML_ENTRY_SIZE: 8, // u32 slot field, u32 page
 
   // dirtyRingPush outcomes
   PUSH_OK: 0,
@@ -127,6 +177,10 @@ export interface ArenaSpec {
   readonly ringEntries: number; // 0 when the dirty ring is off
   readonly slots: readonly { readonly pages: number; readonly contents: boolean }[];
   readonly scratchBytes: number;
+  /** Per-vCPU PML logs (x86 PML: 512 GPAs each). */
+  readonly pml?: boolean;
+  /** Ranks in the shared Zipf CDF table, 0 for none. */
+  readonly zipfRanks?: number;
 }
 
 export interface SlotRegions {
@@ -135,6 +189,7 @@ export interface SlotRegions {
   readonly dirty: number;
   readonly snapshot: number;
   readonly clearArg: number;
+  readonly collected: number;
   readonly contents: number; // 0 when tracking-only
   /** KVM's bitmap size: one bit per page rounded up to 64-bit words. */
   readonly bitmapBytes: number;
@@ -150,6 +205,8 @@ export interface ArenaPlan {
   readonly vcpuCtl: readonly number[];
   readonly rings: readonly number[];
   readonly harvestBufs: readonly number[];
+  readonly pmlBufs: readonly number[]; // 0 when PML is off
+  readonly zipf: number; // 0 when there is no Zipf table
   readonly slots: readonly SlotRegions[];
   readonly scratch: number;
   readonly scratchBytes: number;
@@ -182,6 +239,8 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const vcpuCtl = Array.from({ length: spec.maxVcpus }, (_, i) => vcpuCtlBase + i * ABI.VCPU_STRIDE);
   const rings = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const harvestBufs = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
+  const pmlBufs = vcpuCtl.map(() => (spec.pml ? take(ABI.PML_LOG_ENTRIES * ABI.PML_ENTRY_SIZE) : 0));
+  const zipf = spec.zipfRanks ? take(spec.zipfRanks * 4) : 0;
   const slots = spec.slots.map((s, i): SlotRegions => {
     const bytes = bitmapBytes(s.pages);
     const stride = align(bytes, ABI.REGION_ALIGN);
@@ -191,6 +250,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
       dirty: take(stride),
       snapshot: take(stride),
       clearArg: take(stride),
+      collected: take(stride),
       contents: 0,
       bitmapBytes: bytes,
       bitmapStride: stride,
@@ -216,6 +276,8 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     vcpuCtl,
     rings,
     harvestBufs,
+    pmlBufs,
+    zipf,
     slots: withContents,
     scratch,
     scratchBytes: spec.scratchBytes,

@@ -7,11 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createVm, compileEngine, EXPORT_NAMES, ABI, type EngineExports, type Vm } from '../src/index.ts';
-import { RefVm, type RefConfig } from './support/reference-model.ts';
+import { RefVm, type RefConfig, type RefWorkload } from './support/reference-model.ts';
 import { scribble } from './support/engines.ts';
+import { configureWorkload, zipfCdf, PATTERNS, type Pattern } from '../src/vcpu/workload.ts';
 
 const PAGES = [200, 130]; // 130: not a multiple of 64, like the selftest's 1 GiB + 3 pages
 const RING = 256;
+const ZIPF_RANKS = 16;
+const CDF = zipfCdf(ZIPF_RANKS, 1.1);
 
 interface Mode {
   name: string;
@@ -23,7 +26,10 @@ const MODES: Mode[] = [
   { name: 'dirty-log', ref: {} },
   { name: 'clear-log', ref: { manualProtect: true, initiallySet: true } },
   { name: 'manual-protect', ref: { manualProtect: true } },
+  { name: 'dirty-ring with PML', ref: { ring: { entries: 1024, pml: true } } },
+  { name: 'dirty-log with PML', ref: { pml: true } },
 ];
+const entriesOf = (mode: Mode) => mode.ref.ring?.entries ?? RING;
 
 const called = new Set<string>();
 
@@ -47,16 +53,19 @@ async function makeVm(engine: 'wasm' | 'js', mode: Mode): Promise<Vm> {
     dirtyRing: mode.ref.ring,
     ringWithBitmap: mode.ref.ringWithBitmap,
     manualProtect: mode.ref.manualProtect ? { initiallySet: !!mode.ref.initiallySet } : undefined,
+    pml: mode.ref.pml,
     slots: PAGES.map((pages) => ({ pages })),
     scratchBytes: 4096,
+    zipfRanks: ZIPF_RANKS,
   });
+  vm.arena.u32.set(CDF, vm.arena.plan.zipf >>> 2);
   recordCalls(vm);
   return vm;
 }
 
 const FAULT_CODES: Record<number, string> = {
   [ABI.FAULT_CLEAN]: 'clean', [ABI.FAULT_RING]: 'ring', [ABI.FAULT_RING_SOFT_FULL]: 'ring-soft-full',
-  [ABI.FAULT_BITMAP]: 'bitmap', [ABI.FAULT_NOT_LOGGED]: 'not-logged', [ABI.FAULT_RING_FULL]: 'ring-full',
+  [ABI.FAULT_BITMAP]: 'bitmap', [ABI.FAULT_NOT_LOGGED]: 'not-logged', [ABI.FAULT_RING_FULL]: 'ring-full', [ABI.FAULT_PML]: 'pml',
 };
 
 type Op =
@@ -72,7 +81,12 @@ type Op =
   | { op: 'get'; slot: number }
   | { op: 'clear'; slot: number; first: number; num: number; bits: number[] }
   | { op: 'logging'; slot: number; on: boolean }
-  | { op: 'scan'; words: bigint[]; from: number; base: number; mask: bigint };
+  | { op: 'scan'; words: bigint[]; from: number; base: number; mask: bigint; src: bigint[] }
+  | { op: 'drainPml'; v: number }
+  | { op: 'workload'; v: number; pattern: Pattern; seed: number; stride: number; slot: number }
+  | { op: 'runSlice'; v: number; max: number }
+  | { op: 'nextPage'; v: number }
+  | { op: 'collect'; v: number; max: number; n: number };
 
 const slotPage = fc.integer({ min: 0, max: 1 }).chain((slot) => fc.record({ slot: fc.constant(slot), page: fc.nat(PAGES[slot]! - 1) }));
 const v = fc.integer({ min: 0, max: 1 });
@@ -90,7 +104,15 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
       from: fc.nat(40),
       base: fc.nat(40 * 64 - 64),
       mask: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      src: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), { minLength: 40, maxLength: 40 }),
     }),
+    fc.record({ op: fc.constant('drainPml' as const), v }),
+    fc.record({
+      op: fc.constant('workload' as const), v, pattern: fc.constantFrom(...PATTERNS), seed: fc.integer(),
+      stride: fc.integer({ min: 1, max: 300 }), slot: fc.integer({ min: 0, max: 1 }),
+    }),
+    fc.record({ op: fc.constant('runSlice' as const), v, max: fc.nat(300) }),
+    fc.record({ op: fc.constant('nextPage' as const), v }),
   ];
   if (ring) {
     arbs.push(
@@ -99,6 +121,7 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
       fc.record({ op: fc.constant('harvest' as const), v, max: fc.nat(300) }),
       fc.record({ op: fc.constant('pushPair' as const), v, base: fc.integer({ min: 64, max: 135 }), delta: fc.constantFrom(-64, -63, -62, -1, 0, 1, 62, 63, 64) }),
       fc.record({ op: fc.constant('forgeWrappedPair' as const), v }),
+      fc.record({ op: fc.constant('collect' as const), v, max: fc.nat(300), n: fc.nat(300) }),
       fc.record({ op: fc.constant('reset' as const), limit: fc.oneof(fc.nat(300), fc.constant(0x7fffffff)) }),
       fc.record({
         op: fc.constant('scribble' as const),
@@ -158,9 +181,27 @@ function apply(vm: Vm, op: Op): unknown {
     case 'forgeWrappedPair': {
       // The 2026 CVE shape: offset 2^64-63 then 0 coalesce by a forward delta of 63.
       const ring = vm.vcpus[op.v]!.ring!;
-      scribble(ring.bytes, ring.resetIndex % RING, { flags: 2, slot: 0, offset: 2n ** 64n - 63n });
-      scribble(ring.bytes, (ring.resetIndex + 1) % RING, { flags: 2, slot: 0, offset: 0n });
+      const n = ring.size.entries;
+      scribble(ring.bytes, ring.resetIndex % n, { flags: 2, slot: 0, offset: 2n ** 64n - 63n });
+      scribble(ring.bytes, (ring.resetIndex + 1) % n, { flags: 2, slot: 0, offset: 0n });
       return undefined;
+    }
+    case 'drainPml':
+      return FAULT_CODES[a.engine.pmlDrain(vcpuCtl(op.v))];
+    case 'workload':
+      configureWorkload(a.u32, vcpuCtl(op.v), vm.slot(op.slot).desc, { start: 0, pages: PAGES[op.slot]! }, op, { table: a.plan.zipf, ranks: ZIPF_RANKS }, op.v, 2);
+      return undefined;
+    case 'runSlice': {
+      if (!a.u32[(vcpuCtl(op.v) + ABI.VCPU_W_SLOT) >>> 2]) return 'no workload';
+      const r = a.engine.runSlice(vcpuCtl(op.v), op.max, 1) >>> 0;
+      return { reason: r >>> ABI.SLICE_SHIFT === ABI.SLICE_RING_FULL ? 'ring-full' : 'done', written: r & ((1 << ABI.SLICE_SHIFT) - 1) };
+    }
+    case 'nextPage':
+      if (!a.u32[(vcpuCtl(op.v) + ABI.VCPU_W_SLOT) >>> 2]) return 'no workload';
+      return a.engine.nextPage(vcpuCtl(op.v));
+    case 'collect': {
+      const h = vm.vcpus[op.v]!.ring!.harvest(op.max).length;
+      return a.engine.collectHarvested(vcpuCtl(op.v), Math.min(op.n, h));
     }
     case 'harvest':
       return vm.vcpus[op.v]!.ring!.harvest(op.max).map((e) => ({ slot: e.slot, offset: e.offset }));
@@ -168,8 +209,9 @@ function apply(vm: Vm, op: Op): unknown {
       return vm.resetDirtyRings({ limit: op.limit });
     case 'scribble': {
       const ring = vm.vcpus[op.v]!.ring!;
+      const n = ring.size.entries;
       const base = op.at === 'fetch' ? ring.fetchIndex : op.at === 'reset' ? ring.resetIndex : ring.dirtyIndex;
-      scribble(ring.bytes, (base + op.k + RING) % RING, op);
+      scribble(ring.bytes, (base + op.k + n) % n, op);
       return undefined;
     }
     case 'get':
@@ -192,8 +234,11 @@ function apply(vm: Vm, op: Op): unknown {
       const next = a.engine.nextNonzeroWord(bm, Math.min(op.from, n), n);
       const count = a.engine.bitmapCount(bm, n * 64);
       a.engine.orMask(bm, op.base, op.mask);
+      const src = bm + 8 * 48;
+      op.src.forEach((w, i) => dv.setBigUint64(src + 8 * i, w, true));
+      const srcCount = a.engine.bitmapOr(bm, src, 40 * 64 - 5);
       const after = Array.from({ length: 42 }, (_, i) => dv.getBigUint64(bm + 8 * i, true));
-      return { next, count, after };
+      return { next, count, srcCount, after };
     }
   }
 }
@@ -232,9 +277,32 @@ function applyRef(ref: RefVm, op: Op): unknown {
       return [ref.push(op.v, 0, op.base), ref.push(op.v, 0, op.base + op.delta)];
     case 'forgeWrappedPair': {
       const r = ref.rings[op.v]!;
-      r.gfns[r.resetIndex % RING] = { flags: 2, slot: 0, offset: 2n ** 64n - 63n };
-      r.gfns[(r.resetIndex + 1) % RING] = { flags: 2, slot: 0, offset: 0n };
+      r.gfns[r.resetIndex % r.entries] = { flags: 2, slot: 0, offset: 2n ** 64n - 63n };
+      r.gfns[(r.resetIndex + 1) % r.entries] = { flags: 2, slot: 0, offset: 0n };
       return undefined;
+    }
+    case 'drainPml':
+      return ref.drainPml(op.v);
+    case 'workload': {
+      const pages = PAGES[op.slot]!;
+      const stagger = op.pattern === 'memstress' ? 0 : Math.floor((pages * op.v) / 2);
+      const lo = (Math.imul(op.seed ^ 0x9e3779b9, 0x85ebca6b) ^ op.v) >>> 0;
+      const hi = (Math.imul(op.v + 1, 0xc2b2ae35) ^ op.seed) >>> 0;
+      const w: RefWorkload = {
+        pattern: op.pattern, slot: op.slot, start: 0, pages, cursor: stagger % pages, stride: op.stride % pages || 1,
+        cdf: [...CDF], passes: 0, rng: (BigInt(hi) << 32n) | BigInt((lo | (lo === 0 && hi === 0 ? 1 : 0)) >>> 0), pending: 0,
+        writes: ref.workloads[op.v]?.writes ?? 0,
+      };
+      ref.workloads[op.v] = w;
+      return undefined;
+    }
+    case 'runSlice':
+      return ref.workloads[op.v] ? ref.runSlice(op.v, op.max) : 'no workload';
+    case 'nextPage':
+      return ref.workloads[op.v] ? ref.nextPage(op.v) : 'no workload';
+    case 'collect': {
+      const h = ref.harvest(op.v, op.max).length;
+      return ref.collectHarvested(op.v, Math.min(op.n, h));
     }
     case 'harvest':
       return ref.harvest(op.v, op.max);
@@ -243,7 +311,7 @@ function applyRef(ref: RefVm, op: Op): unknown {
     case 'scribble': {
       const r = ref.rings[op.v]!;
       const base = op.at === 'fetch' ? r.fetchIndex : op.at === 'reset' ? r.resetIndex : r.dirtyIndex;
-      r.gfns[(base + op.k + RING) % RING] = { flags: op.flags, slot: op.slot, offset: op.offset };
+      r.gfns[(base + op.k + r.entries) % r.entries] = { flags: op.flags, slot: op.slot, offset: op.offset };
       return undefined;
     }
     case 'get': {
@@ -275,7 +343,14 @@ function applyRef(ref: RefVm, op: Op): unknown {
           words[p >> 6] = words[p >> 6]! | (1n << BigInt(p & 63));
         }
       }
-      return { next, count, after: words.slice(0, 42) };
+      // bitmapOr over 40*64-5 pages: the last word's top 5 bits belong to no page... but
+      // KVM bitmaps are whole words, so the engines OR whole words; the model does too.
+      let srcCount = 0;
+      op.src.forEach((w, i) => {
+        words[i] = words[i]! | w;
+        srcCount += [...w.toString(2)].filter((x) => x === '1').length;
+      });
+      return { next, count, srcCount, after: words.slice(0, 42) };
     }
   }
 }
@@ -287,7 +362,23 @@ function snapshot(vm: Vm) {
       const s = vm.slot(id);
       const armed = Array.from({ length: pages }, (_, p) => s.isArmed(p));
       const dirty = Array.from({ length: pages }, (_, p) => s.isDirty(p));
-      return { armed, dirty };
+      const col = vm.arena.plan.slots[id]!.collected >>> 2;
+      const collected = Array.from({ length: pages }, (_, p) => ((u32[col + (p >>> 5)]! >>> (p & 31)) & 1) === 1);
+      return { armed, dirty, collected };
+    }),
+    vcpus: vm.vcpus.map((c) => {
+      const f = (off: number) => u32[(c.ctl + off) >>> 2]!;
+      const log = vm.arena.plan.pmlBufs[c.id]! >>> 2;
+      const pml = Array.from({ length: f(ABI.VCPU_PML_INDEX) }, (_, i) => ({ slot: u32[log + 2 * i]!, page: u32[log + 2 * i + 1]! }));
+      const configured = f(ABI.VCPU_W_SLOT) !== 0;
+      return {
+        pml,
+        drains: f(ABI.VCPU_PML_DRAINS),
+        workload: configured
+          ? { cursor: f(ABI.VCPU_W_CURSOR), passes: f(ABI.VCPU_W_PASSES), pending: f(ABI.VCPU_PENDING_PAGE), writes: f(ABI.VCPU_WRITES),
+              rng: (BigInt(f(ABI.VCPU_W_RNG + 4)) << 32n) | BigInt(f(ABI.VCPU_W_RNG)) }
+          : null,
+      };
     }),
     rings: vm.vcpus.map((c) =>
       c.ring
@@ -310,7 +401,15 @@ function snapshot(vm: Vm) {
 
 function refSnapshot(ref: RefVm, like: ReturnType<typeof snapshot>) {
   return {
-    slots: ref.slots.map((s) => ({ armed: [...s.armed], dirty: s.hasBitmap ? [...s.dirty] : s.dirty.map(() => false) })),
+    slots: ref.slots.map((s) => ({ armed: [...s.armed], dirty: s.hasBitmap ? [...s.dirty] : s.dirty.map(() => false), collected: [...s.collected] })),
+    vcpus: ref.rings.map((_, v) => {
+      const w = ref.workloads[v];
+      return {
+        pml: ref.pmlLogs[v]!.map((e) => ({ slot: e.slot, page: e.page })),
+        drains: ref.pmlDrains[v]!,
+        workload: w ? { cursor: w.cursor, passes: w.passes, pending: w.pending, writes: w.writes, rng: w.rng } : null,
+      };
+    }),
     rings: ref.rings.map((r) => {
       if (!ref.config.ring) return null;
       const bytes = new Uint8Array(r.entries * 16);

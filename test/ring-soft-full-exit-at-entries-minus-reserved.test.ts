@@ -17,10 +17,17 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     const cpu = vm.vcpus[0]!;
     expect(cpu.ring!.size.softLimit).toBe(soft);
     const kinds: string[] = [];
-    for (let p = 0; p < soft; p++) kinds.push(cpu.write(vm.slot(0), p).kind);
-    expect(kinds.slice(0, -1).every((k) => k === 'ring')).toBe(true);
-    expect(kinds.at(-1)).toBe('ring-soft-full');
+    for (let p = 0; p < soft; p++) kinds.push(cpu.ring!.push(vm.slot(0), p).kind);
+    expect(kinds.slice(0, -1).every((k) => k === 'ok')).toBe(true);
+    expect(kinds.at(-1)).toBe('soft-full');
     expect(cpu.ring!.isSoftFull).toBe(true);
+  });
+
+  it('without PML, the write that fills the ring to its soft limit asks for the exit', async () => {
+    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, slots: [{ pages: 1000 }], vcpus: 1 });
+    const kinds = Array.from({ length: 192 }, (_, p) => vm.vcpus[0]!.write(vm.slot(0), p).kind);
+    expect(kinds.filter((k) => k === 'ring').length).toBe(191);
+    expect(kinds.at(-1)).toBe('ring-soft-full');
   });
 
   it('refuses the push that would overwrite an unreset entry, and the fault leaves the page armed', async () => {

@@ -32,12 +32,23 @@ export interface EngineExports {
   guestWrite(vcpu: number, slotDesc: number, page: number, value: number): number;
   /** faultWrite over a u32 array of pages; stops at soft-full (inclusive) or hard-full. */
   faultWriteBatch(vcpu: number, slotDesc: number, pages: number, n: number): number;
+  /** Drain the vCPU's PML log (a VM exit). FAULT_CLEAN, FAULT_RING_SOFT_FULL or FAULT_RING_FULL. */
+  pmlDrain(vcpu: number): number;
+  /** The next page the vCPU's workload writes (advances its state). */
+  nextPage(vcpu: number): number;
+  /** Run a workload slice; returns reason << SLICE_SHIFT | writes. */
+  runSlice(vcpu: number, maxWrites: number, stamp: number): number;
+  /** Fold `n` harvested records into their slots' collected bitmaps; returns records skipped. */
+  collectHarvested(vcpu: number, n: number): number;
+  /** dst |= src over npages bits; returns the bits set in src. */
+  bitmapOr(dst: number, src: number, npages: number): number;
 }
 
 export const EXPORT_NAMES = [
   'nextNonzeroWord', 'bitmapFill', 'bitmapCount', 'orMask', 'getDirtyLog', 'getDirtyLogManual',
   'clearDirtyLog', 'dirtyRingUsed', 'dirtyRingPush', 'dirtyRingPushBatch', 'dirtyRingHarvest',
-  'dirtyRingReset', 'faultWrite', 'guestWrite', 'faultWriteBatch',
+  'dirtyRingReset', 'faultWrite', 'guestWrite', 'faultWriteBatch', 'pmlDrain', 'nextPage', 'runSlice',
+  'collectHarvested', 'bitmapOr',
 ] as const satisfies readonly (keyof EngineExports)[];
 
 export type EngineKind = 'wasm' | 'js';

@@ -56,6 +56,7 @@ export class Memslot {
     put(ABI.SLOT_SNAPSHOT, regions.snapshot);
     put(ABI.SLOT_CLEAR_ARG, regions.clearArg);
     put(ABI.SLOT_CONTENTS, regions.contents);
+    put(ABI.SLOT_COLLECTED, regions.collected);
     this.#applyLogging(this.#logging);
   }
 

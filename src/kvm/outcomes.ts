@@ -1,13 +1,14 @@
 /** Tagged outcomes of the engine's numeric codes. Shared, frozen objects: no allocation per write. */
 import { ABI } from '../layout.ts';
 
-export type FaultKind = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
+export type FaultKind = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full' | 'pml';
 export interface FaultOutcome {
   /**
    * clean: the page was not armed, nothing to log · ring: logged in this vCPU's ring ·
    * ring-soft-full: logged, and the vCPU must exit (KVM_EXIT_DIRTY_RING_FULL) ·
    * bitmap: logged in the slot's dirty bitmap · not-logged: ring mode, no vCPU and no backup
-   * bitmap (KVM warns) · ring-full: nothing logged, the write must be retried after a reset.
+   * bitmap (KVM warns) · ring-full: nothing logged, the write must be retried after a reset ·
+   * pml: logged into the vCPU's PML log, to reach the ring or bitmap at the next exit.
    */
   readonly kind: FaultKind;
 }
@@ -26,6 +27,7 @@ const FAULTS = new Map<number, FaultOutcome>([
   [ABI.FAULT_BITMAP, freeze('bitmap')],
   [ABI.FAULT_NOT_LOGGED, freeze('not-logged')],
   [ABI.FAULT_RING_FULL, freeze('ring-full')],
+  [ABI.FAULT_PML, freeze('pml')],
 ]);
 
 const PUSHES = new Map<number, PushOutcome>([

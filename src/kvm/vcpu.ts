@@ -24,7 +24,7 @@ export class Vcpu {
   #arena: Arena;
 
   /** @internal created by Vm.createVcpu. */
-  constructor(id: number, arena: Arena, ring: DirtyRingSize | undefined) {
+  constructor(id: number, arena: Arena, ring: DirtyRingSize | undefined, pml = false) {
     this.id = id;
     this.#arena = arena;
     this.ctl = arena.plan.vcpuCtl[id]!;
@@ -34,6 +34,7 @@ export class Vcpu {
     put(ABI.VCPU_ENTRIES, ring?.entries ?? 0);
     put(ABI.VCPU_SOFT_LIMIT, ring?.softLimit ?? 0);
     put(ABI.VCPU_HARVEST_BUF, ring ? arena.plan.harvestBufs[id]! : 0);
+    put(ABI.VCPU_PML_BUF, pml ? arena.plan.pmlBufs[id]! : 0);
     this.ring = ring ? new DirtyRing(this.ctl, arena, ring) : undefined;
   }
 
@@ -43,6 +44,19 @@ export class Vcpu {
    */
   write(slot: Memslot, page: number, stamp = 0): FaultOutcome {
     return guestWrite(this.#arena, this.ctl, slot, page, stamp);
+  }
+
+  /**
+   * A VM exit: drain the PML log into the ring or bitmap. `clean` when there was nothing to
+   * drain or it all fit; `ring-soft-full` / `ring-full` as for a write.
+   */
+  drainPml(): FaultOutcome {
+    return faultOutcome(this.#arena.engine.pmlDrain(this.ctl));
+  }
+
+  /** Entries waiting in the PML log. */
+  get pmlEntries(): number {
+    return Atomics.load(this.#arena.u32, (this.ctl + ABI.VCPU_PML_INDEX) >>> 2);
   }
 }
 

@@ -21,7 +21,11 @@ export interface CreateVmOptions {
   readonly maxVcpus?: number;
   /** Bytes of scratch space for batch calls (page lists). @default 1 MiB */
   readonly scratchBytes?: number;
+  /** Ranks of the shared Zipf CDF table that Zipf workloads read. @default 0 */
+  readonly zipfRanks?: number;
   // Declarative shorthand: applied in KVM's order by createVm.
+  /** x86 Page Modification Logging (kvm_intel.pml=1): writes go to a 512-entry per-vCPU log first. */
+  readonly pml?: boolean;
   readonly dirtyRing?: DirtyRingOptions;
   readonly ringWithBitmap?: boolean;
   readonly manualProtect?: boolean | ManualProtectOptions;
@@ -64,7 +68,7 @@ export interface Arena {
 const INT_MAX = 0x7fffffff;
 const DEFAULT_MAX_VCPUS = 8;
 const DEFAULT_SCRATCH = 1 << 20;
-const CREATE_KEYS = ['engine', 'maxVcpus', 'scratchBytes', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
+const CREATE_KEYS = ['engine', 'maxVcpus', 'scratchBytes', 'zipfRanks', 'pml', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
 
 export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
   const opts = requireObject('options', options);
@@ -77,8 +81,9 @@ export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
   const maxVcpus = requireInteger('options.maxVcpus', opts.maxVcpus ?? Math.max(vcpus, 1, vcpus || DEFAULT_MAX_VCPUS), 1, 4096, 'KVM supports at most 4096 vCPUs');
   if (vcpus > maxVcpus) throw new RangeError(`options.vcpus (${vcpus}) exceeds options.maxVcpus (${maxVcpus}): raise maxVcpus`);
   const scratchBytes = requireInteger('options.scratchBytes', opts.scratchBytes ?? DEFAULT_SCRATCH, 0, 2 ** 31);
+  const zipfRanks = requireInteger('options.zipfRanks', opts.zipfRanks ?? 0, 0, 2 ** 24);
   const module = engine === 'wasm' ? await compileEngine() : undefined;
-  const vm = new Vm(engine as EngineKind, maxVcpus, scratchBytes, module);
+  const vm = new Vm(engine as EngineKind, maxVcpus, scratchBytes, module, zipfRanks);
   // Validate the whole shorthand before applying any of it: nothing half-applied.
   const plan = vm.prepare(opts);
   plan();
@@ -90,7 +95,9 @@ export class Vm {
   readonly engineKind: EngineKind;
   readonly maxVcpus: number;
   #scratchBytes: number;
+  #zipfRanks: number;
   #module: WebAssembly.Module | undefined;
+  #pml = false;
   #ring: DirtyRingSize | undefined;
   #ringWithBitmap = false;
   #manualProtect = false;
@@ -101,11 +108,12 @@ export class Vm {
   #tlbFlushes = 0;
 
   /** @internal use {@link createVm}. */
-  constructor(engine: EngineKind, maxVcpus: number, scratchBytes: number, module: WebAssembly.Module | undefined) {
+  constructor(engine: EngineKind, maxVcpus: number, scratchBytes: number, module: WebAssembly.Module | undefined, zipfRanks = 0) {
     this.engineKind = engine;
     this.maxVcpus = maxVcpus;
     this.#scratchBytes = scratchBytes;
     this.#module = module;
+    this.#zipfRanks = zipfRanks;
   }
 
   /** @internal validate createVm's shorthand and return the function that applies it. */
@@ -116,6 +124,7 @@ export class Vm {
       step(shadow); // throws here, before the real VM is touched
       steps.push(() => step(this));
     };
+    if (requireBoolean('options.pml', opts.pml, false)) run((vm) => vm.enablePml());
     if (opts.dirtyRing !== undefined) run((vm) => vm.enableDirtyRing(opts.dirtyRing as DirtyRingOptions));
     if (requireBoolean('options.ringWithBitmap', opts.ringWithBitmap, false)) run((vm) => vm.enableDirtyRingWithBitmap());
     if (opts.manualProtect !== undefined && opts.manualProtect !== false) {
@@ -136,11 +145,31 @@ export class Vm {
     const size = dirtyRingSize(o.entries, requireBoolean('dirtyRing.pml', o.pml, false));
     this.#configurable('enableDirtyRing', 'enable the dirty ring before creating vCPUs, as KVM requires');
     if (this.#ring) throw new Error('enableDirtyRing: the dirty ring is already enabled (KVM returns -EINVAL for a second enable)');
+    if (this.#pml && !size.pml) {
+      throw new Error('enableDirtyRing: PML is on for this VM, so the ring must reserve room for a PML drain: set dirtyRing.pml to true');
+    }
+    this.#pml ||= size.pml;
     if (this.#initiallySet) {
       throw new Error('enableDirtyRing: manual protect with initiallySet is on; an all-ones bitmap contradicts ring semantics (QEMU disables manual protect in ring mode): drop initiallySet');
     }
     this.#ring = size;
     return size;
+  }
+
+  /**
+   * Intel PML (kvm_intel.pml=1): a guest write to an armed page goes to the vCPU's 512-entry
+   * log, which reaches the ring or bitmap only at the next exit (log full, kick, stop).
+   */
+  enablePml(): void {
+    this.#configurable('enablePml', 'enable it before creating vCPUs');
+    if (this.#ring && !this.#ring.pml) {
+      throw new Error('enablePml: the dirty ring was enabled without PML and reserves no room for a PML drain: enable the ring with dirtyRing.pml true instead');
+    }
+    this.#pml = true;
+  }
+
+  get pml(): boolean {
+    return this.#pml;
   }
 
   /** KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: a backup bitmap per slot for vCPU-less writes. */
@@ -185,7 +214,7 @@ export class Vm {
       throw new RangeError(`createVcpu: this VM already has maxVcpus (${this.maxVcpus}) vCPUs: raise options.maxVcpus in createVm`);
     }
     const arena = this.#materialize();
-    const vcpu = new Vcpu(this.#vcpus.length, arena, this.#ring);
+    const vcpu = new Vcpu(this.#vcpus.length, arena, this.#ring, this.#pml);
     this.#vcpus.push(vcpu);
     return vcpu;
   }
@@ -279,7 +308,14 @@ export class Vm {
       const r = this.#slots.get(id)?.region;
       return { pages: r?.pages ?? 0, contents: r?.contents ?? false };
     });
-    const plan = planArena({ maxVcpus: this.maxVcpus, ringEntries: this.#ring?.entries ?? 0, slots: table, scratchBytes: this.#scratchBytes });
+    const plan = planArena({
+      maxVcpus: this.maxVcpus,
+      ringEntries: this.#ring?.entries ?? 0,
+      slots: table,
+      scratchBytes: this.#scratchBytes,
+      pml: this.#pml,
+      zipfRanks: this.#zipfRanks,
+    });
     const memory = new WebAssembly.Memory({ initial: plan.wasmPages, maximum: plan.wasmPages, shared: true });
     const engine = loadEngineSync(this.engineKind, memory, this.#module);
     const u32 = new Uint32Array(memory.buffer);

@@ -29,11 +29,27 @@ interface RefSlot {
   hasBitmap: boolean;
   armed: boolean[];
   dirty: boolean[];
+  collected: boolean[];
+}
+
+export interface RefWorkload {
+  pattern: 'sequential' | 'random' | 'zipf' | 'strided' | 'memstress';
+  slot: number;
+  start: number;
+  pages: number;
+  cursor: number;
+  stride: number;
+  cdf: number[];
+  passes: number;
+  rng: bigint;
+  pending: number; // 1 + page, 0 = none
+  writes: number;
 }
 
 export interface RefConfig {
   slots: number[]; // pages per slot id
   vcpus: number;
+  pml?: boolean;
   ring?: { entries: number; pml: boolean };
   ringWithBitmap?: boolean;
   manualProtect?: boolean;
@@ -45,6 +61,10 @@ const U32 = 2 ** 32;
 export class RefVm {
   readonly slots: RefSlot[];
   readonly rings: RefRing[];
+  readonly pmlLogs: { slot: number; page: number }[][];
+  readonly pmlDrains: number[];
+  readonly lastHarvest: { slot: number; offset: bigint }[][];
+  readonly workloads: (RefWorkload | undefined)[];
   rejectedBatches = 0;
   rejectedPages = 0;
   noVcpuLogs = 0;
@@ -61,6 +81,7 @@ export class RefVm {
         hasBitmap,
         armed: new Array<boolean>(pages).fill(!initiallySet),
         dirty: new Array<boolean>(pages).fill(initiallySet),
+        collected: new Array<boolean>(pages).fill(false),
       };
     });
     const entries = config.ring?.entries ?? 0;
@@ -76,6 +97,46 @@ export class RefVm {
       pushes: 0,
       hardFull: 0,
     }));
+    this.pmlLogs = Array.from({ length: config.vcpus }, () => []);
+    this.pmlDrains = new Array<number>(config.vcpus).fill(0);
+    this.lastHarvest = Array.from({ length: config.vcpus }, () => []);
+    this.workloads = new Array<RefWorkload | undefined>(config.vcpus);
+  }
+
+  get pml(): boolean {
+    return !!(this.config.pml || this.config.ring?.pml);
+  }
+
+  /** mark_page_dirty_in_slot: the vCPU's ring, else the slot's bitmap, else KVM warns. */
+  #markPageDirty(v: number, slotId: number, page: number): RefFault {
+    const s = this.slots[slotId]!;
+    if (v >= 0 && this.config.ring) {
+      const p = this.push(v, slotId, page);
+      if (p === 'hard-full') return 'ring-full';
+      return p === 'soft-full' ? 'ring-soft-full' : 'ring';
+    }
+    if (s.hasBitmap && s.logging) {
+      s.dirty[page] = true;
+      return 'bitmap';
+    }
+    this.noVcpuLogs++;
+    return 'not-logged';
+  }
+
+  /** A VM exit: the PML log drains in order; on a full ring the rest stays for later. */
+  drainPml(v: number): RefFault {
+    const log = this.pmlLogs[v]!;
+    if (!this.pml || log.length === 0) return 'clean';
+    let outcome: RefFault = 'clean';
+    while (log.length) {
+      const e = log[0]!;
+      const r = this.#markPageDirty(v, e.slot, e.page);
+      if (r === 'ring-full') return 'ring-full';
+      log.shift();
+      if (r === 'ring-soft-full') outcome = r;
+    }
+    this.pmlDrains[v]!++;
+    return outcome;
   }
 
   used(v: number): number {
@@ -96,25 +157,83 @@ export class RefVm {
     return used + 1 >= r.softLimit ? 'soft-full' : 'ok';
   }
 
-  /** A guest write; v = -1 is a write with no vCPU. */
-  write(v: number, slotId: number, page: number): RefFault {
+  /** A guest write; v = -1 is a write with no vCPU. With PML it goes to the vCPU's log first. */
+  write(v: number, slotId: number, page: number): RefFault | 'pml' {
     const s = this.slots[slotId]!;
     if (!s.armed[page]) return 'clean';
     s.armed[page] = false;
-    if (v >= 0 && this.config.ring) {
-      const p = this.push(v, slotId, page);
-      if (p === 'hard-full') {
-        s.armed[page] = true;
-        return 'ring-full';
+    if (v >= 0 && this.pml) {
+      this.pmlLogs[v]!.push({ slot: slotId, page });
+      return this.pmlLogs[v]!.length === 512 ? this.drainPml(v) : 'pml';
+    }
+    const r = this.#markPageDirty(v, slotId, page);
+    if (r === 'ring-full') s.armed[page] = true;
+    return r;
+  }
+
+  /** xorshift64*, then the top 32 bits. */
+  #next32(w: RefWorkload): number {
+    let x = w.rng;
+    x ^= x >> 12n;
+    x = BigInt.asUintN(64, x ^ (x << 25n));
+    x ^= x >> 27n;
+    w.rng = x;
+    return Number(BigInt.asUintN(64, x * 0x2545f4914f6cdd1dn) >> 32n);
+  }
+
+  nextPage(v: number): number {
+    const w = this.workloads[v]!;
+    if (w.pattern === 'random') return w.start + Number((BigInt(this.#next32(w)) * BigInt(w.pages)) >> 32n);
+    if (w.pattern === 'zipf') {
+      const u = this.#next32(w);
+      const rank = w.cdf.findIndex((c) => c > u);
+      return w.start + Number((BigInt(rank === -1 ? w.cdf.length - 1 : rank) * 0x9e3779b1n) % BigInt(w.pages));
+    }
+    const i = w.cursor;
+    let next = i + (w.pattern === 'strided' ? w.stride : 1);
+    if (next >= w.pages) {
+      next %= w.pages;
+      w.passes++;
+    }
+    w.cursor = next;
+    return w.start + i;
+  }
+
+  /** A workload slice: writes until max, or until the vCPU must exit for a full ring. */
+  runSlice(v: number, max: number): { reason: 'done' | 'ring-full'; written: number } {
+    const w = this.workloads[v]!;
+    let written = 0;
+    while (written < max) {
+      const page = w.pending ? w.pending - 1 : this.nextPage(v);
+      const r = this.write(v, w.slot, page);
+      if (r === 'ring-full') {
+        w.pending = page + 1;
+        w.writes += written;
+        return { reason: 'ring-full', written };
       }
-      return p === 'soft-full' ? 'ring-soft-full' : 'ring';
+      w.pending = 0;
+      written++;
+      if (r === 'ring-soft-full') {
+        w.writes += written;
+        return { reason: 'ring-full', written };
+      }
     }
-    if (s.hasBitmap && s.logging) {
-      s.dirty[page] = true;
-      return 'bitmap';
+    w.writes += written;
+    return { reason: 'done', written };
+  }
+
+  /** QEMU's kvm_dirty_ring_mark_page over the first n harvested records. Returns skipped. */
+  collectHarvested(v: number, n: number): number {
+    let skipped = 0;
+    for (const rec of this.lastHarvest[v]!.slice(0, n)) {
+      const s = rec.slot >>> 16 === 0 ? this.slots[rec.slot & 0xffff] : undefined;
+      if (!s || rec.offset >= BigInt(s.pages)) {
+        skipped++;
+        continue;
+      }
+      s.collected[Number(rec.offset)] = true;
     }
-    this.noVcpuLogs++;
-    return 'not-logged';
+    return skipped;
   }
 
   harvest(v: number, max: number): { slot: number; offset: bigint }[] {
@@ -127,6 +246,7 @@ export class RefVm {
       e.flags = 2;
       r.fetchIndex = (r.fetchIndex + 1) % U32;
     }
+    this.lastHarvest[v] = out;
     return out;
   }
 

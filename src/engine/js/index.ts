@@ -4,11 +4,13 @@ import { makeBitmapOps } from './bitmap.ts';
 import { makeRingOps } from './dirty-ring.ts';
 import { makeFaultOps } from './fault.ts';
 import { viewsOf } from './views.ts';
+import { makeWorkloadOps } from './workload.ts';
 
 export function createJsEngine(memory: WebAssembly.Memory): EngineExports {
   const views = viewsOf(memory);
   const bitmaps = makeBitmapOps(views);
   const rings = makeRingOps(views, bitmaps);
+  const faults = makeFaultOps(views, bitmaps, rings);
   const { testAndDisarm: _t, setBit: _s, orMask32: _o, ...bitmapExports } = bitmaps;
-  return { ...bitmapExports, ...rings, ...makeFaultOps(views, bitmaps, rings) };
+  return { ...bitmapExports, ...rings, ...faults, ...makeWorkloadOps(views, faults) };
 }

@@ -1,0 +1,49 @@
+// The VMM's side of collection: fold harvested ring entries and GET snapshots into its own
+// per-slot "collected" bitmap (QEMU's kvmslot dirty bitmap). Only the collector writes it.
+import {
+  GFN_SLOT, GFN_OFFSET, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VCPU_HARVEST_BUF,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
+} from "./layout.generated";
+import { nextNonzeroWord } from "./bitmap";
+
+/**
+ * Mark the first `n` records of the vCPU's harvest buffer in their slots' collected bitmaps.
+ * Entries are untrusted, as in QEMU's kvm_dirty_ring_mark_page: a record with an unknown
+ * address space or slot, or an offset past the slot's end, is skipped. Returns skipped records.
+ */
+export function collectHarvested(vcpu: usize, n: u32): u32 {
+  const buf = <usize>load<u32>(vcpu + VCPU_HARVEST_BUF);
+  const nrAs = load<u32>(VM_CTL + VM_NR_AS);
+  const nrSlots = load<u32>(VM_CTL + VM_NR_SLOTS);
+  const slots = <usize>load<u32>(VM_CTL + VM_SLOTS);
+  let skipped: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const rec = buf + (<usize>i << 4);
+    const slot = load<u32>(rec + GFN_SLOT);
+    const offset = load<u64>(rec + GFN_OFFSET);
+    const id = slot & 0xffff;
+    const desc = slots + <usize>id * SLOT_STRIDE;
+    if ((slot >> 16) >= nrAs || id >= nrSlots || offset >= <u64>load<u32>(desc + SLOT_NPAGES)) {
+      skipped++;
+      continue;
+    }
+    const w = <usize>load<u32>(desc + SLOT_COLLECTED) + (<usize>(offset >> 6) << 3);
+    store<u64>(w, load<u64>(w) | (<u64>1 << (offset & 63)));
+  }
+  return skipped;
+}
+
+/** dst |= src over `npages` bits, skipping zero blocks of src. Returns the bits set in src. */
+export function bitmapOr(dst: usize, src: usize, npages: u32): u32 {
+  const n = (npages + 63) >> 6;
+  let count: u32 = 0;
+  let i = nextNonzeroWord(src, 0, n);
+  while (i < n) {
+    const v = load<u64>(src + (<usize>i << 3));
+    const d = dst + (<usize>i << 3);
+    store<u64>(d, load<u64>(d) | v);
+    count += <u32>popcnt(v);
+    i = nextNonzeroWord(src, i + 1, n);
+  }
+  return count;
+}

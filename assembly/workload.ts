@@ -1,0 +1,86 @@
+// Guest workloads, run by a vCPU thread in slices. All state lives in the vCPU's control
+// block (no module globals), so a slice can resume in any instance of the module.
+import {
+  VCPU_W_PATTERN, VCPU_W_START, VCPU_W_PAGES, VCPU_W_CURSOR, VCPU_W_STRIDE, VCPU_W_ZIPF, VCPU_W_ZIPF_N,
+  VCPU_W_PASSES, VCPU_W_RNG, VCPU_W_SLOT, VCPU_PENDING_PAGE, VCPU_WRITES,
+  PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDED, FAULT_RING_FULL, FAULT_RING_SOFT_FULL,
+  SLICE_DONE, SLICE_RING_FULL, SLICE_SHIFT,
+} from "./layout.generated";
+import { guestWrite } from "./fault";
+
+/** xorshift64*: the top 32 bits of the output. */
+function next32(vcpu: usize): u32 {
+  let x = load<u64>(vcpu + VCPU_W_RNG);
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  store<u64>(vcpu + VCPU_W_RNG, x);
+  return <u32>((x * 0x2545F4914F6CDD1D) >> 32);
+}
+
+/** Uniform in [0, n) without division: the high half of a 32x32 product. */
+// @ts-ignore: decorator
+@inline function below(r: u32, n: u32): u32 {
+  return <u32>((<u64>r * <u64>n) >> 32);
+}
+
+/** The next page this vCPU's workload writes. */
+export function nextPage(vcpu: usize): u32 {
+  const pattern = load<u32>(vcpu + VCPU_W_PATTERN);
+  const n = load<u32>(vcpu + VCPU_W_PAGES);
+  const start = load<u32>(vcpu + VCPU_W_START);
+  if (pattern == PATTERN_RANDOM) return start + below(next32(vcpu), n);
+  if (pattern == PATTERN_ZIPF) {
+    // Smallest rank whose cumulative probability (scaled to 2^32) exceeds u.
+    const cdf = <usize>load<u32>(vcpu + VCPU_W_ZIPF);
+    const u = next32(vcpu);
+    let lo: u32 = 0;
+    let hi = load<u32>(vcpu + VCPU_W_ZIPF_N) - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (load<u32>(cdf + (<usize>mid << 2)) > u) hi = mid;
+      else lo = mid + 1;
+    }
+    // Scatter ranks over the region so the hot pages are not neighbours.
+    return start + <u32>((<u64>lo * 0x9E3779B1) % <u64>n);
+  }
+  // Sequential, memstress and strided walk the region from a cursor.
+  const i = load<u32>(vcpu + VCPU_W_CURSOR);
+  const step = pattern == PATTERN_STRIDED ? load<u32>(vcpu + VCPU_W_STRIDE) : 1;
+  let next = <u64>i + <u64>step;
+  if (next >= <u64>n) {
+    next %= <u64>n;
+    store<u32>(vcpu + VCPU_W_PASSES, load<u32>(vcpu + VCPU_W_PASSES) + 1);
+  }
+  store<u32>(vcpu + VCPU_W_CURSOR, <u32>next);
+  return start + i;
+}
+
+/**
+ * Run up to `maxWrites` guest writes stamped with `stamp`. A write refused by a full ring
+ * is kept as pending and retried first next time. Returns reason << SLICE_SHIFT | writes,
+ * where the reason is SLICE_RING_FULL when the vCPU must exit and wait for a reset.
+ */
+export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
+  const desc = <usize>load<u32>(vcpu + VCPU_W_SLOT);
+  let written: u32 = 0;
+  let reason = SLICE_DONE;
+  while (written < maxWrites) {
+    const pending = load<u32>(vcpu + VCPU_PENDING_PAGE);
+    const page = pending != 0 ? pending - 1 : nextPage(vcpu);
+    const r = guestWrite(vcpu, desc, page, stamp);
+    if (r == FAULT_RING_FULL) {
+      store<u32>(vcpu + VCPU_PENDING_PAGE, page + 1);
+      reason = SLICE_RING_FULL;
+      break;
+    }
+    store<u32>(vcpu + VCPU_PENDING_PAGE, 0);
+    written++;
+    if (r == FAULT_RING_SOFT_FULL) {
+      reason = SLICE_RING_FULL;
+      break;
+    }
+  }
+  store<u64>(vcpu + VCPU_WRITES, load<u64>(vcpu + VCPU_WRITES) + written);
+  return (reason << SLICE_SHIFT) | written;
+}
