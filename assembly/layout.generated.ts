@@ -105,6 +105,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_W_SLOT: u32 = 240;
 // @ts-ignore: decorator
+@inline export const VCPU_THREAD_STATE: u32 = 244;
+// @ts-ignore: decorator
 @inline export const SLOT_STRIDE: u32 = 64;
 // @ts-ignore: decorator
 @inline export const SLOT_NPAGES: u32 = 0;
@@ -150,6 +152,12 @@
 @inline export const RUN_PAUSED: u32 = 1;
 // @ts-ignore: decorator
 @inline export const RUN_STOPPED: u32 = 2;
+// @ts-ignore: decorator
+@inline export const THREAD_NONE: u32 = 0;
+// @ts-ignore: decorator
+@inline export const THREAD_RUNNING: u32 = 1;
+// @ts-ignore: decorator
+@inline export const THREAD_EXITED: u32 = 2;
 // @ts-ignore: decorator
 @inline export const PATTERN_SEQUENTIAL: u32 = 0;
 // @ts-ignore: decorator

@@ -95,6 +95,7 @@ export const ABI = {
   VCPU_W_PASSES: 228, // u32 workload: completed passes over the region
   VCPU_W_RNG: 232, // u64 workload: xorshift64* state
   VCPU_W_SLOT: 240, // u32 workload: byte offset of the slot descriptor written to
+  VCPU_THREAD_STATE: 244, // u32: THREAD_* below, written by the vCPU thread
 
   // slot descriptor (offsets relative to the descriptor)
   SLOT_STRIDE: 64,
@@ -124,6 +125,11 @@ export const ABI = {
   RUN_RUNNING: 0,
   RUN_PAUSED: 1, // vCPUs leave guest mode, drain PML, acknowledge and wait
   RUN_STOPPED: 2, // vCPUs drain PML and exit their threads
+
+  // VCPU_THREAD_STATE values
+  THREAD_NONE: 0, // no thread runs this vCPU
+  THREAD_RUNNING: 1,
+  THREAD_EXITED: 2,
 
   // workload patterns
   PATTERN_SEQUENTIAL: 0,

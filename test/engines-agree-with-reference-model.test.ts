@@ -29,7 +29,6 @@ const MODES: Mode[] = [
   { name: 'dirty-ring with PML', ref: { ring: { entries: 1024, pml: true } } },
   { name: 'dirty-log with PML', ref: { pml: true } },
 ];
-const entriesOf = (mode: Mode) => mode.ref.ring?.entries ?? RING;
 
 const called = new Set<string>();
 
