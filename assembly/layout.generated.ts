@@ -153,6 +153,8 @@
 // @ts-ignore: decorator
 @inline export const RUN_STOPPED: u32 = 2;
 // @ts-ignore: decorator
+@inline export const RUN_ABORTED: u32 = 3;
+// @ts-ignore: decorator
 @inline export const THREAD_NONE: u32 = 0;
 // @ts-ignore: decorator
 @inline export const THREAD_RUNNING: u32 = 1;

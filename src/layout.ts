@@ -124,7 +124,8 @@ export const ABI = {
   // VM_RUN_STATE values
   RUN_RUNNING: 0,
   RUN_PAUSED: 1, // vCPUs leave guest mode, drain PML, acknowledge and wait
-  RUN_STOPPED: 2, // vCPUs drain PML and exit their threads
+  RUN_STOPPED: 2, // vCPUs drain PML, finish a refused write, and exit their threads
+  RUN_ABORTED: 3, // a thread failed: vCPUs exit at once, without waiting for the collector
 
   // VCPU_THREAD_STATE values
   THREAD_NONE: 0, // no thread runs this vCPU

@@ -105,6 +105,7 @@ export class Vm {
   #arena: Arena | undefined;
   #slots = new Map<number, Memslot>();
   #vcpus: Vcpu[] = [];
+  #devices: Vcpu[] = [];
   #tlbFlushes = 0;
 
   /** @internal use {@link createVm}. */
@@ -210,17 +211,37 @@ export class Vm {
 
   /** KVM_CREATE_VCPU. The first call freezes caps and memslots and allocates the arena. */
   createVcpu(): Vcpu {
-    if (this.#vcpus.length >= this.maxVcpus) {
+    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
       throw new RangeError(`createVcpu: this VM already has maxVcpus (${this.maxVcpus}) vCPUs: raise options.maxVcpus in createVm`);
     }
+    if (this.#devices.length) throw new Error('createVcpu: create every vCPU before any device, so vCPU ids stay dense');
     const arena = this.#materialize();
     const vcpu = new Vcpu(this.#vcpus.length, arena, this.#ring, this.#pml);
     this.#vcpus.push(vcpu);
     return vcpu;
   }
 
+  /**
+   * A writer with no vCPU (a device, or KVM's own writes, as arm64's vGIC/ITS table saves):
+   * it has no ring and no PML, so its writes go to the backup bitmap with ringWithBitmap,
+   * to the dirty bitmap in bitmap mode, and are not logged in pure ring mode. It takes one
+   * of the maxVcpus control blocks, so a thread can run a workload on it.
+   */
+  createDevice(): Vcpu {
+    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
+      throw new RangeError(`createDevice: all maxVcpus (${this.maxVcpus}) control blocks are used: raise options.maxVcpus in createVm`);
+    }
+    const device = new Vcpu(this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false);
+    this.#devices.push(device);
+    return device;
+  }
+
   get vcpus(): readonly Vcpu[] {
     return this.#vcpus;
+  }
+
+  get devices(): readonly Vcpu[] {
+    return this.#devices;
   }
 
   /** The memslot with this id. */

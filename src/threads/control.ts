@@ -1,0 +1,69 @@
+/**
+ * Typed access to the arena's control words from any thread, and the doorbell discipline:
+ * counters only move forward (Atomics.add + notify); a waiter waits on the value it last saw,
+ * re-reads, and every wait has a timeout, so a lost wake-up costs at most one timeout.
+ */
+import { ABI } from '../layout.ts';
+
+export class Control {
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+
+  constructor(buffer: ArrayBufferLike) {
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+  }
+
+  load(at: number): number {
+    return Atomics.load(this.u32, at >>> 2);
+  }
+
+  store(at: number, value: number): void {
+    Atomics.store(this.u32, at >>> 2, value);
+  }
+
+  add(at: number, value: number): void {
+    Atomics.add(this.u32, at >>> 2, value);
+  }
+
+  /** Bump a doorbell and wake everyone waiting on it. */
+  ring(at: number): void {
+    Atomics.add(this.i32, at >>> 2, 1);
+    Atomics.notify(this.i32, at >>> 2);
+  }
+
+  /** Wake waiters on a word without changing it (a kick of a vCPU that sleeps there). */
+  wake(at: number): void {
+    Atomics.notify(this.i32, at >>> 2);
+  }
+
+  /** Block until the word differs from `seen` or `ms` pass. Worker threads only. */
+  waitSync(at: number, seen: number, ms: number): void {
+    Atomics.wait(this.i32, at >>> 2, seen | 0, ms);
+  }
+
+  /** The same, without blocking the event loop. */
+  async wait(at: number, seen: number, ms: number): Promise<void> {
+    const r = Atomics.waitAsync(this.i32, at >>> 2, seen | 0, ms);
+    if (r.async) await r.value;
+  }
+
+  /** 64-bit counters kept as two u32 halves, read as a number (exact below 2^53). */
+  load64(at: number): number {
+    return this.u32[at >>> 2]! + this.u32[(at >>> 2) + 1]! * 2 ** 32;
+  }
+
+  add64(at: number, value: number): void {
+    const v = this.load64(at) + value;
+    this.u32[at >>> 2] = v % 2 ** 32;
+    this.u32[(at >>> 2) + 1] = Math.floor(v / 2 ** 32);
+  }
+
+  vcpu(ctl: number, field: number): number {
+    return this.load(ctl + field);
+  }
+
+  vm(field: number): number {
+    return this.load(ABI.VM_CTL + field);
+  }
+}

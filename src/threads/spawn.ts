@@ -1,0 +1,15 @@
+/**
+ * Start the project's worker threads. Built, the entries are .js files next to this module;
+ * from source (tests, tsx) they are .ts files started through a tiny tsx shim.
+ */
+import { Worker } from 'node:worker_threads';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+export type WorkerEntry = 'vcpu/vcpu-worker' | 'vmm/collector-worker';
+
+export function spawnWorker(entry: WorkerEntry, workerData: object, name: string): Worker {
+  const url = new URL(`../${entry}${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+  if (!FROM_SOURCE) return new Worker(url, { workerData, name });
+  return new Worker(new URL('./ts-worker-shim.mjs', import.meta.url), { workerData: { ...workerData, __entry: url.href }, name });
+}
