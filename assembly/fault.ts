@@ -79,17 +79,18 @@ export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
 }
 
 /**
- * A guest write that lands: stamp `value` into the page's first 8 bytes (content mode), then
+ * A guest write that lands: stamp `value` (low half) and `seq` (high half) into the page's
+ * first 8 bytes (content mode), so every write changes the page; then
  * take the fault path. Store first, check the armed bit second, both sequentially consistent:
  * the collector re-arms first and copies second, so either this check sees the re-arm (and
  * logs the page again) or the collector's copy sees the store. That is what KVM's TLB flush
  * after re-protection guarantees; without it a write racing a reset could land unlogged.
  * Returns the fault outcome; on FAULT_RING_FULL the write must be retried after a reset.
  */
-export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32): i32 {
+export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
-  if (contents != 0) atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), <u64>value);
+  if (contents != 0) atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
   return faultWrite(vcpu, desc, page);
 }
 

@@ -57,18 +57,19 @@ export function nextPage(vcpu: usize): u32 {
 }
 
 /**
- * Run up to `maxWrites` guest writes stamped with `stamp`. A write refused by a full ring
+ * Run up to `maxWrites` guest writes stamped with `stamp` and the vCPU's write count. A write refused by a full ring
  * is kept as pending and retried first next time. Returns reason << SLICE_SHIFT | writes,
  * where the reason is SLICE_RING_FULL when the vCPU must exit and wait for a reset.
  */
 export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
   const desc = <usize>load<u32>(vcpu + VCPU_W_SLOT);
+  const seq = <u32>load<u64>(vcpu + VCPU_WRITES);
   let written: u32 = 0;
   let reason = SLICE_DONE;
   while (written < maxWrites) {
     const pending = load<u32>(vcpu + VCPU_PENDING_PAGE);
     const page = pending != 0 ? pending - 1 : nextPage(vcpu);
-    const r = guestWrite(vcpu, desc, page, stamp);
+    const r = guestWrite(vcpu, desc, page, stamp, seq + written);
     if (r == FAULT_RING_FULL) {
       store<u32>(vcpu + VCPU_PENDING_PAGE, page + 1);
       reason = SLICE_RING_FULL;

@@ -28,8 +28,8 @@ export interface EngineExports {
   dirtyRingReset(vcpu: number, limit: number): number;
   /** The write fault path; returns a FAULT_* outcome. `vcpu` 0 means no vCPU. */
   faultWrite(vcpu: number, slotDesc: number, page: number): number;
-  /** faultWrite, then stamp `value` into the page's first 8 bytes in content mode. */
-  guestWrite(vcpu: number, slotDesc: number, page: number, value: number): number;
+  /** Stamp `value` and `seq` into the page's first 8 bytes (content mode), then faultWrite. */
+  guestWrite(vcpu: number, slotDesc: number, page: number, value: number, seq: number): number;
   /** faultWrite over a u32 array of pages; stops at soft-full (inclusive) or hard-full. */
   faultWriteBatch(vcpu: number, slotDesc: number, pages: number, n: number): number;
   /** Drain the vCPU's PML log (a VM exit). FAULT_CLEAN, FAULT_RING_SOFT_FULL or FAULT_RING_FULL. */

@@ -65,7 +65,7 @@ export function guestWrite(arena: Arena, vcpuCtl: number, slot: Memslot, page: n
   if (!(slot instanceof Memslot)) throw new TypeError(`slot must be a Memslot from vm.slot(id), got ${describe(slot)}`);
   slot.checkPage(page);
   requireInteger('stamp', stamp, 0, 0xffffffff);
-  return faultOutcome(arena.engine.guestWrite(vcpuCtl, slot.desc, page, stamp));
+  return faultOutcome(arena.engine.guestWrite(vcpuCtl, slot.desc, page, stamp, 0));
 }
 
 export class DirtyRing {

@@ -161,6 +161,8 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     contents: regions.contents, bitmapBytes: regions.bitmapBytes, mirrorOffset: 0,
   }];
 
+  // Threads start paused: zeroed memory would otherwise read as RUN_RUNNING at iteration 0.
+  c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_PAUSED);
   let failure: ThreadFailure | undefined;
   const failed = new AbortController();
   const fail = (f: ThreadFailure) => {
@@ -269,7 +271,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
       let bad = 0;
       if (o.verify) {
         const stamps = new Uint32Array(arena.memory.buffer, regions.contents, (o.pages * ABI.PAGE_SIZE) / 4);
-        const check = checkIteration({ iteration: it, strategy: o.strategy, pages: o.pages, stampOf: (p) => stamps[p * (ABI.PAGE_SIZE / 4)]!, first, second });
+        const check = checkIteration({ iteration: it, strategy: o.strategy, pages: o.pages, stampOf: (p) => stamps[p * (ABI.PAGE_SIZE / 4)]!, first, second }); // low half: the iteration
         dirty = check.dirty;
         bad = check.violations.length;
         violationCount += bad;

@@ -21,7 +21,7 @@ export interface IterationCheck {
   readonly iteration: number;
   readonly strategy: Strategy;
   readonly pages: number;
-  /** The guest's stamp of a page (its first 4 bytes). */
+  /** The iteration a page was last written in: the low half of its stamp (the high half counts writes). */
   readonly stampOf: (page: number) => number;
   /** Pages reported by the collection while running, and by the one after the stop. */
   readonly first: Uint32Array;

@@ -76,6 +76,11 @@ export interface CollectorWorkerData {
   readonly broken: BrokenCollector | undefined;
   /** Test hook: throw on this sync number (proves a collector failure stops the run). */
   readonly failOnSync?: number;
+  /**
+   * Test hook forcing an interleaving: on the first reap that harvests anything, set word 0,
+   * then hold between harvest and reset until word 1 is set (Int32 words, bounded wait).
+   */
+  readonly holdBeforeReset?: SharedArrayBuffer;
 }
 
 export type CollectorCommand =

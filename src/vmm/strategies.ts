@@ -44,6 +44,7 @@ export function reapRings(ctx: CollectorContext): void {
   if (harvested === 0) return;
   ctx.totals.entriesHarvested += harvested;
   if (data.broken === 'read-before-reset') copyPages(ctx);
+  if (data.holdBeforeReset) holdOnce(data.holdBeforeReset);
   const reset = withoutRearming(ctx, () => {
     let count = 0;
     for (const { ctl } of data.vcpus) count += engine.dirtyRingReset(ctl, INT_MAX - count);
@@ -128,6 +129,18 @@ function setBits(ctx: CollectorContext, bitmap: number, npages: number): Uint32A
     }
   }
   return Uint32Array.from(out);
+}
+
+/** The test hook of CollectorWorkerData.holdBeforeReset. */
+function holdOnce(buffer: SharedArrayBuffer): void {
+  const words = new Int32Array(buffer);
+  if (Atomics.compareExchange(words, 0, 0, 1) !== 0) return;
+  Atomics.notify(words, 0);
+  const deadline = performance.now() + 10_000;
+  while (Atomics.load(words, 1) === 0) {
+    if (performance.now() > deadline) throw new Error('collector: held before reset for 10 s and never released');
+    Atomics.wait(words, 1, 0, 50);
+  }
 }
 
 /** Broken collector: corrupt the slot of every 1000th harvested record so it is skipped. */

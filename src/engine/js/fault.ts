@@ -67,13 +67,13 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Retu
   }
 
   /** Store first, then fault: see assembly/fault.ts guestWrite for why the order matters. */
-  function guestWrite(vcpu: number, desc: number, page: number, value: number): number {
+  function guestWrite(vcpu: number, desc: number, page: number, value: number, seq: number): number {
     if (page >= field(desc, ABI.SLOT_NPAGES)) return ABI.FAULT_OUT_OF_RANGE;
     const contents = field(desc, ABI.SLOT_CONTENTS);
     if (contents !== 0) {
       const w = (contents + page * ABI.PAGE_SIZE) / 4;
-      u32[w + 1] = 0;
-      Atomics.store(u32, w, value >>> 0);
+      u32[w + 1] = seq >>> 0;
+      Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
     }
     return faultWrite(vcpu, desc, page);
   }

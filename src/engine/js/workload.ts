@@ -54,12 +54,13 @@ export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
   function runSlice(vcpu: number, maxWrites: number, stamp: number): number {
     const desc = u32[at(vcpu, ABI.VCPU_W_SLOT)]!;
     const pw = at(vcpu, ABI.VCPU_PENDING_PAGE);
+    const seq = u32[at(vcpu, ABI.VCPU_WRITES)]!;
     let written = 0;
     let reason: number = ABI.SLICE_DONE;
     while (written < maxWrites) {
       const pending = u32[pw]!;
       const page = pending !== 0 ? pending - 1 : nextPage(vcpu);
-      const r = faults.guestWrite(vcpu, desc, page, stamp);
+      const r = faults.guestWrite(vcpu, desc, page, stamp, (seq + written) >>> 0);
       if (r === ABI.FAULT_RING_FULL) {
         u32[pw] = page + 1;
         reason = ABI.SLICE_RING_FULL;
