@@ -53,7 +53,13 @@ export interface RunOptions {
   /** Demonstration and testing: a deliberately broken collector the verifier must catch. */
   readonly brokenCollector?: BrokenCollector;
   /** Testing: make a vCPU thread or the collector fail, to exercise failure handling. */
-  readonly inject?: { readonly vcpuFailsAfterSlices?: { readonly vcpu: number; readonly slices: number }; readonly collectorFailsOnSync?: number };
+  readonly inject?: {
+    /** The vCPU throws (`throw`) or its thread exits (`exit`) after this many slices. */
+    readonly vcpuFailsAfterSlices?: { readonly vcpu: number; readonly slices: number; readonly how?: 'throw' | 'exit' };
+    readonly collectorFailsOnSync?: number;
+    /** Force the interleaving of CollectorWorkerData.pauseBeforeFirstReset. */
+    readonly pauseBeforeFirstReset?: boolean;
+  };
 }
 
 export interface ResolvedRunOptions {

@@ -183,6 +183,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     arena: handle, strategy: o.strategy, vcpus: vm.vcpus.map((v) => ({ id: v.id, ctl: v.ctl })), slots,
     reapIntervalMs: o.reapIntervalMs, clearChunkPages: o.clearChunkPages, kickTimeoutMs: o.timeouts.kickMs, mirror,
     broken: o.brokenCollector, ...(o.inject?.collectorFailsOnSync ? { failOnSync: o.inject.collectorFailsOnSync } : {}),
+    ...(o.inject?.pauseBeforeFirstReset ? { pauseBeforeFirstReset: true } : {}),
   };
   const collector = spawnWorker('vmm/collector-worker', collectorData, 'dirtylog collector');
   const collectorReady = new Promise<void>((resolve) => {
@@ -208,7 +209,9 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     const data: VcpuWorkerData = {
       arena: handle, vcpu: t.id, device, ctl: t.ctl, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
       fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: o.timeouts.pauseMs,
-      ...(o.inject?.vcpuFailsAfterSlices?.vcpu === t.id ? { failAfterSlices: o.inject.vcpuFailsAfterSlices.slices } : {}),
+      ...(o.inject?.vcpuFailsAfterSlices?.vcpu === t.id
+        ? { failAfterSlices: o.inject.vcpuFailsAfterSlices.slices, failHow: o.inject.vcpuFailsAfterSlices.how ?? 'throw' }
+        : {}),
     };
     const w = spawnWorker('vcpu/vcpu-worker', data, `dirtylog ${label}`);
     workers.push(w);

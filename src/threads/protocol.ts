@@ -29,8 +29,10 @@ export interface VcpuWorkerData {
   readonly fullWaitTimeoutMs: number;
   /** How long a paused vCPU waits for the host to resume or stop it before failing. */
   readonly pauseTimeoutMs: number;
-  /** Test hook: throw after this many slices (proves errors reach the user with the vCPU). */
+  /** Test hook: fail after this many slices (proves errors reach the user with the vCPU). */
   readonly failAfterSlices?: number;
+  /** How the test hook fails: throw an error, or end the thread as a terminate would. */
+  readonly failHow?: 'throw' | 'exit';
 }
 
 export type VcpuMessage =
@@ -77,10 +79,12 @@ export interface CollectorWorkerData {
   /** Test hook: throw on this sync number (proves a collector failure stops the run). */
   readonly failOnSync?: number;
   /**
-   * Test hook forcing an interleaving: on the first reap that harvests anything, set word 0,
-   * then hold between harvest and reset until word 1 is set (Int32 words, bounded wait).
+   * Test hook forcing an interleaving: on the first reap that harvests anything while the
+   * vCPUs run, pause them between the harvest and the reset and wait for every
+   * acknowledgement. The vCPUs keep writing until they see the pause, so pages already
+   * harvested are rewritten inside the window, and nothing is written after the reset.
    */
-  readonly holdBeforeReset?: SharedArrayBuffer;
+  readonly pauseBeforeFirstReset?: boolean;
 }
 
 export type CollectorCommand =

@@ -52,7 +52,10 @@ function runLoop(): void {
     acknowledge(epoch);
     const r = engine.runSlice(ctl, data.sliceWrites, c.vm(ABI.VM_ITERATION)) >>> 0;
     writes += r & WRITES_MASK;
-    if (++slices === data.failAfterSlices) throw new Error(`${who}: injected failure after ${slices} slices`);
+    if (++slices === data.failAfterSlices) {
+      if (data.failHow === 'exit') process.exit(7);
+      throw new Error(`${who}: injected failure after ${slices} slices`);
+    }
     if (r >>> ABI.SLICE_SHIFT === ABI.SLICE_RING_FULL) fullExit();
     if (data.writeRate > 0) pace(started, writes);
   }

@@ -26,6 +26,7 @@ const ctx: CollectorContext = {
   mirror: data.mirror ? new Uint8Array(data.mirror) : undefined,
   totals: { reaps: 0, syncs: 0, entriesHarvested: 0, entriesReset: 0, entriesSkipped: 0, busyMs: 0 },
   harvestedSinceDrop: 0,
+  pausedOnce: false,
 };
 const usesRing = data.strategy === 'ring' || data.strategy === 'ring-with-bitmap';
 const queue: CollectorCommand[] = [];

@@ -23,6 +23,7 @@ export interface CollectorContext {
   readonly mirror: Uint8Array | undefined;
   readonly totals: Mutable<CollectorTotals>;
   harvestedSinceDrop: number;
+  pausedOnce: boolean;
 }
 
 /**
@@ -44,7 +45,7 @@ export function reapRings(ctx: CollectorContext): void {
   if (harvested === 0) return;
   ctx.totals.entriesHarvested += harvested;
   if (data.broken === 'read-before-reset') copyPages(ctx);
-  if (data.holdBeforeReset) holdOnce(data.holdBeforeReset);
+  if (data.pauseBeforeFirstReset && !ctx.pausedOnce && c.vm(ABI.VM_RUN_STATE) === ABI.RUN_RUNNING) pauseVcpus(ctx);
   const reset = withoutRearming(ctx, () => {
     let count = 0;
     for (const { ctl } of data.vcpus) count += engine.dirtyRingReset(ctl, INT_MAX - count);
@@ -131,15 +132,19 @@ function setBits(ctx: CollectorContext, bitmap: number, npages: number): Uint32A
   return Uint32Array.from(out);
 }
 
-/** The test hook of CollectorWorkerData.holdBeforeReset. */
-function holdOnce(buffer: SharedArrayBuffer): void {
-  const words = new Int32Array(buffer);
-  if (Atomics.compareExchange(words, 0, 0, 1) !== 0) return;
-  Atomics.notify(words, 0);
-  const deadline = performance.now() + 10_000;
-  while (Atomics.load(words, 1) === 0) {
-    if (performance.now() > deadline) throw new Error('collector: held before reset for 10 s and never released');
-    Atomics.wait(words, 1, 0, 50);
+/** The test hook of CollectorWorkerData.pauseBeforeFirstReset: the host's pause handshake. */
+function pauseVcpus(ctx: CollectorContext): void {
+  const { c } = ctx;
+  ctx.pausedOnce = true;
+  c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_PAUSED);
+  c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
+  const epoch = c.vm(ABI.VM_RUN_EPOCH);
+  const deadline = performance.now() + ctx.data.kickTimeoutMs;
+  for (const { id, ctl } of ctx.data.vcpus) {
+    for (let ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK); ack !== epoch && c.vcpu(ctl, ABI.VCPU_THREAD_STATE) === ABI.THREAD_RUNNING; ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK)) {
+      if (performance.now() > deadline) throw new Error(`collector: vCPU ${id} did not pause within ${ctx.data.kickTimeoutMs} ms`);
+      c.waitSync(ctl + ABI.VCPU_EPOCH_ACK, ack, 20);
+    }
   }
 }
 
