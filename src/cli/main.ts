@@ -7,11 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { UsageError, type Command, type Io } from './command.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
-  bench: { summary: 'micro-benchmarks of the engine (wasm vs js)', load: () => import('./bench.ts') },
+  tour: { summary: 'ring against bitmap on the same workloads, verified, with a verdict (npm start)', load: () => import('./tour.ts') },
+  run: { summary: 'vCPU threads and a collector thread: one workload under one strategy', load: () => import('./run.ts') },
+  bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads', load: () => import('./bench.ts') },
   model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };
 
-const DEFAULT_ARGV = ['bench', 'engine'];
+const DEFAULT_ARGV = ['tour'];
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);

@@ -1,0 +1,49 @@
+/** `dirtylog tour` (what `npm start` runs): ring against bitmap on the same workloads, with a verdict. */
+import { parseArgs } from 'node:util';
+import { compareStrategies, TOUR } from '../run/compare.ts';
+import { formatTable } from '../report/engine-table.ts';
+import type { RunResult } from '../run/run.ts';
+import { UsageError, type Command } from './command.ts';
+
+const HELP = `usage: dirtylog tour [--json]
+
+Runs two workloads under the ring and the bitmap strategies, the first verified page by page,
+and says which strategy won each and why. Takes about half a minute.
+`;
+
+export const main: Command = async (argv, io) => {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument '${String(positionals[0])}': see dirtylog tour --help`);
+  const comparisons = [];
+  for (const scenario of TOUR) {
+    if (!values.json) io.stdout(`\n${scenario.name}\n  (${scenario.why})\n`);
+    const c = await compareStrategies(scenario, ['ring', 'bitmap'], io.signal);
+    comparisons.push(c);
+    if (values.json) continue;
+    io.stdout(`${formatTable(HEADER, c.results.map(row))}\n`);
+    io.stdout(`  winner: ${c.winner ?? 'none'}: ${c.reason}\n`);
+  }
+  if (values.json) io.stdout(`${JSON.stringify(comparisons, null, 2)}\n`);
+  const failed = comparisons.some((c) => c.results.some((r) => r.kind !== 'completed' || r.verification?.kind === 'failed'));
+  return io.signal.aborted ? 130 : failed ? 1 : 0;
+};
+
+const HEADER = ['strategy', 'verified', 'iterations', 'writes/s', 'dirty/iter', 'full exits', 'vCPU stall', 'collector/iter'];
+
+function row(r: RunResult): string[] {
+  const t = r.totals;
+  return [
+    r.options.strategy,
+    r.verification?.kind ?? (r.kind === 'completed' ? 'tracking only' : r.kind),
+    String(t.iterations),
+    `${(t.writesPerSecond / 1e6).toFixed(2)} M`,
+    Math.round(t.dirtyPages / Math.max(1, t.iterations)).toLocaleString('en-US'),
+    t.fullExits.toLocaleString('en-US'),
+    `${((100 * t.stallMs) / (r.options.vcpus * t.elapsedMs)).toFixed(0)}%`,
+    `${(t.collectorBusyMs / Math.max(1, t.iterations)).toFixed(2)} ms`,
+  ];
+}

@@ -1,0 +1,39 @@
+/** Plain-text lines for runs: per iteration like dirty_log_test, then totals and the verdict. */
+import type { IterationReport, RunResult } from '../run/run.ts';
+import { formatSize } from '../run/size.ts';
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const rate = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`);
+
+export function runHeader(r: Pick<RunResult, 'options'>): string {
+  const o = r.options;
+  const ring = o.strategy === 'ring' || o.strategy === 'ring-with-bitmap' ? `, ring ${o.ringEntries} entries` : '';
+  return `dirtylog run: ${o.strategy}, ${o.vcpus} vCPU${o.vcpus > 1 ? 's' : ''}, ${formatSize(o.memoryBytes)} (${n(o.pages)} pages)${ring}${o.pml ? ', PML' : ''}, pattern ${o.pattern}, ${o.engine} engine${o.verify ? ', verify on' : ''}`;
+}
+
+export function iterationLine(r: IterationReport): string {
+  const exits = r.fullExits ? `, full exits ${n(r.fullExits)}, stall ${ms(r.stallMs)} ms` : '';
+  const bad = r.violations ? `, ${n(r.violations)} VIOLATIONS` : '';
+  return `iteration ${r.iteration}: dirty ${n(r.dirty)}, clean ${n(r.clean)}, writes ${n(r.writes)}${exits}${bad}`;
+}
+
+export function runSummary(r: RunResult): string {
+  const t = r.totals;
+  const lines = [
+    `totals: ${t.iterations} iterations in ${(t.elapsedMs / 1000).toFixed(2)} s, ${n(t.writes)} writes (${rate(t.writesPerSecond)}), ${n(t.dirtyPages)} pages reported dirty`,
+  ];
+  if (t.fullExits || t.entriesHarvested) {
+    lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${ms(t.stallMs)} ms (${ms(t.stallPerExitMs)} ms per exit), ${n(t.entriesHarvested)} entries harvested, ${n(t.entriesReset)} reset`);
+  }
+  lines.push(`collector busy ${ms(t.collectorBusyMs)} ms`);
+  const v = r.verification;
+  if (v?.kind === 'passed') lines.push(`verification: passed (${v.iterations} iterations, ${n(v.pagesChecked)} page checks, mirror equal to guest memory)`);
+  if (v?.kind === 'failed') {
+    lines.push(`verification: FAILED, ${n(v.violationCount)} violations, mirror differs on ${v.mirrorDiffers.length}${v.mirrorDiffers.length === 50 ? '+' : ''} pages`);
+    for (const x of v.violations.slice(0, 5)) lines.push(`  page ${x.page} (iteration ${x.iteration}, stamp ${x.stamp}): ${x.kind}`);
+  }
+  if (r.kind === 'aborted') lines.push('stopped early (interrupted): the results above are partial');
+  if (r.error) lines.push(`FAILED in the ${r.error.thread === 'host' ? 'host' : r.error.thread} thread: ${r.error.message}`);
+  return lines.join('\n');
+}
