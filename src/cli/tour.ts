@@ -43,7 +43,7 @@ function row(r: RunResult): string[] {
     `${(t.writesPerSecond / 1e6).toFixed(2)} M`,
     Math.round(t.dirtyPages / Math.max(1, t.iterations)).toLocaleString('en-US'),
     t.fullExits.toLocaleString('en-US'),
-    `${((100 * t.stallMs) / (r.options.vcpus * t.elapsedMs)).toFixed(0)}%`,
+    `${((100 * t.stallMs) / (r.options.vcpus * t.runningMs)).toFixed(0)}%`,
     `${(t.collectorBusyMs / Math.max(1, t.iterations)).toFixed(2)} ms`,
   ];
 }

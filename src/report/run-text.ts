@@ -21,10 +21,10 @@ export function iterationLine(r: IterationReport): string {
 export function runSummary(r: RunResult): string {
   const t = r.totals;
   const lines = [
-    `totals: ${t.iterations} iterations in ${(t.elapsedMs / 1000).toFixed(2)} s, ${n(t.writes)} writes (${rate(t.writesPerSecond)}), ${n(t.dirtyPages)} pages reported dirty`,
+    `totals: ${t.iterations} iterations in ${(t.elapsedMs / 1000).toFixed(2)} s (vCPUs ran ${(t.runningMs / 1000).toFixed(2)} s), ${n(t.writes)} writes (${rate(t.writesPerSecond)}), ${n(t.dirtyPages)} pages reported dirty`,
   ];
   if (t.fullExits || t.entriesHarvested) {
-    lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${ms(t.stallMs)} ms (${ms(t.stallPerExitMs)} ms per exit), ${n(t.entriesHarvested)} entries harvested, ${n(t.entriesReset)} reset`);
+    lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${ms(t.stallMs)} ms (${ms(t.stallPerExitMs)} ms per exit), ${n(t.entriesHarvested)} entries harvested (${rate(t.entriesPerSecond)}), ${n(t.entriesReset)} reset`);
   }
   lines.push(`collector busy ${ms(t.collectorBusyMs)} ms`);
   const v = r.verification;

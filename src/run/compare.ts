@@ -59,7 +59,7 @@ function verdict(results: readonly RunResult[]): { winner: Strategy | undefined;
     const perIt = t.collectorBusyMs / Math.max(1, t.iterations);
     return r.options.strategy === 'bitmap' || r.options.strategy === 'clear-log'
       ? `${r.options.strategy} spent ${perIt.toFixed(1)} ms per iteration in the collector scanning the bitmap`
-      : `${r.options.strategy} stalled its vCPUs ${((100 * t.stallMs) / (r.options.vcpus * t.elapsedMs)).toFixed(0)}% of the time in ${t.fullExits.toLocaleString('en-US')} full exits, and spent ${perIt.toFixed(1)} ms per iteration harvesting and resetting`;
+      : `${r.options.strategy} stalled its vCPUs ${((100 * t.stallMs) / (r.options.vcpus * t.runningMs)).toFixed(0)}% of their running time in ${t.fullExits.toLocaleString('en-US')} full exits, and spent ${perIt.toFixed(1)} ms per iteration harvesting and resetting`;
   };
   const ratio = fast.totals.writesPerSecond / slow.totals.writesPerSecond;
   if (ratio >= 1.1) {

@@ -39,7 +39,7 @@ export interface RunOptions {
   readonly minWrites?: number;
   /** Stamp pages, check every page after every iteration, and compare the host mirror. @default false */
   readonly verify?: boolean;
-  /** QEMU's reaper period: ring strategies reap at least this often. @default 1000 */
+  /** QEMU's reaper period: ring strategies reap at least this often; 0 = reap continuously. @default 1000 */
   readonly reapIntervalMs?: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk: 1 GiB). @default 262144 */
   readonly clearChunkPages?: number;
@@ -158,7 +158,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
     intervalMs,
     minWrites: requireInteger('minWrites', o.minWrites ?? 256, 0, 1e9),
     verify,
-    reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 1, 3_600_000),
+    reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? 1024, 1, 2 ** 27),
     deviceWriter,

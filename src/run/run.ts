@@ -19,7 +19,10 @@ import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';
 
 export interface IterationReport {
   readonly iteration: number;
-  /** Pages reported dirty in this iteration (both collections). */
+  /**
+   * Pages reported dirty in this iteration. Verified runs count each page once; tracking-only
+   * runs add the two collections, so a page reported by both counts twice.
+   */
   readonly dirty: number;
   readonly clean: number;
   readonly writes: number;
@@ -30,6 +33,8 @@ export interface IterationReport {
   /** Wall time of the collection while running and of the one after the pause. */
   readonly syncMs: readonly [number, number];
   readonly violations: number;
+  /** Time the vCPUs ran: from the resume to the last pause acknowledgement. */
+  readonly runningMs: number;
   readonly elapsedMs: number;
 }
 
@@ -55,7 +60,12 @@ export interface RunTotals {
   readonly entriesReset: number;
   readonly collectorBusyMs: number;
   readonly elapsedMs: number;
+  /** Time the vCPUs ran (iterations' running time): the base of the rates. */
+  readonly runningMs: number;
+  /** Guest writes per second of running time. */
   readonly writesPerSecond: number;
+  /** Ring entries harvested per second of running time. */
+  readonly entriesPerSecond: number;
 }
 
 export type Verification =
@@ -227,7 +237,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
   const sync = (final: boolean) => {
     const id = ++syncId;
     const reply = new Promise<{ pages: readonly Uint32Array[] | null; stats: SyncStats }>((resolve) => pendingSyncs.set(id, resolve));
-    collector.postMessage({ kind: 'sync', id, final, wantPages: true } satisfies CollectorCommand);
+    collector.postMessage({ kind: 'sync', id, final, wantPages: o.verify } satisfies CollectorCommand);
     return guard(reply, o.timeouts.kickMs + o.timeouts.fullWaitMs, `collector sync ${id}`, 'collector').finally(() => pendingSyncs.delete(id));
   };
   const readThreads = (): ThreadStats[] => threads.map((t, i) => ({
@@ -266,6 +276,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
       if (rest > 0) await guard(sleep(rest, signal), rest + 1000, 'iteration timer');
       await guard(enoughWrites(() => sum(readThreads(), 'writes') - sum(before, 'writes'), o.minWrites, signal), o.timeouts.fullWaitMs, `reaching ${o.minWrites} writes in iteration ${it}`);
       await pauseAll(c, threads.map((t) => t.ctl), (p, ms, what) => guard(p, ms, what), o.timeouts.pauseMs);
+      const runningMs = performance.now() - t0;
       const s2 = await sync(true);
       const after = readThreads();
       const first = s1.pages?.[0] ?? new Uint32Array();
@@ -282,7 +293,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
         // With the vCPUs stopped and everything collected, the mirror must equal the guest.
         mirrorDiffers = mirrorDifferences(new Uint8Array(mirror!), arena.u8.subarray(regions.contents, regions.contents + o.pages * ABI.PAGE_SIZE), ABI.PAGE_SIZE);
       } else {
-        dirty = new Set([...first, ...second]).size;
+        dirty = s1.stats.pages + s2.stats.pages;
       }
       const report: IterationReport = {
         iteration: it,
@@ -295,6 +306,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
         entriesReset: s1.stats.entriesReset + s2.stats.entriesReset,
         syncMs: [s1.stats.busyMs, s2.stats.busyMs],
         violations: bad,
+        runningMs,
         elapsedMs: performance.now() - t0,
       };
       iterations.push(report);
@@ -328,6 +340,8 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
   const writes = sum(finalThreads, 'writes');
   const fullExits = sum(finalThreads, 'fullExits');
   const stallMs = sum(finalThreads, 'stallMs');
+  const runningMs = iterations.reduce((a, r) => a + r.runningMs, 0) || elapsedMs;
+  const entriesHarvested = collectorTotals?.entriesHarvested ?? iterations.reduce((a, r) => a + r.entriesHarvested, 0);
   const result: RunResult = {
     kind: failure ? 'failed' : aborted ? 'aborted' : 'completed',
     options: summary,
@@ -339,11 +353,13 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
       fullExits,
       stallMs,
       stallPerExitMs: fullExits ? stallMs / fullExits : 0,
-      entriesHarvested: collectorTotals?.entriesHarvested ?? iterations.reduce((a, r) => a + r.entriesHarvested, 0),
+      entriesHarvested,
       entriesReset: collectorTotals?.entriesReset ?? iterations.reduce((a, r) => a + r.entriesReset, 0),
       collectorBusyMs: collectorTotals?.busyMs ?? 0,
       elapsedMs,
-      writesPerSecond: writes / (elapsedMs / 1000),
+      runningMs,
+      writesPerSecond: writes / (runningMs / 1000),
+      entriesPerSecond: entriesHarvested / (runningMs / 1000),
     },
     threads: finalThreads,
     collector: collectorTotals,

@@ -109,12 +109,20 @@ function fullExit(): void {
       c.store(ctl + ABI.VCPU_KICK_ACK, req); // out of guest mode with PML drained: answer now
       c.wake(ctl + ABI.VCPU_KICK_ACK);
     }
+    // Spin briefly before sleeping: a reset often lands within microseconds, and a futex
+    // wake-up costs tens of them, which would dominate small rings.
+    if (spinUntilReset(seen)) continue;
     if (performance.now() > deadline) {
       throw new Error(`${who}: ring full for ${data.fullWaitTimeoutMs} ms and the collector never reset it (used ${engine.dirtyRingUsed(ctl) >>> 0} of ${c.vcpu(ctl, ABI.VCPU_ENTRIES)})`);
     }
     c.waitSync(ctl + ABI.VCPU_RESUME_BELL, seen, 20);
   }
   c.add64(ctl + ABI.VCPU_STALL_US, Math.round((performance.now() - t0) * 1000));
+}
+
+function spinUntilReset(seen: number): boolean {
+  for (let i = 0; i < 2000; i++) if (c.vcpu(ctl, ABI.VCPU_RESUME_BELL) !== seen) return true;
+  return false;
 }
 
 function waitForEpochAfter(epoch: number): void {

@@ -1,0 +1,74 @@
+/**
+ * Ring transfer between two threads: one vCPU writing through the fault path (every write
+ * lands on an armed page, so every write pushes an entry) while the collector harvests and
+ * resets back to back. Reports entries moved per second, full exits and vCPU stall time per
+ * ring size. Each size runs `trials` times; medians and ranges are reported, because single
+ * runs on a shared 2-core machine vary widely.
+ */
+import { startRun, type RunResult } from '../run/run.ts';
+import type { EngineKind } from '../engine/exports.ts';
+import { machineInfo, type MachineInfo } from './machine.ts';
+import { summarize, type Summary } from './stats.ts';
+
+export const TRANSFER_RING_SIZES = [512, 4096, 65536] as const;
+
+export interface TransferRow {
+  readonly ringEntries: number;
+  readonly engine: EngineKind;
+  /** Entries harvested (and reset) per second, in millions. */
+  readonly mEntriesPerSecond: Summary;
+  readonly fullExitsPerSecond: Summary;
+  /** Share of the vCPU's time spent waiting for resets. */
+  readonly stallShare: Summary;
+}
+
+export interface TransferReport {
+  readonly kind: 'transfer-bench';
+  readonly date: string;
+  readonly machine: MachineInfo;
+  readonly method: { readonly secondsPerTrial: number; readonly trials: number; readonly guest: string };
+  readonly rows: readonly TransferRow[];
+}
+
+export interface TransferOptions {
+  readonly sizes?: readonly number[];
+  readonly engines?: readonly EngineKind[];
+  readonly trials?: number;
+  readonly seconds?: number;
+  readonly signal?: AbortSignal;
+  readonly onRow?: (row: TransferRow) => void;
+}
+
+const GUEST = '64GiB'; // tracking only; a sequential pass is 16 M pages, longer than any trial
+
+export async function runTransferBench(options: TransferOptions = {}): Promise<TransferReport> {
+  const trials = options.trials ?? 3;
+  const seconds = options.seconds ?? 1;
+  const rows: TransferRow[] = [];
+  for (const engine of options.engines ?? ['wasm']) {
+    for (const ringEntries of options.sizes ?? TRANSFER_RING_SIZES) {
+      const runs: RunResult[] = [];
+      for (let t = 0; t < trials; t++) {
+        options.signal?.throwIfAborted();
+        const r = await startRun({
+          strategy: 'ring', engine, vcpus: 1, memory: GUEST, ringEntries, pattern: 'sequential', seconds,
+          intervalMs: seconds * 1000, minWrites: 0, reapIntervalMs: 0, sliceWrites: 4096,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }).result;
+        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.error?.message ?? ''}`);
+        runs.push(r);
+      }
+      const per = (f: (r: RunResult) => number) => summarize(runs.map(f));
+      const row: TransferRow = {
+        ringEntries,
+        engine,
+        mEntriesPerSecond: per((r) => r.totals.entriesPerSecond / 1e6),
+        fullExitsPerSecond: per((r) => r.totals.fullExits / (r.totals.runningMs / 1000)),
+        stallShare: per((r) => r.totals.stallMs / r.totals.runningMs),
+      };
+      rows.push(row);
+      options.onRow?.(row);
+    }
+  }
+  return { kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method: { secondsPerTrial: seconds, trials, guest: GUEST }, rows };
+}
