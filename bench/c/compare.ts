@@ -269,7 +269,7 @@ if (values['check-only']) process.exit(0);
 
 const HEADER = [
   'kernel'.padEnd(12), 'guest'.padEnd(6), 'dens'.padStart(6), 'unit'.padEnd(8),
-  'C -O2'.padStart(16), 'C -O3 native'.padStart(16), 'wasm'.padStart(16),
+  'C -O2'.padStart(15), 'C -O3 native'.padStart(15), 'wasm'.padStart(15),
   'w/C'.padStart(7), 'w/nat'.padStart(7), 'spread'.padStart(6), '<=1.3x',
 ].join(' ');
 
@@ -327,14 +327,15 @@ const elapsed = (performance.now() - started) / 1000;
 function num(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
+/** Median ±MAD, the MAD as a percentage of the median so small ms/call figures stay readable. */
 function cell(s: Side): string {
-  return `${num(s.median)} ±${num(s.mad)}`;
+  return `${num(s.median)} ±${((s.mad / s.median) * 100).toFixed(1)}%`;
 }
 function line(r: Row): string {
   const density = r.density === null ? '-' : `${+(r.density * 100).toPrecision(3)}%`;
   return [
     r.kernel.padEnd(12), r.guest.padEnd(6), density.padStart(6), r.unit.padEnd(8),
-    cell(r.c).padStart(16), (r.native ? cell(r.native) : '-').padStart(16), cell(r.wasm).padStart(16),
+    cell(r.c).padStart(15), (r.native ? cell(r.native) : '-').padStart(15), cell(r.wasm).padStart(15),
     `${r.ratio.toFixed(2)}x`.padStart(7), (r.ratioNative === null ? '-' : `${r.ratioNative.toFixed(2)}x`).padStart(7),
     `${(r.spread * 100).toFixed(0)}%`.padStart(6), r.ratio <= 1.3 ? 'yes' : 'no',
   ].join(' ');
@@ -346,6 +347,6 @@ if (values.json) {
 } else {
   const m = machineInfo();
   process.stdout.write(`${m.cpuModel}, ${m.cpus} CPUs, node ${m.node}, ${gccVersion}; ${rounds} interleaved rounds; ${elapsed.toFixed(0)} s\n`);
-  process.stdout.write(`medians of per-round medians ±median MAD; w/C = wasm / C -O2; spread = worst max/min-1 of round medians\n`);
+  process.stdout.write(`medians of per-round medians ±median MAD (% of median); w/C = wasm / C -O2; spread = worst max/min-1 of round medians\n`);
   process.stdout.write(`${HEADER}\n${rows.map(line).join('\n')}\n`);
 }
