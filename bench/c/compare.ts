@@ -134,6 +134,7 @@ const cleanup = () => {
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 function runC(build: string, args: (string | number)[]): string {
   return execFileSync(binaries.get(build)!, args.map(String), { encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -35,7 +35,14 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int64_t i64;
 
-static uint8_t *A; /* the arena; offsets are u32, as in Wasm32 */
+/*
+ * The arena; offsets are u32, as in Wasm32. It is mapped at a fixed address so its base is a
+ * constant the compiler keeps in a register, like V8's memory-start register. (A global
+ * pointer would be reloaded after every store, since with -fno-strict-aliasing any store
+ * might alias it: a cost Wasm does not pay.)
+ */
+#define ARENA_BASE 0x200000000000ull
+#define A ((uint8_t *)ARENA_BASE)
 
 #define P32(o) ((u32 *)(A + (o)))
 #define P64(o) ((u64 *)(A + (o)))
@@ -366,8 +373,8 @@ static struct arena make_arena(u32 pages, int ring)
 #undef TAKE
 	r.bytes = align_up(at, 65536);
 	/* Anonymous zero pages, faulted in on first touch, like a Wasm memory. */
-	A = mmap(NULL, r.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (A == MAP_FAILED) {
+	void *m = mmap(A, r.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m != A) {
 		perror("mmap");
 		exit(1);
 	}
@@ -391,7 +398,7 @@ static struct arena make_arena(u32 pages, int ring)
 	return r;
 }
 
-static void free_arena(struct arena *r) { munmap(A, r->bytes); A = NULL; }
+static void free_arena(struct arena *r) { munmap(A, r->bytes); }
 
 /* mulberry32, bit for bit as prng() in src/bench/stats.ts. */
 static u32 prng_state;
