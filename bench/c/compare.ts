@@ -286,7 +286,7 @@ const wander = (xs: number[]) => Math.max(...xs) / Math.min(...xs) - 1;
 const keyOf = (k: string, d: number | null) => `${k}|${d ?? '-'}`;
 
 const rows: Row[] = [];
-if (!values.json) log(`${HEADER}\n`);
+log(`${HEADER}\n`);
 const started = performance.now();
 for (const g of guests) {
   for (const kernel of kernels) {
@@ -319,7 +319,7 @@ for (const g of guests) {
         spread: Math.max(wander(c.rounds), wander(wasm.rounds), native ? wander(native.rounds) : 0),
       };
       rows.push(row);
-      if (!values.json) log(`${line(row)}\n`);
+      log(`${line(row)}\n`);
     }
   }
 }

@@ -51,6 +51,15 @@ typedef int64_t i64;
 
 /* ---- dirty_gfn.ts: the flag handshake ---------------------------------------------- */
 
+/*
+ * Memory order of the two publishing flag stores (DIRTY in push, RESET in harvest). Release,
+ * as KVM and QEMU: a plain mov on x86. -DPUBLISH_ORDER=__ATOMIC_SEQ_CST gives Wasm's only
+ * atomic store (an xchg on x86), to measure what that costs in C.
+ */
+#ifndef PUBLISH_ORDER
+#define PUBLISH_ORDER __ATOMIC_RELEASE
+#endif
+
 static inline u32 gfn_flags(u32 e) { return __atomic_load_n(P32(e + GFN_FLAGS), __ATOMIC_ACQUIRE); }
 
 /* kvm_dirty_gfn_set_dirtied: payload, then smp_wmb + flag store == a release store. */
@@ -58,11 +67,11 @@ static inline void gfn_mark_dirty(u32 e, u32 slot, u64 offset)
 {
 	L32(e + GFN_SLOT) = slot;
 	L64(e + GFN_OFFSET) = offset;
-	__atomic_store_n(P32(e + GFN_FLAGS), GFN_F_DIRTY, __ATOMIC_RELEASE);
+	__atomic_store_n(P32(e + GFN_FLAGS), GFN_F_DIRTY, PUBLISH_ORDER);
 }
 
 /* Userspace hands the entry back: store-release of RESET (QEMU's qatomic_store_release). */
-static inline void gfn_mark_harvested(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), GFN_F_RESET, __ATOMIC_RELEASE); }
+static inline void gfn_mark_harvested(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), GFN_F_RESET, PUBLISH_ORDER); }
 
 /* kvm_dirty_gfn_set_invalid: smp_store_release(&gfn->flags, 0). */
 static inline void gfn_mark_reset(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), 0, __ATOMIC_RELEASE); }
