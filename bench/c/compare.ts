@@ -35,6 +35,9 @@ options:
   --guest SIZE    only this guest (repeatable): ${GUESTS.map((g) => g.name).join(', ')}
   --kernel K      only this kernel (repeatable): ${KERNELS.join(', ')}
   --no-native     skip the secondary gcc -O3 -march=native column
+  --wasm-atomics  add a column: gcc -O2 -DWASM_ATOMICS, C with V8 11.3's atomics codegen (xchg
+                  flag stores, cmpxchg loops for and/or); splits each gap into
+                  what Wasm forces and what the engine or V8 adds
   --check-only    compile and cross-check, time nothing
   --keep          keep the temp build dir and print its path
   --json          one JSON document on stdout instead of the table
@@ -61,6 +64,8 @@ interface Row {
   unit: string;
   c: Side;
   native: Side | null;
+  /** C -O2 with Wasm's atomics (--wasm-atomics). */
+  wasmAtomics: Side | null;
   wasm: Side;
   /** wasm median / C -O2 median. */
   ratio: number;
@@ -83,6 +88,7 @@ const { values } = parseArgs({
     guest: { type: 'string', multiple: true },
     kernel: { type: 'string', multiple: true },
     'no-native': { type: 'boolean', default: false },
+    'wasm-atomics': { type: 'boolean', default: false },
     'check-only': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -110,7 +116,11 @@ function fail(msg: string): never {
 
 const dir = mkdtempSync(join(tmpdir(), 'dirtylog-cbase-'));
 const source = fileURLToPath(new URL('./kernels.c', import.meta.url));
-const builds = [{ name: 'c', flags: ['-O2'] }, ...(values['no-native'] ? [] : [{ name: 'native', flags: ['-O3', '-march=native'] }])];
+const builds = [
+  { name: 'c', flags: ['-O2'] },
+  ...(values['no-native'] ? [] : [{ name: 'native', flags: ['-O3', '-march=native'] }]),
+  ...(values['wasm-atomics'] ? [{ name: 'wa', flags: ['-O2', '-DWASM_ATOMICS'] }] : []),
+];
 const binaries = new Map<string, string>();
 let gccVersion = '';
 try {
@@ -272,6 +282,7 @@ const HEADER = [
   'kernel'.padEnd(12), 'guest'.padEnd(6), 'dens'.padStart(6), 'unit'.padEnd(8),
   'C -O2'.padStart(15), 'C -O3 native'.padStart(15), 'wasm'.padStart(15),
   'w/C'.padStart(7), 'w/nat'.padStart(7), 'spread'.padStart(6), '<=1.3x',
+  ...(values['wasm-atomics'] ? ['C wasm-atomics'.padStart(15), 'w/Cwa'.padStart(7)] : []),
 ].join(' ');
 
 // ---- timing, interleaved ----------------------------------------------------------------
@@ -290,10 +301,10 @@ log(`${HEADER}\n`);
 const started = performance.now();
 for (const g of guests) {
   for (const kernel of kernels) {
-    const acc = new Map<string, { c: CRow[]; native: CRow[]; wasm: { median: number; mad: number }[]; unit: string; density: number | null }>();
+    const acc = new Map<string, { c: CRow[]; native: CRow[]; wa: CRow[]; wasm: { median: number; mad: number }[]; unit: string; density: number | null }>();
     const slot = (density: number | null, unit: string) => {
       const k = keyOf(kernel, density);
-      if (!acc.has(k)) acc.set(k, { c: [], native: [], wasm: [], unit, density });
+      if (!acc.has(k)) acc.set(k, { c: [], native: [], wa: [], wasm: [], unit, density });
       return acc.get(k)!;
     };
     for (let r = 0; r < rounds; r++) {
@@ -301,7 +312,7 @@ for (const g of guests) {
         const out = runC(build, ['bench', g.pages, kernel, METHOD.timeMs, METHOD.minIterations, METHOD.warmupIterations, ...DENSITIES]);
         for (const line of out.trim().split('\n')) {
           const row = JSON.parse(line) as CRow;
-          slot(row.density, row.unit)[build === 'c' ? 'c' : 'native'].push(row);
+          slot(row.density, row.unit)[build as 'c' | 'native' | 'wa'].push(row);
         }
       }
       const report = await runEngineBench({ kernels: [kernel], guests: [g.name], seed: SEED });
@@ -311,9 +322,10 @@ for (const g of guests) {
       if (a.c.length !== rounds || a.wasm.length !== rounds) fail(`${kernel} ${g.name}: rows missing (C ${a.c.length}, wasm ${a.wasm.length} of ${rounds})`);
       const c = side(a.c.map((x) => x.median), a.c.map((x) => x.mad));
       const native = a.native.length ? side(a.native.map((x) => x.median), a.native.map((x) => x.mad)) : null;
+      const wasmAtomics = a.wa.length ? side(a.wa.map((x) => x.median), a.wa.map((x) => x.mad)) : null;
       const wasm = side(a.wasm.map((x) => x.median), a.wasm.map((x) => x.mad));
       const row: Row = {
-        kernel, guest: g.name, density: a.density, unit: a.unit, c, native, wasm,
+        kernel, guest: g.name, density: a.density, unit: a.unit, c, native, wasmAtomics, wasm,
         ratio: wasm.median / c.median,
         ratioNative: native ? wasm.median / native.median : null,
         spread: Math.max(wander(c.rounds), wander(wasm.rounds), native ? wander(native.rounds) : 0),
@@ -338,7 +350,8 @@ function line(r: Row): string {
     r.kernel.padEnd(12), r.guest.padEnd(6), density.padStart(6), r.unit.padEnd(8),
     cell(r.c).padStart(15), (r.native ? cell(r.native) : '-').padStart(15), cell(r.wasm).padStart(15),
     `${r.ratio.toFixed(2)}x`.padStart(7), (r.ratioNative === null ? '-' : `${r.ratioNative.toFixed(2)}x`).padStart(7),
-    `${(r.spread * 100).toFixed(0)}%`.padStart(6), r.ratio <= 1.3 ? 'yes' : 'no',
+    `${(r.spread * 100).toFixed(0)}%`.padStart(6), (r.ratio <= 1.3 ? 'yes' : 'no').padEnd(6),
+    ...(r.wasmAtomics ? [cell(r.wasmAtomics).padStart(15), `${(r.wasm.median / r.wasmAtomics.median).toFixed(2)}x`.padStart(7)] : []),
   ].join(' ');
 }
 
