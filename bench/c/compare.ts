@@ -300,6 +300,7 @@ const rows: Row[] = [];
 log(`${HEADER}\n`);
 const started = performance.now();
 for (const g of guests) {
+  const guestStarted = performance.now();
   for (const kernel of kernels) {
     const acc = new Map<string, { c: CRow[]; native: CRow[]; wa: CRow[]; wasm: { median: number; mad: number }[]; unit: string; density: number | null }>();
     const slot = (density: number | null, unit: string) => {
@@ -334,6 +335,7 @@ for (const g of guests) {
       log(`${line(row)}\n`);
     }
   }
+  log(`(${g.name}: ${((performance.now() - guestStarted) / 1000).toFixed(0)} s)\n`);
 }
 const elapsed = (performance.now() - started) / 1000;
 
