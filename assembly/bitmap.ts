@@ -44,6 +44,16 @@ export function nextNonzeroWord(bitmap: usize, i: u32, n: u32): u32 {
   return n;
 }
 
+/**
+ * The next nonzero word after i: dense bitmaps usually have it right there, so test it inline
+ * and pay for the scan call only when it is zero (a call per dirty word halved GET at 50 %).
+ */
+// @ts-ignore: decorator
+@inline export function nextAfter(bitmap: usize, i: u32, n: u32): u32 {
+  const j = i + 1;
+  return j < n && load<u64>(wordAddr(bitmap, j)) != 0 ? j : nextNonzeroWord(bitmap, j, n);
+}
+
 /** Set bits [0, npages) and clear the rest of the last word (ones), or clear all (zero). */
 export function bitmapFill(bitmap: usize, npages: u32, ones: bool): void {
   const full = npages >> 6;
@@ -59,7 +69,7 @@ export function bitmapCount(bitmap: usize, npages: u32): u32 {
   let i = nextNonzeroWord(bitmap, 0, n);
   while (i < n) {
     count += <u32>popcnt(load<u64>(wordAddr(bitmap, i)));
-    i = nextNonzeroWord(bitmap, i + 1, n);
+    i = nextAfter(bitmap, i, n);
   }
   return count;
 }
@@ -115,7 +125,7 @@ export function getDirtyLog(desc: usize): u32 {
     store<u64>(wordAddr(snap, i), old);
     atomic.or<u64>(wordAddr(armed, i), old);
     count += <u32>popcnt(old);
-    i = nextNonzeroWord(dirty, i + 1, n);
+    i = nextAfter(dirty, i, n);
   }
   return count;
 }
@@ -156,7 +166,7 @@ export function clearDirtyLog(desc: usize, first: u32, num: u32): i32 {
       atomic.or<u64>(wordAddr(armed, w0 + j), cleared);
       rearmed += <u32>popcnt(cleared);
     }
-    j = nextNonzeroWord(arg, j + 1, n);
+    j = nextAfter(arg, j, n);
   }
   return <i32>rearmed;
 }

@@ -4,7 +4,7 @@ import {
   GFN_SLOT, GFN_OFFSET, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VCPU_HARVEST_BUF,
   SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
 } from "./layout.generated";
-import { nextNonzeroWord } from "./bitmap";
+import { nextNonzeroWord, nextAfter } from "./bitmap";
 
 /**
  * Mark the first `n` records of the vCPU's harvest buffer in their slots' collected bitmaps.
@@ -43,7 +43,7 @@ export function bitmapOr(dst: usize, src: usize, npages: u32): u32 {
     const d = dst + (<usize>i << 3);
     store<u64>(d, load<u64>(d) | v);
     count += <u32>popcnt(v);
-    i = nextNonzeroWord(src, i + 1, n);
+    i = nextAfter(src, i, n);
   }
   return count;
 }

@@ -7,12 +7,12 @@ import {
   FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
 } from "./layout.generated";
 import { testAndDisarm, setBit } from "./bitmap";
-import { dirtyRingPush } from "./dirty_ring";
+import { push } from "./dirty_ring";
 
 /** mark_page_dirty_in_slot: the vCPU's ring when it has one, else the slot's dirty bitmap. */
 function markPageDirty(vcpu: usize, desc: usize, page: u32): i32 {
   if (vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0) {
-    const r = dirtyRingPush(vcpu, load<u32>(desc + SLOT_ID), page);
+    const r = push(vcpu, load<u32>(desc + SLOT_ID), page);
     if (r == PUSH_HARD_FULL) return FAULT_RING_FULL;
     return r == PUSH_SOFT_FULL ? FAULT_RING_SOFT_FULL : FAULT_RING;
   }
@@ -60,6 +60,12 @@ export function pmlDrain(vcpu: usize): i32 {
  * the page goes to the vCPU's log, which drains when full (a PML-full exit).
  */
 export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
+  return fault(vcpu, desc, page);
+}
+
+/** faultWrite's body, inlined into the batch and workload loops (see dirty_ring.ts push). */
+// @ts-ignore: decorator
+@inline function fault(vcpu: usize, desc: usize, page: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const armed = <usize>load<u32>(desc + SLOT_ARMED);
   if (!testAndDisarm(armed, page)) return FAULT_CLEAN;
@@ -88,10 +94,15 @@ export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
  * Returns the fault outcome; on FAULT_RING_FULL the write must be retried after a reset.
  */
 export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
+  return write(vcpu, desc, page, value, seq);
+}
+
+// @ts-ignore: decorator
+@inline export function write(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
   if (contents != 0) atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
-  return faultWrite(vcpu, desc, page);
+  return fault(vcpu, desc, page);
 }
 
 /**
@@ -100,7 +111,7 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
  */
 export function faultWriteBatch(vcpu: usize, desc: usize, pages: usize, n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
-    const r = faultWrite(vcpu, desc, load<u32>(pages + (<usize>i << 2)));
+    const r = fault(vcpu, desc, load<u32>(pages + (<usize>i << 2)));
     if (r == FAULT_RING_FULL) return i;
     if (r == FAULT_RING_SOFT_FULL) return i + 1;
   }

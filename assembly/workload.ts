@@ -6,7 +6,7 @@ import {
   PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDED, FAULT_RING_FULL, FAULT_RING_SOFT_FULL,
   SLICE_DONE, SLICE_RING_FULL, SLICE_SHIFT,
 } from "./layout.generated";
-import { guestWrite } from "./fault";
+import { write } from "./fault";
 
 /** xorshift64*: the top 32 bits of the output. */
 function next32(vcpu: usize): u32 {
@@ -69,7 +69,7 @@ export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
   while (written < maxWrites) {
     const pending = load<u32>(vcpu + VCPU_PENDING_PAGE);
     const page = pending != 0 ? pending - 1 : nextPage(vcpu);
-    const r = guestWrite(vcpu, desc, page, stamp, seq + written);
+    const r = write(vcpu, desc, page, stamp, seq + written);
     if (r == FAULT_RING_FULL) {
       store<u32>(vcpu + VCPU_PENDING_PAGE, page + 1);
       reason = SLICE_RING_FULL;
