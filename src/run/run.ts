@@ -15,85 +15,11 @@ import { spawnWorker } from '../threads/spawn.ts';
 import { configureWorkload, zipfCdf } from '../vcpu/workload.ts';
 import { prng } from '../bench/stats.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
+import type { IterationReport, RunError, RunEvent, RunResult, ThreadStats } from './result.ts';
 import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';
+import { enoughWrites, pauseAll, race, settleWithin, sleep } from './waits.ts';
 
-export interface IterationReport {
-  readonly iteration: number;
-  /**
-   * Pages reported dirty in this iteration. Verified runs count each page once; tracking-only
-   * runs add the two collections, so a page reported by both counts twice.
-   */
-  readonly dirty: number;
-  readonly clean: number;
-  readonly writes: number;
-  readonly fullExits: number;
-  readonly stallMs: number;
-  readonly entriesHarvested: number;
-  readonly entriesReset: number;
-  /** Wall time of the collection while running and of the one after the pause. */
-  readonly syncMs: readonly [number, number];
-  readonly violations: number;
-  /** Time the vCPUs ran: from the resume to the last pause acknowledgement. */
-  readonly runningMs: number;
-  readonly elapsedMs: number;
-}
-
-export interface ThreadStats {
-  readonly vcpu: number;
-  readonly device: boolean;
-  readonly writes: number;
-  readonly fullExits: number;
-  readonly stallMs: number;
-  readonly pmlDrains: number;
-  readonly passes: number;
-}
-
-export interface RunTotals {
-  readonly iterations: number;
-  readonly writes: number;
-  readonly dirtyPages: number;
-  readonly fullExits: number;
-  readonly stallMs: number;
-  /** Mean time a vCPU waited per full exit: how long harvest and reset took, as the guest saw it. */
-  readonly stallPerExitMs: number;
-  readonly entriesHarvested: number;
-  readonly entriesReset: number;
-  readonly collectorBusyMs: number;
-  readonly elapsedMs: number;
-  /** Time the vCPUs ran (iterations' running time): the base of the rates. */
-  readonly runningMs: number;
-  /** Guest writes per second of running time. */
-  readonly writesPerSecond: number;
-  /** Ring entries harvested per second of running time. */
-  readonly entriesPerSecond: number;
-}
-
-export type Verification =
-  | { readonly kind: 'passed'; readonly iterations: number; readonly pagesChecked: number }
-  | { readonly kind: 'failed'; readonly violationCount: number; readonly violations: readonly Violation[]; readonly mirrorDiffers: readonly number[] };
-
-export interface RunError {
-  readonly message: string;
-  readonly thread: 'vcpu' | 'device' | 'collector' | 'host';
-  readonly vcpu?: number;
-}
-
-export interface RunResult {
-  /** completed: ran to the end · aborted: stopped by the signal, partial · failed: a thread failed, partial. */
-  readonly kind: 'completed' | 'aborted' | 'failed';
-  readonly options: Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
-  readonly iterations: readonly IterationReport[];
-  readonly totals: RunTotals;
-  readonly threads: readonly ThreadStats[];
-  readonly collector: CollectorTotals | undefined;
-  readonly verification: Verification | undefined;
-  readonly error: RunError | undefined;
-}
-
-export type RunEvent =
-  | { readonly kind: 'started'; readonly options: RunResult['options'] }
-  | { readonly kind: 'iteration'; readonly report: IterationReport }
-  | { readonly kind: 'finished'; readonly result: RunResult };
+export type { IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, Verification } from './result.ts';
 
 class ThreadFailure extends Error {
   constructor(message: string, readonly thread: RunError['thread'], readonly vcpu?: number) {
@@ -372,56 +298,4 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
   };
   emit({ kind: 'finished', result });
   return result;
-}
-
-/** Pause every thread and wait until each has acknowledged the new epoch (or exited). */
-async function pauseAll(c: Control, ctls: number[], guard: <T>(p: Promise<T>, ms: number, what: string) => Promise<T>, ms: number): Promise<void> {
-  c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_PAUSED);
-  c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
-  const epoch = c.vm(ABI.VM_RUN_EPOCH);
-  for (const ctl of ctls) {
-    await guard((async () => {
-      for (let ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK); ack !== epoch && c.vcpu(ctl, ABI.VCPU_THREAD_STATE) === ABI.THREAD_RUNNING; ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK)) {
-        await c.wait(ctl + ABI.VCPU_EPOCH_ACK, ack, 20);
-      }
-    })(), ms, `pausing the vCPU at ${ctl}`);
-  }
-}
-
-async function enoughWrites(count: () => number, min: number, signal: AbortSignal | undefined): Promise<void> {
-  while (count() < min && !signal?.aborted) await sleep(1, signal);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
-
-/** `p`, unless the run fails first or `ms` pass. */
-function race<T>(p: Promise<T>, failed: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(timeout()), ms);
-    const onFail = () => reject(failed.reason as Error);
-    if (failed.aborted) onFail();
-    failed.addEventListener('abort', onFail, { once: true });
-    p.then(resolve, reject).finally(() => {
-      clearTimeout(t);
-      failed.removeEventListener('abort', onFail);
-    });
-  });
-}
-
-async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let t: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((r) => (t = setTimeout(() => r(false), ms)));
-  const ok = await Promise.race([p.then(() => true as const), timedOut]);
-  clearTimeout(t);
-  return ok;
 }
