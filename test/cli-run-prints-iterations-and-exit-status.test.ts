@@ -10,7 +10,7 @@ function capture() {
 
 it('a verified run: iteration lines, totals, verification passed, exit 0', async () => {
   const { out, io } = capture();
-  const code = await runCli(['run', '--strategy', 'bitmap', '--mem', '4MiB', '--seconds', '0.2', '--interval', '40', '--verify'], io);
+  const code = await runCli(['run', '--strategy', 'bitmap', '--mem', '4MiB', '--iterations', '2', '--seconds', '60', '--interval', '40', '--verify'], io);
   const text = out.join('');
   expect(code).toBe(0);
   expect(text).toMatch(/^dirtylog run: bitmap, 2 vCPUs, 4MiB \(1,024 pages\), pattern random, wasm engine, verify on$/m);
@@ -20,7 +20,7 @@ it('a verified run: iteration lines, totals, verification passed, exit 0', async
 
 it('--json prints the whole result as one document', async () => {
   const { out, io } = capture();
-  const code = await runCli(['run', '--strategy', 'ring', '--mem', '4MiB', '--ring', '256', '--seconds', '0.2', '--json'], io);
+  const code = await runCli(['run', '--strategy', 'ring', '--mem', '4MiB', '--ring', '256', '--iterations', '2', '--seconds', '60', '--json'], io);
   const result = JSON.parse(out.join('')) as { kind: string; totals: { writes: number }; options: { strategy: string } };
   expect(code).toBe(0);
   expect(result).toMatchObject({ kind: 'completed', options: { strategy: 'ring' } });

@@ -8,7 +8,7 @@ import { startRun, type RunOptions } from '../src/index.ts';
 
 // A sparse guest (dirty_log_test's shape): about one write per page per iteration, so a
 // page whose report was lost is rarely written again before the check.
-const sparse: Omit<RunOptions, 'strategy'> = { vcpus: 2, memory: '16MiB', ringEntries: 1024, seconds: 0.6, verify: true, pattern: 'random', writeRate: 20_000 };
+const sparse: Omit<RunOptions, 'strategy'> = { vcpus: 2, memory: '16MiB', ringEntries: 1024, iterations: 6, seconds: 120, verify: true, pattern: 'random', writeRate: 20_000 };
 
 describe('the verifier', () => {
   it.each([

@@ -154,6 +154,11 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     ready.push(new Promise((resolve) => w.on('message', (m: VcpuMessage) => m.kind === 'ready' && resolve())));
     w.on('error', (e: Error) => fail(new ThreadFailure(`${label}: ${e.message.startsWith(label) ? e.message.slice(label.length + 2) : e.message}`, device ? 'device' : 'vcpu', t.id)));
     exits.push(new Promise((resolve) => w.on('exit', (code) => {
+      // A thread ended by process.exit or terminate() never ran its own clean-up: mark it
+      // gone here, so no kick or pause waits for an acknowledgement that cannot come.
+      c.store(t.ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_EXITED);
+      c.wake(t.ctl + ABI.VCPU_KICK_ACK);
+      c.wake(t.ctl + ABI.VCPU_EPOCH_ACK);
       if (!stopping.vcpus || code !== 0) fail(new ThreadFailure(`${label} thread exited unexpectedly (code ${code})`, device ? 'device' : 'vcpu', t.id));
       resolve();
     })));

@@ -134,6 +134,7 @@ async function kickAll(wait: boolean): Promise<void> {
     for (;;) {
       const ack = c.vcpu(t.ctl, ABI.VCPU_KICK_ACK);
       if (((ack - t.req) | 0) >= 0 || c.vcpu(t.ctl, ABI.VCPU_THREAD_STATE) !== ABI.THREAD_RUNNING) break;
+      if (c.vm(ABI.VM_RUN_STATE) === ABI.RUN_ABORTED) return; // a thread failed: the host is tearing down
       if (performance.now() > deadline) throw new Error(`collector: vCPU ${t.id} did not answer a kick within ${data.kickTimeoutMs} ms`);
       // A vCPU may need room in its ring before it can drain PML and answer.
       if (c.vm(ABI.VM_COLLECTOR_BELL) !== bellAtKick) {
