@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runEngineBench, GUESTS, DENSITIES, KERNELS, type Kernel } from '../../src/bench/engine.ts';
+import { runEngineBench, bitmapAtDensity, GUESTS, DENSITIES, KERNELS, type Kernel } from '../../src/bench/engine.ts';
 import { machineInfo } from '../../src/bench/machine.ts';
 import { prng } from '../../src/bench/stats.ts';
 import { ABI } from '../../src/layout.ts';
@@ -177,22 +177,6 @@ function fixtures(pages: number) {
   return { n, seq, random, desc, bitmaps };
 }
 
-/** bitmapAtDensity() of src/bench/engine.ts, verbatim. */
-function bitmapAtDensity(pages: number, density: number, rand: () => number): Uint8Array {
-  const bytes = new Uint8Array(Math.ceil(pages / 64) * 8);
-  if (density >= 0.5) {
-    const words = new Uint32Array(bytes.buffer);
-    for (let i = 0; i < words.length; i++) words[i] = Math.floor(rand() * 2 ** 32);
-  } else {
-    const count = Math.round(pages * density);
-    for (let i = 0; i < count; i++) {
-      const p = Math.floor(rand() * pages);
-      bytes[p >>> 3]! |= 1 << (p & 7);
-    }
-  }
-  for (let p = pages; p < bytes.length * 8; p++) bytes[p >>> 3]! &= ~(1 << (p & 7));
-  return bytes;
-}
 
 const u32Bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 

@@ -234,8 +234,8 @@ function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly
   return cases;
 }
 
-/** A KVM dirty bitmap of `pages` pages with about `density` of them set. */
-function bitmapAtDensity(pages: number, density: number, rand: () => number): Uint8Array {
+/** A KVM dirty bitmap of `pages` pages with about `density` of them set (also bench/c's fixture). */
+export function bitmapAtDensity(pages: number, density: number, rand: () => number): Uint8Array {
   const bytes = new Uint8Array(Math.ceil(pages / 64) * 8);
   if (density >= 0.5) {
     const words = new Uint32Array(bytes.buffer);
