@@ -35,7 +35,7 @@ export class Vcpu {
     put(ABI.VCPU_SOFT_LIMIT, ring?.softLimit ?? 0);
     put(ABI.VCPU_HARVEST_BUF, ring ? arena.plan.harvestBufs[id]! : 0);
     put(ABI.VCPU_PML_BUF, pml ? arena.plan.pmlBufs[id]! : 0);
-    this.ring = ring ? new DirtyRing(this.ctl, arena, ring) : undefined;
+    this.ring = ring ? new DirtyRing(id, this.ctl, arena, ring) : undefined;
   }
 
   /**
@@ -70,11 +70,13 @@ export function guestWrite(arena: Arena, vcpuCtl: number, slot: Memslot, page: n
 
 export class DirtyRing {
   readonly size: DirtyRingSize;
+  #id: number;
   #ctl: number;
   #arena: Arena;
 
   /** @internal */
-  constructor(ctl: number, arena: Arena, size: DirtyRingSize) {
+  constructor(id: number, ctl: number, arena: Arena, size: DirtyRingSize) {
+    this.#id = id;
     this.#ctl = ctl;
     this.#arena = arena;
     this.size = size;
@@ -82,7 +84,7 @@ export class DirtyRing {
 
   /** The ring's bytes, as userspace's mmap of the vCPU fd at KVM_DIRTY_LOG_PAGE_OFFSET sees them. */
   get bytes(): Uint8Array {
-    const at = this.#arena.plan.rings[this.#arena.plan.vcpuCtl.indexOf(this.#ctl)]!;
+    const at = this.#arena.plan.rings[this.#id]!;
     return this.#arena.u8.subarray(at, at + this.size.bytes);
   }
 
@@ -146,7 +148,7 @@ export class DirtyRing {
     requireInteger('max', max, 0, 2 ** 32 - 1);
     const { engine, u32, plan } = this.#arena;
     const n = engine.dirtyRingHarvest(this.#ctl, max);
-    const buf = plan.harvestBufs[plan.vcpuCtl.indexOf(this.#ctl)]! >>> 2;
+    const buf = plan.harvestBufs[this.#id]! >>> 2;
     const out: DirtyGfn[] = new Array<DirtyGfn>(n);
     for (let i = 0; i < n; i++) {
       const rec = buf + 4 * i;

@@ -119,7 +119,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
   }
   const ringStrategy = strategy === 'ring' || strategy === 'ring-with-bitmap';
   const pml = requireBoolean('pml', o.pml, false);
-  const ringEntries = requireInteger('ringEntries', o.ringEntries ?? (pml ? 4096 : 4096), 1, 2 ** 20);
+  const ringEntries = requireInteger('ringEntries', o.ringEntries ?? 4096, 1, 2 ** 20);
   if (ringStrategy) dirtyRingSize(ringEntries, pml); // KVM's sizing rules, with their messages
   const pattern = checkPattern(o.pattern ?? 'random');
   if (pattern === 'memstress' && pages < vcpus) throw new RangeError(`memstress gives each vCPU its own region: memory needs at least ${vcpus} pages`);

@@ -104,8 +104,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
   const fail = (f: ThreadFailure) => {
     if (failure) return;
     failure = f;
-    c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_ABORTED);
-    c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
+    c.setRunState(ABI.RUN_ABORTED);
     failed.abort(f);
   };
   const stopping = { vcpus: false, collector: false };
@@ -156,9 +155,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     exits.push(new Promise((resolve) => w.on('exit', (code) => {
       // A thread ended by process.exit or terminate() never ran its own clean-up: mark it
       // gone here, so no kick or pause waits for an acknowledgement that cannot come.
-      c.store(t.ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_EXITED);
-      c.wake(t.ctl + ABI.VCPU_KICK_ACK);
-      c.wake(t.ctl + ABI.VCPU_EPOCH_ACK);
+      c.markExited(t.ctl);
       if (!stopping.vcpus || code !== 0) fail(new ThreadFailure(`${label} thread exited unexpectedly (code ${code})`, device ? 'device' : 'vcpu', t.id));
       resolve();
     })));
@@ -198,8 +195,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
       const t0 = performance.now();
       const before = readThreads();
       c.store(ABI.VM_CTL + ABI.VM_ITERATION, it);
-      c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_RUNNING);
-      c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
+      c.setRunState(ABI.RUN_RUNNING);
       // Collect once at a random point while the vCPUs run, as dirty_log_test does.
       await guard(sleep(o.intervalMs * (0.3 + 0.4 * rand()), signal), o.intervalMs * 2 + 1000, 'iteration timer');
       const s1 = await sync(false);
@@ -253,8 +249,7 @@ async function drive(o: ResolvedRunOptions, signal: AbortSignal | undefined, emi
     // Stop: vCPUs drain PML and finish refused writes while the collector still serves them.
     stopping.vcpus = true;
     if (!failure) {
-      c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_STOPPED);
-      c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
+      c.setRunState(ABI.RUN_STOPPED);
     }
     const vcpusGone = await settleWithin(Promise.all(exits), o.timeouts.stopMs);
     if (!vcpusGone) {

@@ -4,14 +4,10 @@ import type { Control } from '../threads/control.ts';
 
 /** Pause every thread and wait until each has acknowledged the new epoch (or exited). */
 export async function pauseAll(c: Control, ctls: number[], guard: <T>(p: Promise<T>, ms: number, what: string) => Promise<T>, ms: number): Promise<void> {
-  c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_PAUSED);
-  c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
-  const epoch = c.vm(ABI.VM_RUN_EPOCH);
+  const epoch = c.setRunState(ABI.RUN_PAUSED);
   for (const ctl of ctls) {
     await guard((async () => {
-      for (let ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK); ack !== epoch && c.vcpu(ctl, ABI.VCPU_THREAD_STATE) === ABI.THREAD_RUNNING; ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK)) {
-        await c.wait(ctl + ABI.VCPU_EPOCH_ACK, ack, 20);
-      }
+      while (!c.acknowledged(ctl, epoch)) await c.wait(ctl + ABI.VCPU_EPOCH_ACK, c.vcpu(ctl, ABI.VCPU_EPOCH_ACK), 20);
     })(), ms, `pausing the vCPU at ${ctl}`);
   }
 }

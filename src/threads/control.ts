@@ -59,6 +59,30 @@ export class Control {
     this.u32[(at >>> 2) + 1] = Math.floor(v / 2 ** 32);
   }
 
+  /**
+   * Publish a run-state change (RUN_*): the state first, then the epoch doorbell. A vCPU
+   * reads the epoch before the state, so if it sees the new state with the old epoch it acts
+   * on the state and acknowledges the old epoch, then wakes on the bump and acknowledges the
+   * new one; no acknowledgement is ever skipped. Returns the new epoch.
+   */
+  setRunState(state: number): number {
+    this.store(ABI.VM_CTL + ABI.VM_RUN_STATE, state);
+    this.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
+    return this.vm(ABI.VM_RUN_EPOCH);
+  }
+
+  /** A vCPU thread is gone: nobody waits for its kick or pause acknowledgements any more. */
+  markExited(ctl: number): void {
+    this.store(ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_EXITED);
+    this.wake(ctl + ABI.VCPU_KICK_ACK);
+    this.wake(ctl + ABI.VCPU_EPOCH_ACK);
+  }
+
+  /** The vCPU has acted on run epoch `epoch`, or its thread no longer runs. */
+  acknowledged(ctl: number, epoch: number): boolean {
+    return this.vcpu(ctl, ABI.VCPU_EPOCH_ACK) === epoch || this.vcpu(ctl, ABI.VCPU_THREAD_STATE) !== ABI.THREAD_RUNNING;
+  }
+
   vcpu(ctl: number, field: number): number {
     return this.load(ctl + field);
   }

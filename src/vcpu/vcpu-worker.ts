@@ -27,9 +27,7 @@ try {
   runLoop();
 } finally {
   // Before anything else can fail: the collector stops waiting for this thread's acks.
-  c.store(ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_EXITED);
-  c.wake(ctl + ABI.VCPU_KICK_ACK);
-  c.wake(ctl + ABI.VCPU_EPOCH_ACK);
+  c.markExited(ctl);
 }
 post({ kind: 'exited', vcpu: data.vcpu });
 
@@ -80,6 +78,10 @@ function answerKick(): void {
   const req = c.vcpu(ctl, ABI.VCPU_KICK_REQ);
   if (req === c.vcpu(ctl, ABI.VCPU_KICK_ACK)) return;
   leaveGuest();
+  answer(req);
+}
+
+function answer(req: number): void {
   c.store(ctl + ABI.VCPU_KICK_ACK, req);
   c.wake(ctl + ABI.VCPU_KICK_ACK);
 }
@@ -105,10 +107,8 @@ function fullExit(): void {
     if (!needsReset() && c.vcpu(ctl, ABI.VCPU_PML_INDEX) === 0) break;
     c.ring(ABI.VM_CTL + ABI.VM_COLLECTOR_BELL);
     const req = c.vcpu(ctl, ABI.VCPU_KICK_REQ);
-    if (req !== c.vcpu(ctl, ABI.VCPU_KICK_ACK) && c.vcpu(ctl, ABI.VCPU_PML_INDEX) === 0) {
-      c.store(ctl + ABI.VCPU_KICK_ACK, req); // out of guest mode with PML drained: answer now
-      c.wake(ctl + ABI.VCPU_KICK_ACK);
-    }
+    // Out of guest mode with PML drained: a kick is answered at once.
+    if (req !== c.vcpu(ctl, ABI.VCPU_KICK_ACK) && c.vcpu(ctl, ABI.VCPU_PML_INDEX) === 0) answer(req);
     // Spin briefly before sleeping: a reset often lands within microseconds, and a futex
     // wake-up costs tens of them, which would dominate small rings.
     if (spinUntilReset(seen)) continue;

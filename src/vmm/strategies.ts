@@ -10,7 +10,7 @@
 import type { EngineExports } from '../engine/exports.ts';
 import { ABI } from '../layout.ts';
 import type { Control } from '../threads/control.ts';
-import type { CollectorTotals, CollectorWorkerData } from '../threads/protocol.ts';
+import type { CollectorTotals, CollectorWorkerData, SlotInfo } from '../threads/protocol.ts';
 
 const INT_MAX = 0x7fffffff;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -92,24 +92,26 @@ export function collectBitmaps(ctx: CollectorContext): void {
  * if asked, and empty the collected bitmaps for the next round.
  */
 export function copyCollected(ctx: CollectorContext, wantPages: boolean, stats: { pages: number }): Uint32Array[] | null {
-  if (ctx.data.broken !== 'read-before-reset') copyPages(ctx);
   const lists = wantPages ? [] as Uint32Array[] : null;
   for (const s of ctx.data.slots) {
     const pages = setBits(ctx, s.collected, s.pages, true);
+    if (ctx.data.broken !== 'read-before-reset') copySlotPages(ctx, s, pages);
     stats.pages += pages.length;
     lists?.push(pages);
   }
   return lists;
 }
 
+/** The broken collector's early copy, before the reset, of what it has collected so far. */
 function copyPages(ctx: CollectorContext): void {
-  if (!ctx.mirror) return;
-  for (const s of ctx.data.slots) {
-    if (!s.contents) continue;
-    for (const p of setBits(ctx, s.collected, s.pages)) {
-      const from = s.contents + p * ABI.PAGE_SIZE;
-      ctx.mirror.set(ctx.u8.subarray(from, from + ABI.PAGE_SIZE), s.mirrorOffset + p * ABI.PAGE_SIZE);
-    }
+  for (const s of ctx.data.slots) copySlotPages(ctx, s, setBits(ctx, s.collected, s.pages));
+}
+
+function copySlotPages(ctx: CollectorContext, s: SlotInfo, pages: Uint32Array): void {
+  if (!ctx.mirror || !s.contents) return;
+  for (const p of pages) {
+    const from = s.contents + p * ABI.PAGE_SIZE;
+    ctx.mirror.set(ctx.u8.subarray(from, from + ABI.PAGE_SIZE), s.mirrorOffset + p * ABI.PAGE_SIZE);
   }
 }
 
@@ -140,14 +142,12 @@ function setBits(ctx: CollectorContext, bitmap: number, npages: number, clear = 
 function pauseVcpus(ctx: CollectorContext): void {
   const { c } = ctx;
   ctx.pausedOnce = true;
-  c.store(ABI.VM_CTL + ABI.VM_RUN_STATE, ABI.RUN_PAUSED);
-  c.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
-  const epoch = c.vm(ABI.VM_RUN_EPOCH);
+  const epoch = c.setRunState(ABI.RUN_PAUSED);
   const deadline = performance.now() + ctx.data.kickTimeoutMs;
   for (const { id, ctl } of ctx.data.vcpus) {
-    for (let ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK); ack !== epoch && c.vcpu(ctl, ABI.VCPU_THREAD_STATE) === ABI.THREAD_RUNNING; ack = c.vcpu(ctl, ABI.VCPU_EPOCH_ACK)) {
+    while (!c.acknowledged(ctl, epoch)) {
       if (performance.now() > deadline) throw new Error(`collector: vCPU ${id} did not pause within ${ctx.data.kickTimeoutMs} ms`);
-      c.waitSync(ctl + ABI.VCPU_EPOCH_ACK, ack, 20);
+      c.waitSync(ctl + ABI.VCPU_EPOCH_ACK, c.vcpu(ctl, ABI.VCPU_EPOCH_ACK), 20);
     }
   }
 }
