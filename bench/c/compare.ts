@@ -19,9 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runEngineBench, bitmapAtDensity, GUESTS, DENSITIES, KERNELS, type Kernel } from '../../src/bench/engine.ts';
+import { runEngineBench, benchFixtures, GUESTS, DENSITIES, KERNELS, type Kernel } from '../../src/bench/engine.ts';
 import { machineInfo } from '../../src/bench/machine.ts';
-import { prng } from '../../src/bench/stats.ts';
 import { ABI } from '../../src/layout.ts';
 import { createVm } from '../../src/kvm/vm.ts';
 
@@ -160,22 +159,7 @@ function hashWords(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/** casesFor()'s fixtures in src/bench/engine.ts, drawing the PRNG in the same order. */
-function fixtures(pages: number) {
-  const rand = prng(SEED ^ pages);
-  const n = Math.min(RING_BATCH, pages);
-  const base = Math.floor(rand() * (pages - n));
-  const seq = Uint32Array.from({ length: n }, (_, i) => base + i);
-  const random = Uint32Array.from({ length: n }, () => Math.floor(rand() * pages));
-  const desc = seq.slice().reverse();
-  const bitmaps = DENSITIES.map((density) => {
-    const template = bitmapAtDensity(pages, density, rand);
-    const marks = Math.max(1, Math.min(MAX_MARKS, Math.round(pages * density)));
-    const markList = Uint32Array.from({ length: marks }, () => Math.floor(rand() * pages));
-    return { density, template, markList };
-  });
-  return { n, seq, random, desc, bitmaps };
-}
+const fixtures = (pages: number) => benchFixtures(pages, DENSITIES, SEED);
 
 
 const u32Bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -19,7 +19,8 @@ import { createVm, type Vm } from '../kvm/vm.ts';
 import type { EngineKind } from '../engine/exports.ts';
 import { ENGINE_KINDS } from '../engine/exports.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
-import { prng, summarize, type Summary } from './stats.ts';
+import { prng } from '../prng.ts';
+import { summarize, type Summary } from './stats.ts';
 
 export const GUESTS = [
   { name: '1GiB', pages: 2 ** 18 },
@@ -101,7 +102,7 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
   const kernels = options.kernels ?? KERNELS;
   const rows: BenchRow[] = [];
   for (const guest of guests) {
-    const cases = casesFor(guest.pages, kernels, densities, prng(seed ^ guest.pages));
+    const cases = casesFor(guest.pages, kernels, densities, seed);
     const ringCases = cases.filter((c) => c.density === null);
     const bitmapCases = cases.filter((c) => c.density !== null);
     for (const [group, ring] of [[ringCases, true], [bitmapCases, false]] as const) {
@@ -159,14 +160,31 @@ async function measure(c: Case, vm: Vm, method: EngineBenchReport['method'], sig
   return summarize(samples.map((ms) => ms * scale));
 }
 
-function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly number[], rand: () => number): Case[] {
-  const cases: Case[] = [];
-  const want = (k: Kernel) => kernels.includes(k);
+/**
+ * The fixtures every kernel is timed on, drawn from one seeded PRNG in one order: the ring
+ * kernels' page lists (sequential, random, descending) and, per density, a dirty bitmap and
+ * the pages `mark` writes. bench/c builds its C inputs from this same function.
+ */
+export function benchFixtures(pages: number, densities: readonly number[], seed: number) {
+  const rand = prng(seed ^ pages);
   const n = Math.min(RING_BATCH, pages);
   const base = Math.floor(rand() * (pages - n));
   const seq = Uint32Array.from({ length: n }, (_, i) => base + i);
   const random = Uint32Array.from({ length: n }, () => Math.floor(rand() * pages));
   const desc = seq.slice().reverse();
+  const bitmaps = densities.map((density) => {
+    const template = bitmapAtDensity(pages, density, rand);
+    const marks = Math.max(1, Math.min(MAX_MARKS, Math.round(pages * density)));
+    const markList = Uint32Array.from({ length: marks }, () => Math.floor(rand() * pages));
+    return { density, template, markList };
+  });
+  return { n, seq, random, desc, bitmaps };
+}
+
+function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly number[], seed: number): Case[] {
+  const cases: Case[] = [];
+  const want = (k: Kernel) => kernels.includes(k);
+  const { n, seq, random, desc, bitmaps } = benchFixtures(pages, densities, seed);
   const ringCase = (kernel: Kernel, list: Uint32Array, body: (vm: Vm, e: Engine, v: number) => Hooks): Case => ({
     kernel,
     density: null,
@@ -199,10 +217,8 @@ function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly
       beforeEach: () => { push(e, vm, v); e.dirtyRingHarvest(v, n); },
     })));
   }
-  for (const density of densities) {
-    const template = bitmapAtDensity(pages, density, rand);
-    const marks = Math.max(1, Math.min(MAX_MARKS, Math.round(pages * density)));
-    const markList = Uint32Array.from({ length: marks }, () => Math.floor(rand() * pages));
+  for (const { density, template, markList } of bitmaps) {
+    const marks = markList.length;
     const slotOf = (vm: Vm) => ({ desc: vm.slot(0).desc, r: vm.arena.plan.slots[0]!, ...vm.arena });
     if (want('mark')) {
       cases.push({ kernel: 'mark', density, items: marks, unit: 'ns/page', setup: (vm) => {

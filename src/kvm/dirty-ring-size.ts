@@ -3,7 +3,7 @@
  * dirtylog takes the size in entries, as QEMU's dirty-ring-size does; KVM's argument is bytes.
  */
 import { ABI, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES } from '../layout.ts';
-import { describe } from './errors.ts';
+import { describe } from '../validate.ts';
 
 export interface DirtyRingSize {
   readonly entries: number;

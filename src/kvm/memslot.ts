@@ -4,7 +4,7 @@
  * KVM_CLEAR_DIRTY_LOG.
  */
 import { ABI, bitmapBytes, type SlotRegions } from '../layout.ts';
-import { describe, requireInteger } from './errors.ts';
+import { describe, requireInteger } from '../validate.ts';
 import type { Arena } from './vm.ts';
 
 export interface MemoryRegion {

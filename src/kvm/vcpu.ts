@@ -1,7 +1,7 @@
 /** A vCPU (KVM_CREATE_VCPU) and its dirty ring as userspace sees it through mmap. */
 import { ABI } from '../layout.ts';
 import type { DirtyRingSize } from './dirty-ring-size.ts';
-import { describe, requireInteger } from './errors.ts';
+import { describe, requireInteger } from '../validate.ts';
 import { Memslot } from './memslot.ts';
 import { faultOutcome, pushOutcome, type FaultOutcome, type PushOutcome } from './outcomes.ts';
 import type { Arena } from './vm.ts';

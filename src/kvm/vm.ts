@@ -9,7 +9,7 @@ import { compileEngine, loadEngineSync } from '../engine/load.ts';
 import { ENGINE_KINDS, type EngineExports, type EngineKind } from '../engine/exports.ts';
 import { ABI, KVM_MEM_MAX_NR_PAGES, KVM_USER_MEM_SLOTS, planArena, type ArenaPlan } from '../layout.ts';
 import { dirtyRingSize, type DirtyRingSize } from './dirty-ring-size.ts';
-import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from './errors.ts';
+import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from '../validate.ts';
 import { Memslot, type MemoryRegion } from './memslot.ts';
 import { Vcpu, guestWrite } from './vcpu.ts';
 import type { FaultOutcome } from './outcomes.ts';

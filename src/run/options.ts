@@ -1,6 +1,6 @@
 /** Options of a run, validated up front: a bad one names itself and the fix before any thread starts. */
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
-import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from '../kvm/errors.ts';
+import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from '../validate.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
 import { ABI, KVM_MEM_MAX_NR_PAGES } from '../layout.ts';
 import { STRATEGIES, type BrokenCollector, type Strategy } from '../threads/protocol.ts';

@@ -13,7 +13,7 @@ import { Control } from '../threads/control.ts';
 import type { ArenaHandle, CollectorCommand, CollectorReply, CollectorTotals, CollectorWorkerData, SlotInfo, SyncStats, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
 import { spawnWorker } from '../threads/spawn.ts';
 import { configureWorkload, zipfCdf } from '../vcpu/workload.ts';
-import { prng } from '../bench/stats.ts';
+import { prng } from '../prng.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult, ThreadStats } from './result.ts';
 import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';

@@ -1,5 +1,5 @@
 /** Guest sizes as people write them: "64MiB", "1GiB", "16TiB", or a number of bytes. */
-import { describe } from '../kvm/errors.ts';
+import { describe } from '../validate.ts';
 
 const UNITS: Record<string, number> = { B: 1, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 

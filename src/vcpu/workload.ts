@@ -4,7 +4,7 @@
  * the vCPU's control block.
  */
 import { ABI } from '../layout.ts';
-import { describe, requireInteger } from '../kvm/errors.ts';
+import { describe, requireInteger } from '../validate.ts';
 
 export const PATTERNS = ['sequential', 'random', 'zipf', 'strided', 'memstress'] as const;
 export type Pattern = (typeof PATTERNS)[number];

@@ -1,0 +1,138 @@
+/**
+ * One way to check input, for the whole library: options passed to an API call (checked
+ * before anything changes, so a rejected call leaves everything as it was) and records
+ * decoded from a stream (untrusted). Every message has one shape:
+ *
+ *   `<name> must be <what>, got <value>[: <fix>]`
+ *
+ * Values are echoed through {@link describe}: bounded and escaped, so a hostile 10 MB key or
+ * a string with newlines and terminal escapes cannot flood or forge the message.
+ */
+
+/** The longest piece of user input a message quotes. */
+const ECHO_MAX = 40;
+
+/** A value as a message may quote it: short, escaped, and typed. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return 'an object';
+}
+
+/** A string from the user, JSON-escaped (no raw newline or escape character) and cut short. */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > ECHO_MAX ? `${text.slice(0, ECHO_MAX)}…` : text);
+}
+
+function message(name: string, what: string, value: unknown, fix?: string): string {
+  return `${name} must be ${what}, got ${describe(value)}${fix ? `: ${fix}` : ''}`;
+}
+
+/**
+ * A plain object of its caller's own fields. Inherited fields would be read by `o.x` but are
+ * invisible to the unknown-key check, so an object with any prototype other than a realm's
+ * Object.prototype (or none) is refused. Objects from another realm (node:vm) are accepted.
+ * `undefined` stands for "no options".
+ */
+export function requireObject(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlain(value)) {
+    throw new TypeError(message(name, 'a plain object', value));
+  }
+  return value as Record<string, unknown>;
+}
+
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** Refuse keys nobody reads: a typo would otherwise be silently ignored. Names the closest valid key. */
+export function rejectUnknownKeys(name: string, value: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    const hint = near ? `did you mean ${near}?` : `known: ${known.join(', ')}`;
+    throw new TypeError(`${name}.${/^[A-Za-z_$][\w$]{0,40}$/.test(key) ? key : quote(key)} is not an option: ${hint}`);
+  }
+}
+
+/** The known name within a small edit distance of `key`, if there is one. */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  if (key.length > 64) return undefined;
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+export function requireInteger(name: string, value: unknown, min: number, max: number, fix = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(message(name, 'an integer', value, fix));
+  if (value < min || value > max) throw new RangeError(message(name, `between ${min} and ${max}`, value, fix));
+  return value;
+}
+
+/** A finite number in [min, max]. */
+export function requireNumber(name: string, value: unknown, min: number, max: number, fix = ''): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(message(name, 'a number', value, fix));
+  if (value < min || value > max) throw new RangeError(message(name, `between ${min} and ${max}`, value, fix));
+  return value;
+}
+
+export function requireBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(message(name, 'true or false', value));
+  return value;
+}
+
+/** One of a fixed set of strings; `fallback` when undefined. */
+export function requireOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    const near = typeof value === 'string' ? closest(value, allowed) : undefined;
+    throw new TypeError(message(name, `one of ${allowed.join(', ')}`, value, near ? `did you mean ${near}?` : ''));
+  }
+  return value as T;
+}
+
+export function requireBigInt(name: string, value: unknown, min: bigint, max: bigint): bigint {
+  if (typeof value !== 'bigint') throw new TypeError(message(name, `a bigint (e.g. ${min}n)`, value));
+  if (value < min || value > max) throw new RangeError(message(name, `between ${min} and ${max}`, value));
+  return value;
+}
+
+export function requireFunction<F extends (...args: never[]) => unknown>(name: string, value: unknown): F {
+  if (typeof value !== 'function') throw new TypeError(message(name, 'a function', value));
+  return value as F;
+}
+
+/** An AbortSignal, from this realm or another (duck-typed: `aborted` and `addEventListener`). */
+export function requireSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const s = value as { aborted?: unknown; addEventListener?: unknown } | null;
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+    throw new TypeError(message(name, 'an AbortSignal', value, 'pass controller.signal'));
+  }
+  return value as AbortSignal;
+}
