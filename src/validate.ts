@@ -130,8 +130,9 @@ export function requireFunction<F extends (...args: never[]) => unknown>(name: s
 /** An AbortSignal, from this realm or another (duck-typed: `aborted` and `addEventListener`). */
 export function requireSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
-  const s = value as { aborted?: unknown; addEventListener?: unknown } | null;
-  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+  const looksLikeSignal = typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value
+    && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function';
+  if (!looksLikeSignal) {
     throw new TypeError(message(name, 'an AbortSignal', value, 'pass controller.signal'));
   }
   return value as AbortSignal;
