@@ -33,6 +33,18 @@
 // @ts-ignore: decorator
 @inline export const VM_NO_VCPU_LOGS: u32 = 24;
 // @ts-ignore: decorator
+@inline export const VM_COLLECTOR_REAPS: u32 = 28;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_SYNCS: u32 = 32;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_SKIPPED: u32 = 36;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_HARVESTED: u32 = 40;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_RESET: u32 = 48;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_BUSY_US: u32 = 56;
+// @ts-ignore: decorator
 @inline export const VM_RUN_STATE: u32 = 64;
 // @ts-ignore: decorator
 @inline export const VM_RUN_EPOCH: u32 = 68;
@@ -126,6 +138,10 @@
 @inline export const SLOT_CONTENTS: u32 = 28;
 // @ts-ignore: decorator
 @inline export const SLOT_COLLECTED: u32 = 32;
+// @ts-ignore: decorator
+@inline export const SLOT_TRUTH_RING: u32 = 36;
+// @ts-ignore: decorator
+@inline export const SLOT_TRUTH_BITMAP: u32 = 40;
 // @ts-ignore: decorator
 @inline export const SLOT_F_LOG_DIRTY: u32 = 1;
 // @ts-ignore: decorator

@@ -1,13 +1,14 @@
 /** dirtylog: KVM's dirty rings and dirty bitmaps, in user space, over one shared Wasm memory. */
 export { createVm, Vm, type CreateVmOptions, type DirtyRingOptions, type ManualProtectOptions, type VmStats, type Arena } from './kvm/vm.ts';
 export { Vcpu, DirtyRing, type DirtyGfn } from './kvm/vcpu.ts';
+export { KvmError, type Errno } from './kvm/errors.ts';
 export { Memslot, type MemoryRegion, type DirtyLog } from './kvm/memslot.ts';
 export { dirtyRingSize, minRingEntries, type DirtyRingSize } from './kvm/dirty-ring-size.ts';
 export type { FaultOutcome, FaultKind, PushOutcome, PushKind } from './kvm/outcomes.ts';
 export { pagesOf } from './kvm/bitmap-pages.ts';
 export { loadEngine, compileEngine } from './engine/load.ts';
 export { ENGINE_KINDS, EXPORT_NAMES, type EngineExports, type EngineKind } from './engine/exports.ts';
-export { ABI, planArena, bitmapBytes, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES, KVM_MEM_MAX_NR_PAGES } from './layout.ts';
+export { ABI, planArena, bitmapBytes, MAX_VCPUS, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES, KVM_MEM_MAX_NR_PAGES } from './layout.ts';
 export { startRun, Run, type RunResult, type RunEvent, type IterationReport, type RunTotals, type ThreadStats, type Verification, type RunError } from './run/run.ts';
 export type { RunOptions } from './run/options.ts';
 export { STRATEGIES, type Strategy, type BrokenCollector } from './threads/protocol.ts';

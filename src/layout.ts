@@ -34,6 +34,101 @@
  * Entry lifecycle (bits RESET DIRTY): 00 ─push→ 01 ─harvest→ 1X ─reset→ 00.
  */
 
+/** A control-block field: byte offset inside its block, width, and what it holds. */
+export interface FieldSpec {
+  readonly at: number;
+  readonly type: 'u32' | 'u64';
+  readonly doc: string;
+}
+const u32 = (at: number, doc: string): FieldSpec => ({ at, type: 'u32', doc });
+const u64 = (at: number, doc: string): FieldSpec => ({ at, type: 'u64', doc });
+
+/**
+ * The VM control block (offsets relative to VM_CTL). First line: configuration read by the
+ * reset and fault paths, and counters; second line: the thread-control words every vCPU
+ * reads between slices, kept apart so counter updates do not bounce them.
+ */
+export const VM_FIELDS = {
+  NR_SLOTS: u32(0, 'user slot limit (slot ids >= this are invalid)'),
+  NR_AS: u32(4, 'address spaces (x86 without SMM: 1)'),
+  SLOTS: u32(8, 'byte offset of the slot descriptor table'),
+  RESET_ABORT: u32(12, 'nonzero = "signal pending": the reset walk bails out'),
+  REJECTED_BATCHES: u32(16, 'counter: reset batches that failed validation'),
+  REJECTED_PAGES: u32(20, 'counter: bits in those batches'),
+  NO_VCPU_LOGS: u32(24, 'counter: vCPU-less writes in ring mode with no backup bitmap (KVM warns)'),
+  COLLECTOR_REAPS: u32(28, 'collector counter: reaps of every ring (harvest, collect, reset)'),
+  COLLECTOR_SYNCS: u32(32, 'collector counter: dirty-log syncs answered'),
+  COLLECTOR_SKIPPED: u32(36, 'collector counter: harvested records it could not place (forged slot or offset)'),
+  COLLECTOR_HARVESTED: u64(40, 'collector counter: ring entries harvested'),
+  COLLECTOR_RESET: u64(48, 'collector counter: ring entries reset'),
+  COLLECTOR_BUSY_US: u64(56, 'collector counter: microseconds spent collecting'),
+  RUN_STATE: u32(64, 'RUN_* below, written by the host; vCPUs read it between slices'),
+  RUN_EPOCH: u32(68, 'doorbell: bumped with every RUN_STATE change; vCPUs wait on it'),
+  ITERATION: u32(72, "the stamp vCPUs write into pages (dirty_log_test's iteration)"),
+  COLLECTOR_BELL: u32(76, 'doorbell: vCPUs ring it on a ring-full exit; the collector waits on it'),
+} as const;
+
+/**
+ * A vCPU control block (offsets relative to the block), four cache lines: config (read-only
+ * once running), producer (the vCPU thread), consumer (the collector), and the vCPU thread's
+ * workload state and acknowledgements.
+ */
+export const VCPU_FIELDS = {
+  RING: u32(0, "config: byte offset of this vCPU's ring"),
+  ENTRIES: u32(4, 'config: ring size in entries (power of two), 0 = no ring'),
+  SOFT_LIMIT: u32(8, 'config: entries - reserved'),
+  HARVEST_BUF: u32(12, "config: byte offset of this vCPU's harvest buffer"),
+  PML_BUF: u32(16, "config: byte offset of this vCPU's PML log, 0 = PML off"),
+  DIRTY_INDEX: u32(64, "producer: free-running push counter (kernel's dirty_index)"),
+  PML_INDEX: u32(68, 'producer: entries in the PML log'),
+  PUSHES: u64(72, 'producer: pages logged into the ring'),
+  HARD_FULL: u32(80, 'producer: pushes refused because the ring was completely full'),
+  PENDING_PAGE: u32(84, 'producer: 1 + page of a write to retry after a ring-full refusal'),
+  WRITES: u64(88, 'producer: guest writes performed'),
+  FULL_EXITS: u32(96, 'producer: KVM_EXIT_DIRTY_RING_FULL exits taken'),
+  PML_DRAINS: u32(100, 'producer: PML logs drained into the ring or bitmap'),
+  STALL_US: u64(104, 'producer: microseconds spent waiting for a reset after full exits'),
+  RESET_INDEX: u32(128, "consumer: free-running reset counter (kernel's reset_index)"),
+  FETCH_INDEX: u32(132, "consumer: userspace's private harvest counter"),
+  RESET_BATCHES: u32(136, "consumer: coalesced batches re-armed (KVM's mmu_lock round trips)"),
+  RESUME_BELL: u32(140, 'doorbell: the collector bumps it after a reset; a full vCPU waits on it'),
+  KICK_REQ: u32(144, 'doorbell: the collector bumps it to kick the vCPU out of guest mode'),
+  KICK_ACK: u32(192, 'the last kick request the vCPU has answered (after draining PML)'),
+  EPOCH_ACK: u32(196, 'the last VM_RUN_EPOCH the vCPU has acted on'),
+  W_PATTERN: u32(200, 'workload: PATTERN_*'),
+  W_START: u32(204, "workload: first page of this vCPU's region"),
+  W_PAGES: u32(208, 'workload: pages in the region'),
+  W_CURSOR: u32(212, 'workload: next index for sequential, strided and memstress'),
+  W_STRIDE: u32(216, 'workload: step for the strided pattern'),
+  W_ZIPF: u32(220, 'workload: byte offset of the Zipf CDF (u32 per rank), 0 = none'),
+  W_ZIPF_N: u32(224, 'workload: ranks in the Zipf CDF'),
+  W_PASSES: u32(228, 'workload: completed passes over the region'),
+  W_RNG: u64(232, 'workload: xorshift64* state'),
+  W_SLOT: u32(240, 'workload: byte offset of the slot descriptor written to'),
+  THREAD_STATE: u32(244, 'THREAD_* below, written by the vCPU thread'),
+} as const;
+
+/** A memslot descriptor (offsets relative to the descriptor). */
+export const SLOT_FIELDS = {
+  NPAGES: u32(0, '0 = no memslot'),
+  FLAGS: u32(4, 'SLOT_F_*'),
+  ID: u32(8, 'as_id << 16 | slot_id, as written into ring entries'),
+  ARMED: u32(12, 'byte offset: 1 = write-protected, next write faults and logs'),
+  DIRTY: u32(16, 'byte offset: the dirty bitmap (bitmap mode, or the ring\'s backup bitmap)'),
+  SNAPSHOT: u32(20, "byte offset: GET's output (KVM's second bitmap half)"),
+  CLEAR_ARG: u32(24, "byte offset: CLEAR's input (the user bitmap copied in)"),
+  CONTENTS: u32(28, 'byte offset of page contents, 0 in tracking-only mode'),
+  COLLECTED: u32(32, "byte offset: the VMM's own per-slot bitmap (QEMU's), filled by the collector"),
+  TRUTH_RING: u32(36, "verifier's ground truth: bitmap the guest marks for each completed write by a writer with a ring, 0 = not recording"),
+  TRUTH_BITMAP: u32(40, 'the same for writers without a ring (bitmap modes, devices), 0 = not recording'),
+} as const;
+
+type Offsets<P extends string, T> = { readonly [K in keyof T & string as `${P}${K}`]: number };
+
+function offsets<P extends string, T extends Record<string, FieldSpec>>(prefix: P, fields: T): Offsets<P, T> {
+  return Object.fromEntries(Object.entries(fields).map(([k, f]) => [`${prefix}${k}`, f.at])) as Offsets<P, T>;
+}
+
 /** Every constant the Wasm engine needs, by name. Generated into AssemblyScript verbatim. */
 export const ABI = {
   // kvm_dirty_gfn
@@ -45,69 +140,13 @@ export const ABI = {
   GFN_F_RESET: 2,
   GFN_F_MASK: 3,
 
-  // VM control block (offsets relative to VM_CTL): stats line, then the thread-control line
   VM_CTL: 64,
   VM_CTL_SIZE: 128,
-  VM_NR_SLOTS: 0, // u32: user slot limit (slot ids >= this are invalid)
-  VM_NR_AS: 4, // u32: address spaces (x86 without SMM: 1)
-  VM_SLOTS: 8, // u32: byte offset of the slot descriptor table
-  VM_RESET_ABORT: 12, // u32: nonzero = "signal pending": the reset walk bails out
-  VM_REJECTED_BATCHES: 16, // u32 counter: reset batches that failed validation
-  VM_REJECTED_PAGES: 20, // u32 counter: bits in those batches
-  VM_NO_VCPU_LOGS: 24, // u32 counter: vCPU-less writes in ring mode with no backup bitmap (KVM warns)
-  VM_RUN_STATE: 64, // u32: RUN_* below, written by the host; vCPUs read it between slices
-  VM_RUN_EPOCH: 68, // u32 doorbell: bumped with every VM_RUN_STATE change; vCPUs wait on it
-  VM_ITERATION: 72, // u32: the stamp vCPUs write into pages (dirty_log_test's iteration)
-  VM_COLLECTOR_BELL: 76, // u32 doorbell: vCPUs ring it on a ring-full exit; the collector waits on it
-
-  // vCPU control block (offsets relative to the vCPU's block), four cache lines:
-  // config (read-only once running), producer (the vCPU thread), consumer (the collector),
-  // and the vCPU thread's workload state and acknowledgements.
+  ...offsets('VM_', VM_FIELDS),
   VCPU_STRIDE: 256,
-  VCPU_RING: 0, // u32 config: byte offset of this vCPU's ring
-  VCPU_ENTRIES: 4, // u32 config: ring size in entries (power of two)
-  VCPU_SOFT_LIMIT: 8, // u32 config: entries - reserved
-  VCPU_HARVEST_BUF: 12, // u32 config: byte offset of this vCPU's harvest buffer
-  VCPU_PML_BUF: 16, // u32 config: byte offset of this vCPU's PML log, 0 = PML off
-  VCPU_DIRTY_INDEX: 64, // u32 producer: free-running push counter (kernel's dirty_index)
-  VCPU_PML_INDEX: 68, // u32 producer: entries in the PML log
-  VCPU_PUSHES: 72, // u64 producer: pages logged into the ring
-  VCPU_HARD_FULL: 80, // u32 producer: pushes refused because the ring was completely full
-  VCPU_PENDING_PAGE: 84, // u32 producer: 1 + page of a write to retry after a ring-full refusal
-  VCPU_WRITES: 88, // u64 producer: guest writes performed
-  VCPU_FULL_EXITS: 96, // u32 producer: KVM_EXIT_DIRTY_RING_FULL exits taken
-  VCPU_PML_DRAINS: 100, // u32 producer: PML logs drained into the ring or bitmap
-  VCPU_STALL_US: 104, // u64 producer: microseconds spent waiting for a reset after full exits
-  VCPU_RESET_INDEX: 128, // u32 consumer: free-running reset counter (kernel's reset_index)
-  VCPU_FETCH_INDEX: 132, // u32 consumer: userspace's private harvest counter
-  VCPU_RESET_BATCHES: 136, // u32 consumer: coalesced batches re-armed (KVM's mmu_lock round trips)
-  VCPU_RESUME_BELL: 140, // u32 doorbell: the collector bumps it after a reset; a full vCPU waits on it
-  VCPU_KICK_REQ: 144, // u32 doorbell: the collector bumps it to kick the vCPU out of guest mode
-  VCPU_KICK_ACK: 192, // u32: the last kick request the vCPU has answered (after draining PML)
-  VCPU_EPOCH_ACK: 196, // u32: the last VM_RUN_EPOCH the vCPU has acted on
-  VCPU_W_PATTERN: 200, // u32 workload: PATTERN_*
-  VCPU_W_START: 204, // u32 workload: first page of this vCPU's region
-  VCPU_W_PAGES: 208, // u32 workload: pages in the region
-  VCPU_W_CURSOR: 212, // u32 workload: next index for sequential, strided and memstress
-  VCPU_W_STRIDE: 216, // u32 workload: step for the strided pattern
-  VCPU_W_ZIPF: 220, // u32 workload: byte offset of the Zipf CDF (u32 per rank), 0 = none
-  VCPU_W_ZIPF_N: 224, // u32 workload: ranks in the Zipf CDF
-  VCPU_W_PASSES: 228, // u32 workload: completed passes over the region
-  VCPU_W_RNG: 232, // u64 workload: xorshift64* state
-  VCPU_W_SLOT: 240, // u32 workload: byte offset of the slot descriptor written to
-  VCPU_THREAD_STATE: 244, // u32: THREAD_* below, written by the vCPU thread
-
-  // slot descriptor (offsets relative to the descriptor)
+  ...offsets('VCPU_', VCPU_FIELDS),
   SLOT_STRIDE: 64,
-  SLOT_NPAGES: 0, // u32; 0 = no memslot
-  SLOT_FLAGS: 4, // u32: SLOT_F_*
-  SLOT_ID: 8, // u32: as_id << 16 | slot_id, as written into ring entries
-  SLOT_ARMED: 12, // u32 byte offset: 1 = write-protected, next write faults and logs
-  SLOT_DIRTY: 16, // u32 byte offset: the dirty bitmap (bitmap mode, or the ring's backup bitmap)
-  SLOT_SNAPSHOT: 20, // u32 byte offset: GET's output (KVM's second bitmap half)
-  SLOT_CLEAR_ARG: 24, // u32 byte offset: CLEAR's input (the user bitmap copied in)
-  SLOT_CONTENTS: 28, // u32 byte offset of page contents, 0 in tracking-only mode
-  SLOT_COLLECTED: 32, // u32 byte offset: the VMM's own per-slot bitmap (QEMU's), filled by the collector
+  ...offsets('SLOT_', SLOT_FIELDS),
   SLOT_F_LOG_DIRTY: 1, // KVM_MEM_LOG_DIRTY_PAGES
   SLOT_F_HAS_BITMAP: 2, // the slot owns a dirty bitmap (bitmap mode or ring backup bitmap)
 
@@ -174,6 +213,15 @@ export const DIRTY_RING_MAX_ENTRIES = 65536;
 export const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
 /** KVM_USER_MEM_SLOTS is 32764 on x86; the slot field keeps 16 bits for the id. */
 export const KVM_USER_MEM_SLOTS = 32764;
+/** The control area: VM block, vCPU blocks and slot descriptors, below the engine's static data (--memoryBase). */
+export const CONTROL_AREA_BYTES = 65536;
+
+/**
+ * The most vCPUs (and device writers) one arena holds: their control blocks share the 64 KiB
+ * control area with the VM block and one slot descriptor. KVM itself allows up to 4096.
+ */
+export const MAX_VCPUS = Math.floor((CONTROL_AREA_BYTES - ABI.VM_CTL - ABI.VM_CTL_SIZE - ABI.SLOT_STRIDE) / ABI.VCPU_STRIDE);
+
 /** The Wasm32 address space: 65536 pages of 64 KiB. */
 export const WASM_MAX_BYTES = 65536 * 65536;
 export const WASM_PAGE_BYTES = 65536;
@@ -197,7 +245,12 @@ export interface SlotRegions {
   readonly snapshot: number;
   readonly clearArg: number;
   readonly collected: number;
+  /** The VMM's union of this round's collections (QEMU's RAMBlock migration bitmap). */
+  readonly iteration: number;
   readonly contents: number; // 0 when tracking-only
+  /** The verifier's ground-truth bitmaps (content mode; 0 when tracking-only). */
+  readonly truthRing: number;
+  readonly truthBitmap: number;
   /** KVM's bitmap size: one bit per page rounded up to 64-bit words. */
   readonly bitmapBytes: number;
   /** The region size actually reserved (rounded to REGION_ALIGN so SIMD scans need no tail). */
@@ -231,7 +284,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const vcpuCtlBase = ABI.VM_CTL + ABI.VM_CTL_SIZE;
   const slotTable = vcpuCtlBase + spec.maxVcpus * ABI.VCPU_STRIDE;
   const controlEnd = slotTable + spec.slots.length * ABI.SLOT_STRIDE;
-  if (controlEnd > 65536) {
+  if (controlEnd > CONTROL_AREA_BYTES) {
     throw new RangeError(
       `maxVcpus (${spec.maxVcpus}) and slots (${spec.slots.length}) do not fit the 64 KiB control area: lower maxVcpus or use fewer, larger slots`,
     );
@@ -258,7 +311,10 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
       snapshot: take(stride),
       clearArg: take(stride),
       collected: take(stride),
+      iteration: take(stride),
       contents: 0,
+      truthRing: s.contents ? take(stride) : 0,
+      truthBitmap: s.contents ? take(stride) : 0,
       bitmapBytes: bytes,
       bitmapStride: stride,
     };
@@ -271,8 +327,9 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const scratch = take(spec.scratchBytes);
   const bytes = align(at, WASM_PAGE_BYTES);
   if (bytes > WASM_MAX_BYTES) {
+    const over = ((bytes - WASM_MAX_BYTES) / 2 ** 20).toFixed(2);
     throw new RangeError(
-      `the arena needs ${(bytes / 2 ** 20).toFixed(0)} MiB but Wasm32 memory holds at most 4096 MiB: use fewer or smaller slots, turn off page contents, or fewer vCPUs`,
+      `the arena needs ${bytes} bytes, ${over} MiB more than the 4 GiB a Wasm32 memory holds: use fewer or smaller slots, turn off page contents, or fewer vCPUs`,
     );
   }
   return {

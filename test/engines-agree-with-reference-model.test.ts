@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createVm, compileEngine, EXPORT_NAMES, ABI, type EngineExports, type Vm } from '../src/index.ts';
+import { createVm, compileEngine, KvmError, EXPORT_NAMES, ABI, type EngineExports, type Vm } from '../src/index.ts';
 import { RefVm, type RefConfig, type RefWorkload } from './support/reference-model.ts';
 import { scribble } from './support/engines.ts';
 import { configureWorkload, zipfCdf, PATTERNS, type Pattern } from '../src/vcpu/workload.ts';
@@ -247,8 +247,8 @@ function errno(call: () => unknown): unknown {
   try {
     return call();
   } catch (e) {
+    if (e instanceof KvmError) return e.code.toLowerCase();
     if (e instanceof RangeError) return 'einval';
-    if (e instanceof Error && e.message.includes('-ENOENT')) return 'enoent';
     throw e;
   }
 }

@@ -5,7 +5,8 @@
  */
 import { ABI, bitmapBytes, type SlotRegions } from '../layout.ts';
 import { describe, requireInteger } from '../validate.ts';
-import type { Arena } from './vm.ts';
+import type { Arena } from './arena.ts';
+import { checkBitmapVerb, clearDirtyLog, dirtyLogSnapshot, getDirtyLog } from './dirty-log.ts';
 
 export interface MemoryRegion {
   /** Guest pages of 4 KiB in this slot, at most 2^31 - 1 (KVM_MEM_MAX_NR_PAGES). */
@@ -32,31 +33,38 @@ export interface DirtyLog {
 export class Memslot {
   readonly id: number;
   readonly region: Required<MemoryRegion>;
+  #owner: object;
   #getArena: () => Arena;
   #bound: { arena: Arena; regions: SlotRegions; mode: SlotMode } | undefined;
   #logging: boolean;
 
-  /** @internal created by Vm.setUserMemoryRegion. */
-  constructor(id: number, region: Required<MemoryRegion>, getArena: () => Arena) {
+  /** @internal created by Vm.setUserMemoryRegion; `owner` is the VM. */
+  constructor(owner: object, id: number, region: Required<MemoryRegion>, getArena: () => Arena) {
+    this.#owner = owner;
     this.id = id;
     this.region = region;
     this.#getArena = getArena;
     this.#logging = region.logDirtyPages;
   }
 
+  /** @internal whether this slot belongs to the VM `owner`. */
+  belongsTo(owner: object): boolean {
+    return this.#owner === owner;
+  }
+
   /** @internal the VM laid out its arena: write the descriptor and start logging. */
   bind(arena: Arena, mode: SlotMode): void {
     const regions = arena.plan.slots[this.id]!;
     this.#bound = { arena, regions, mode };
-    const put = (field: number, value: number) => (arena.u32[(regions.desc + field) >>> 2] = value);
-    put(ABI.SLOT_NPAGES, this.region.pages);
-    put(ABI.SLOT_ID, this.id); // address space 0
-    put(ABI.SLOT_ARMED, regions.armed);
-    put(ABI.SLOT_DIRTY, regions.dirty);
-    put(ABI.SLOT_SNAPSHOT, regions.snapshot);
-    put(ABI.SLOT_CLEAR_ARG, regions.clearArg);
-    put(ABI.SLOT_CONTENTS, regions.contents);
-    put(ABI.SLOT_COLLECTED, regions.collected);
+    const d = arena.slots[this.id]!;
+    d.npages = this.region.pages;
+    d.id = this.id; // address space 0
+    d.armed = regions.armed;
+    d.dirty = regions.dirty;
+    d.snapshot = regions.snapshot;
+    d.clearArg = regions.clearArg;
+    d.contents = regions.contents;
+    d.collected = regions.collected;
     this.#applyLogging(this.#logging);
   }
 
@@ -92,11 +100,9 @@ export class Memslot {
 
   /** KVM_GET_DIRTY_LOG: classic (clear + re-arm) or, with manual protect, a copy. */
   getDirtyLog(): DirtyLog {
-    const { arena, regions, mode } = this.#bitmapVerb('getDirtyLog');
-    const dirtyPages = mode.manualProtect
-      ? arena.engine.getDirtyLogManual(regions.desc)
-      : arena.engine.getDirtyLog(regions.desc);
-    return { bitmap: arena.u8.slice(regions.snapshot, regions.snapshot + regions.bitmapBytes), dirtyPages };
+    const { arena, mode } = this.#use();
+    const dirtyPages = getDirtyLog(arena, this.id, mode.manualProtect);
+    return { bitmap: dirtyLogSnapshot(arena, this.id).slice(), dirtyPages };
   }
 
   /**
@@ -104,31 +110,28 @@ export class Memslot {
    * re-arms the pages that were actually dirty. Returns the number of pages re-armed.
    */
   clearDirtyLog(firstPage: number, numPages: number, bitmap: ArrayBufferView): number {
-    const { arena, regions } = this.#bitmapVerb('clearDirtyLog');
+    const { arena } = this.#use();
+    checkBitmapVerb(arena, this.id, 'clearDirtyLog'); // KVM refuses the slot before it reads the arguments
     requireInteger('firstPage', firstPage, 0, this.pages);
     requireInteger('numPages', numPages, 0, this.pages);
     if (!ArrayBuffer.isView(bitmap)) throw new TypeError(`bitmap must be a typed array or DataView, got ${describe(bitmap)}`);
     const need = bitmapBytes(numPages);
     if (bitmap.byteLength < need) {
-      throw new RangeError(`bitmap has ${bitmap.byteLength} bytes but numPages ${numPages} needs ${need} (one bit per page, whole 64-bit words)`);
+      throw new RangeError(`bitmap must hold ${need} bytes for numPages ${numPages} (one bit per page, whole 64-bit words), got ${bitmap.byteLength}`);
     }
-    arena.u8.set(new Uint8Array(bitmap.buffer, bitmap.byteOffset, need), regions.clearArg);
-    // The engine checks KVM's alignment rules before it changes anything.
-    const r = arena.engine.clearDirtyLog(regions.desc, firstPage, numPages);
-    if (r < 0) throw new RangeError(clearDirtyLogError(r, firstPage, numPages, this.pages));
-    return r;
+    return clearDirtyLog(arena, this.id, firstPage, numPages, new Uint8Array(bitmap.buffer, bitmap.byteOffset, need));
   }
 
   /** Whether the next write to `page` will fault and be logged. */
   isArmed(page: number): boolean {
     const { arena, regions } = this.#use();
-    return this.#bit(arena, regions.armed, page, 'page');
+    return this.#bit(arena, regions.armed, page);
   }
 
   /** The live dirty-bitmap bit of `page` (bitmap mode or backup bitmap). */
   isDirty(page: number): boolean {
     const { arena, regions } = this.#use();
-    return this.#bit(arena, regions.dirty, page, 'page');
+    return this.#bit(arena, regions.dirty, page);
   }
 
   /** Page contents (content mode), or undefined when the slot tracks only. */
@@ -141,7 +144,7 @@ export class Memslot {
   stamp(page: number): bigint {
     const { arena, regions } = this.#use();
     requireInteger('page', page, 0, this.pages - 1);
-    if (!regions.contents) throw new Error(`slot ${this.id} keeps no contents: set region.contents to true`);
+    if (!regions.contents) throw new RangeError(`stamp: slot ${this.id} keeps no contents: define it with region.contents true`);
     const w = (regions.contents + page * ABI.PAGE_SIZE) >>> 2;
     return (BigInt(arena.u32[w + 1]!) << 32n) | BigInt(Atomics.load(arena.u32, w));
   }
@@ -151,8 +154,8 @@ export class Memslot {
     requireInteger('page', page, 0, this.pages - 1, `slot ${this.id} has ${this.pages} pages`);
   }
 
-  #bit(arena: Arena, bitmap: number, page: number, name: string): boolean {
-    requireInteger(name, page, 0, this.pages - 1, `slot ${this.id} has ${this.pages} pages`);
+  #bit(arena: Arena, bitmap: number, page: number): boolean {
+    this.checkPage(page);
     return ((Atomics.load(arena.u32, (bitmap >>> 2) + (page >>> 5)) >>> (page & 31)) & 1) === 1;
   }
 
@@ -161,42 +164,17 @@ export class Memslot {
     return this.#bound!;
   }
 
-  #bitmapVerb(verb: string) {
-    const b = this.#use();
-    if (!b.mode.hasBitmap) {
-      throw new Error(`${verb}: slot ${this.id} has no dirty bitmap in ring mode (KVM returns -ENXIO): enable ringWithBitmap, or harvest the rings`);
-    }
-    if (!this.#logging) {
-      throw new Error(`${verb}: dirty logging is off for slot ${this.id} (KVM returns -ENOENT): call enableDirtyLogging() first`);
-    }
-    return b;
-  }
-
   #applyLogging(on: boolean): void {
     const { arena, regions, mode } = this.#bound!;
-    const { engine, u32 } = arena;
-    const flags = on ? ABI.SLOT_F_LOG_DIRTY | (mode.hasBitmap ? ABI.SLOT_F_HAS_BITMAP : 0) : 0;
-    // Publish the flags last when turning on, first when turning off, so a concurrent
+    const d = arena.slots[this.id]!;
+    const owned = mode.hasBitmap ? ABI.SLOT_F_HAS_BITMAP : 0;
+    // Publish LOG_DIRTY last when turning on, first when turning off, so a concurrent
     // reset never re-arms into a slot whose bitmaps are being rewritten.
-    if (!on) Atomics.store(u32, (regions.desc + ABI.SLOT_FLAGS) >>> 2, 0);
+    if (!on) d.flags = owned;
     const initiallySet = on && mode.hasBitmap && mode.manualProtect && mode.initiallySet;
-    engine.bitmapFill(regions.dirty, this.pages, initiallySet);
-    engine.bitmapFill(regions.armed, this.pages, on && !initiallySet);
-    if (on) Atomics.store(u32, (regions.desc + ABI.SLOT_FLAGS) >>> 2, flags);
+    arena.engine.bitmapFill(regions.dirty, this.pages, initiallySet);
+    arena.engine.bitmapFill(regions.armed, this.pages, on && !initiallySet);
+    if (on) d.flags = owned | ABI.SLOT_F_LOG_DIRTY;
     this.#logging = on;
-  }
-}
-
-function clearDirtyLogError(code: number, first: number, num: number, pages: number): string {
-  const end = first + num;
-  switch (code) {
-    case ABI.CLEAR_EINVAL_FIRST_PAGE:
-      return `clearDirtyLog: firstPage (${first}) must be a multiple of 64: use ${first - (first % 64)}`;
-    case ABI.CLEAR_EINVAL_RANGE:
-      return `clearDirtyLog: firstPage + numPages (${end}) runs past the slot's ${pages} pages: shorten numPages to ${pages - first}`;
-    case ABI.CLEAR_EINVAL_NUM_PAGES:
-      return `clearDirtyLog: numPages (${num}) must be a multiple of 64 unless the range reaches the slot end (${pages}): use ${num - (num % 64)} or ${pages - first}`;
-    default:
-      return `clearDirtyLog: the engine returned unknown code ${code}`;
   }
 }

@@ -1,19 +1,12 @@
 /** A vCPU (KVM_CREATE_VCPU) and its dirty ring as userspace sees it through mmap. */
-import { ABI } from '../layout.ts';
-import type { DirtyRingSize } from './dirty-ring-size.ts';
 import { describe, requireInteger } from '../validate.ts';
+import type { Arena } from './arena.ts';
+import type { DirtyRingSize } from './dirty-ring-size.ts';
+import { dirtyRingUsed, harvestDirtyRing, harvestedGfn, type DirtyGfn } from './dirty-ring.ts';
 import { Memslot } from './memslot.ts';
 import { faultOutcome, pushOutcome, type FaultOutcome, type PushOutcome } from './outcomes.ts';
-import type { Arena } from './vm.ts';
 
-/** One harvested kvm_dirty_gfn. `offset` is a u64 as read from the ring: untrusted. */
-export interface DirtyGfn {
-  /** The raw slot field: asId << 16 | slotId. */
-  readonly slot: number;
-  readonly asId: number;
-  readonly slotId: number;
-  readonly offset: bigint;
-}
+export type { DirtyGfn } from './dirty-ring.ts';
 
 export class Vcpu {
   readonly id: number;
@@ -21,21 +14,22 @@ export class Vcpu {
   readonly ctl: number;
   /** The dirty ring, when the VM enabled it. */
   readonly ring: DirtyRing | undefined;
+  #owner: object;
   #arena: Arena;
 
-  /** @internal created by Vm.createVcpu. */
-  constructor(id: number, arena: Arena, ring: DirtyRingSize | undefined, pml = false) {
+  /** @internal created by Vm.createVcpu; `owner` is the VM. */
+  constructor(owner: object, id: number, arena: Arena, ring: DirtyRingSize | undefined, pml = false) {
+    this.#owner = owner;
     this.id = id;
     this.#arena = arena;
     this.ctl = arena.plan.vcpuCtl[id]!;
-    const u32 = arena.u32;
-    const put = (field: number, value: number) => (u32[(this.ctl + field) >>> 2] = value);
-    put(ABI.VCPU_RING, ring ? arena.plan.rings[id]! : 0);
-    put(ABI.VCPU_ENTRIES, ring?.entries ?? 0);
-    put(ABI.VCPU_SOFT_LIMIT, ring?.softLimit ?? 0);
-    put(ABI.VCPU_HARVEST_BUF, ring ? arena.plan.harvestBufs[id]! : 0);
-    put(ABI.VCPU_PML_BUF, pml ? arena.plan.pmlBufs[id]! : 0);
-    this.ring = ring ? new DirtyRing(id, this.ctl, arena, ring) : undefined;
+    const c = arena.vcpus[id]!;
+    c.ring = ring ? arena.plan.rings[id]! : 0;
+    c.entries = ring?.entries ?? 0;
+    c.softLimit = ring?.softLimit ?? 0;
+    c.harvestBuf = ring ? arena.plan.harvestBufs[id]! : 0;
+    c.pmlBuf = pml ? arena.plan.pmlBufs[id]! : 0;
+    this.ring = ring ? new DirtyRing(owner, id, arena, ring) : undefined;
   }
 
   /**
@@ -43,7 +37,7 @@ export class Vcpu {
    * stored in the page's first 8 bytes after logging (dirty_log_test's iteration number).
    */
   write(slot: Memslot, page: number, stamp = 0): FaultOutcome {
-    return guestWrite(this.#arena, this.ctl, slot, page, stamp);
+    return guestWrite(this.#owner, this.#arena, this.ctl, slot, page, stamp);
   }
 
   /**
@@ -56,28 +50,35 @@ export class Vcpu {
 
   /** Entries waiting in the PML log. */
   get pmlEntries(): number {
-    return Atomics.load(this.#arena.u32, (this.ctl + ABI.VCPU_PML_INDEX) >>> 2);
+    return this.#arena.vcpus[this.id]!.pmlIndex;
   }
 }
 
-/** @internal shared by Vcpu.write and the vCPU-less Vm.deviceWrite (vcpu 0). */
-export function guestWrite(arena: Arena, vcpuCtl: number, slot: Memslot, page: number, stamp: number): FaultOutcome {
+/** @internal refuse a memslot of another VM before it can index this VM's arena. */
+export function ownSlot(owner: object, slot: unknown): Memslot {
   if (!(slot instanceof Memslot)) throw new TypeError(`slot must be a Memslot from vm.slot(id), got ${describe(slot)}`);
-  slot.checkPage(page);
+  if (!slot.belongsTo(owner)) throw new TypeError(`slot ${slot.id} belongs to another VM: use this VM's vm.slot(${slot.id})`);
+  return slot;
+}
+
+/** @internal shared by Vcpu.write and the vCPU-less Vm.deviceWrite (vcpuCtl 0). */
+export function guestWrite(owner: object, arena: Arena, vcpuCtl: number, slot: unknown, page: number, stamp: number): FaultOutcome {
+  const s = ownSlot(owner, slot);
+  s.checkPage(page);
   requireInteger('stamp', stamp, 0, 0xffffffff);
-  return faultOutcome(arena.engine.guestWrite(vcpuCtl, slot.desc, page, stamp, 0));
+  return faultOutcome(arena.engine.guestWrite(vcpuCtl, s.desc, page, stamp, 0));
 }
 
 export class DirtyRing {
   readonly size: DirtyRingSize;
+  #owner: object;
   #id: number;
-  #ctl: number;
   #arena: Arena;
 
   /** @internal */
-  constructor(id: number, ctl: number, arena: Arena, size: DirtyRingSize) {
+  constructor(owner: object, id: number, arena: Arena, size: DirtyRingSize) {
+    this.#owner = owner;
     this.#id = id;
-    this.#ctl = ctl;
     this.#arena = arena;
     this.size = size;
   }
@@ -90,9 +91,7 @@ export class DirtyRing {
 
   /** Entries pushed and not yet reset. */
   get used(): number {
-    // u32 in Wasm, i32 at the JS boundary: a reset walked past dirty_index by forged
-    // entries leaves a "negative" occupancy that KVM, too, reads as nearly full.
-    return this.#arena.engine.dirtyRingUsed(this.#ctl) >>> 0;
+    return dirtyRingUsed(this.#arena, this.#id);
   }
 
   get isSoftFull(): boolean {
@@ -101,33 +100,32 @@ export class DirtyRing {
 
   /** The kernel's free-running push counter. */
   get dirtyIndex(): number {
-    return this.#load(ABI.VCPU_DIRTY_INDEX);
+    return this.#ctl.dirtyIndex;
   }
 
   /** The kernel's free-running reset counter. */
   get resetIndex(): number {
-    return this.#load(ABI.VCPU_RESET_INDEX);
+    return this.#ctl.resetIndex;
   }
 
   /** Userspace's free-running harvest counter. */
   get fetchIndex(): number {
-    return this.#load(ABI.VCPU_FETCH_INDEX);
+    return this.#ctl.fetchIndex;
   }
 
   /** Coalesced batches re-armed by resets of this ring (KVM: mmu_lock round trips). */
   get resetBatches(): number {
-    return this.#load(ABI.VCPU_RESET_BATCHES);
+    return this.#ctl.resetBatches;
   }
 
   /** Pushes refused because the ring was completely full. */
   get hardFullRefusals(): number {
-    return this.#load(ABI.VCPU_HARD_FULL);
+    return this.#ctl.hardFull;
   }
 
   /** Pages logged into this ring since creation. */
   get pushes(): number {
-    const w = (this.#ctl + ABI.VCPU_PUSHES) >>> 2;
-    return this.#arena.u32[w]! + this.#arena.u32[w + 1]! * 2 ** 32;
+    return this.#ctl.pushes;
   }
 
   /**
@@ -135,9 +133,9 @@ export class DirtyRing {
    * `soft-full` means the vCPU must now exit; `hard-full` means nothing was pushed.
    */
   push(slot: Memslot, offset: number): PushOutcome {
-    if (!(slot instanceof Memslot)) throw new TypeError(`slot must be a Memslot from vm.slot(id), got ${describe(slot)}`);
-    slot.checkPage(offset);
-    return pushOutcome(this.#arena.engine.dirtyRingPush(this.#ctl, slot.id, offset));
+    const s = ownSlot(this.#owner, slot);
+    s.checkPage(offset);
+    return pushOutcome(this.#arena.engine.dirtyRingPush(this.#arena.plan.vcpuCtl[this.#id]!, s.id, offset));
   }
 
   /**
@@ -146,21 +144,11 @@ export class DirtyRing {
    */
   harvest(max = this.size.entries): DirtyGfn[] {
     requireInteger('max', max, 0, 2 ** 32 - 1);
-    const { engine, u32, plan } = this.#arena;
-    const n = engine.dirtyRingHarvest(this.#ctl, max);
-    const buf = plan.harvestBufs[this.#id]! >>> 2;
-    const out: DirtyGfn[] = new Array<DirtyGfn>(n);
-    for (let i = 0; i < n; i++) {
-      const rec = buf + 4 * i;
-      const slot = u32[rec + ABI.GFN_SLOT / 4]!;
-      const lo = u32[rec + ABI.GFN_OFFSET / 4]!;
-      const hi = u32[rec + ABI.GFN_OFFSET / 4 + 1]!;
-      out[i] = { slot, asId: slot >>> 16, slotId: slot & 0xffff, offset: (BigInt(hi) << 32n) | BigInt(lo) };
-    }
-    return out;
+    const n = harvestDirtyRing(this.#arena, this.#id, max);
+    return Array.from({ length: n }, (_, i) => harvestedGfn(this.#arena, this.#id, i));
   }
 
-  #load(field: number): number {
-    return Atomics.load(this.#arena.u32, (this.#ctl + field) >>> 2);
+  get #ctl() {
+    return this.#arena.vcpus[this.#id]!;
   }
 }

@@ -5,19 +5,23 @@
  * vCPU (or the first call that needs memory) freezes the configuration, lays the arena out
  * once and allocates the one shared WebAssembly.Memory; nothing grows afterwards.
  */
-import { compileEngine, loadEngineSync } from '../engine/load.ts';
-import { ENGINE_KINDS, type EngineExports, type EngineKind } from '../engine/exports.ts';
-import { ABI, KVM_MEM_MAX_NR_PAGES, KVM_USER_MEM_SLOTS, planArena, type ArenaPlan } from '../layout.ts';
+import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
+import { KVM_MEM_MAX_NR_PAGES, KVM_USER_MEM_SLOTS, MAX_VCPUS, planArena } from '../layout.ts';
+import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject, requireOneOf } from '../validate.ts';
+import { createArena, engineModule, type Arena } from './arena.ts';
 import { dirtyRingSize, type DirtyRingSize } from './dirty-ring-size.ts';
-import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject } from '../validate.ts';
+import { INT_MAX, resetDirtyRings } from './dirty-ring.ts';
+import { KvmError } from './errors.ts';
 import { Memslot, type MemoryRegion } from './memslot.ts';
-import { Vcpu, guestWrite } from './vcpu.ts';
 import type { FaultOutcome } from './outcomes.ts';
+import { Vcpu, guestWrite } from './vcpu.ts';
+
+export type { Arena } from './arena.ts';
 
 export interface CreateVmOptions {
   /** `wasm` (default) or `js`: the same algorithms in TypeScript, the baseline. */
   readonly engine?: EngineKind;
-  /** vCPUs this VM may ever have (KVM_CAP_MAX_VCPUS). @default vcpus, or 8 */
+  /** vCPUs this VM may ever have (KVM_CAP_MAX_VCPUS), at most {@link MAX_VCPUS}. @default vcpus, or 8 */
   readonly maxVcpus?: number;
   /** Bytes of scratch space for batch calls (page lists). @default 1 MiB */
   readonly scratchBytes?: number;
@@ -29,6 +33,7 @@ export interface CreateVmOptions {
   readonly dirtyRing?: DirtyRingOptions;
   readonly ringWithBitmap?: boolean;
   readonly manualProtect?: boolean | ManualProtectOptions;
+  /** Memslots 0, 1, ... in order. */
   readonly slots?: readonly MemoryRegion[];
   /** Create this many vCPUs at once (freezes the layout). */
   readonly vcpus?: number;
@@ -56,37 +61,25 @@ export interface VmStats {
   readonly tlbFlushes: number;
 }
 
-/** The frozen, allocated part of a VM; shared with its vCPUs and memslots. */
-export interface Arena {
-  readonly memory: WebAssembly.Memory;
-  readonly plan: ArenaPlan;
-  readonly engine: EngineExports;
-  readonly u8: Uint8Array;
-  readonly u32: Uint32Array;
-}
-
-const INT_MAX = 0x7fffffff;
 const DEFAULT_MAX_VCPUS = 8;
 const DEFAULT_SCRATCH = 1 << 20;
 const CREATE_KEYS = ['engine', 'maxVcpus', 'scratchBytes', 'zipfRanks', 'pml', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
+const REGION_KEYS = ['pages', 'logDirtyPages', 'contents'];
+const VCPU_LIMIT = `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs (KVM allows 4096)`;
 
 export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
   const opts = requireObject('options', options);
   rejectUnknownKeys('options', opts, CREATE_KEYS);
-  const engine = opts.engine ?? 'wasm';
-  if (!ENGINE_KINDS.includes(engine as EngineKind)) {
-    throw new TypeError(`options.engine must be one of ${ENGINE_KINDS.join(', ')}, got ${describe(engine)}`);
-  }
-  const vcpus = opts.vcpus === undefined ? 0 : requireInteger('options.vcpus', opts.vcpus, 0, 4096);
-  const maxVcpus = requireInteger('options.maxVcpus', opts.maxVcpus ?? Math.max(vcpus, 1, vcpus || DEFAULT_MAX_VCPUS), 1, 4096, 'KVM supports at most 4096 vCPUs');
-  if (vcpus > maxVcpus) throw new RangeError(`options.vcpus (${vcpus}) exceeds options.maxVcpus (${maxVcpus}): raise maxVcpus`);
+  const engine = requireOneOf('options.engine', opts.engine, ENGINE_KINDS, 'wasm');
+  const vcpus = opts.vcpus === undefined ? 0 : requireInteger('options.vcpus', opts.vcpus, 0, MAX_VCPUS, VCPU_LIMIT);
+  const maxVcpus = requireInteger('options.maxVcpus', opts.maxVcpus ?? (vcpus || DEFAULT_MAX_VCPUS), 1, MAX_VCPUS, VCPU_LIMIT);
+  if (vcpus > maxVcpus) throw new RangeError(`options.vcpus must be at most options.maxVcpus (${maxVcpus}), got ${vcpus}: raise maxVcpus`);
   const scratchBytes = requireInteger('options.scratchBytes', opts.scratchBytes ?? DEFAULT_SCRATCH, 0, 2 ** 31);
   const zipfRanks = requireInteger('options.zipfRanks', opts.zipfRanks ?? 0, 0, 2 ** 24);
-  const module = engine === 'wasm' ? await compileEngine() : undefined;
-  const vm = new Vm(engine as EngineKind, maxVcpus, scratchBytes, module, zipfRanks);
+  const vm = new Vm(engine, maxVcpus, scratchBytes, await engineModule(engine), zipfRanks);
   // Validate the whole shorthand before applying any of it: nothing half-applied.
-  const plan = vm.prepare(opts);
-  plan();
+  const apply = vm.prepare(opts);
+  apply();
   for (let i = 0; i < vcpus; i++) vm.createVcpu();
   return vm;
 }
@@ -128,13 +121,17 @@ export class Vm {
     if (requireBoolean('options.pml', opts.pml, false)) run((vm) => vm.enablePml());
     if (opts.dirtyRing !== undefined) run((vm) => vm.enableDirtyRing(opts.dirtyRing as DirtyRingOptions));
     if (requireBoolean('options.ringWithBitmap', opts.ringWithBitmap, false)) run((vm) => vm.enableDirtyRingWithBitmap());
-    if (opts.manualProtect !== undefined && opts.manualProtect !== false) {
+    if (opts.manualProtect !== undefined && requireProtect(opts.manualProtect) !== false) {
       const mp = opts.manualProtect === true ? {} : (opts.manualProtect as ManualProtectOptions);
       run((vm) => vm.enableManualDirtyLogProtect(mp));
     }
     if (opts.slots !== undefined) {
       if (!Array.isArray(opts.slots)) throw new TypeError(`options.slots must be an array of memory regions, got ${describe(opts.slots)}`);
-      (opts.slots as MemoryRegion[]).forEach((region, i) => run((vm) => vm.setUserMemoryRegion({ slot: i, ...region })));
+      (opts.slots as unknown[]).forEach((region, i) => {
+        const r = requireObject(`options.slots[${i}]`, region);
+        rejectUnknownKeys(`options.slots[${i}]`, r, REGION_KEYS);
+        run((vm) => vm.setUserMemoryRegion({ ...(r as unknown as MemoryRegion), slot: i }));
+      });
     }
     return () => steps.forEach((s) => s());
   }
@@ -144,15 +141,15 @@ export class Vm {
     const o = requireObject('dirtyRing', options);
     rejectUnknownKeys('dirtyRing', o, ['entries', 'pml']);
     const size = dirtyRingSize(o.entries, requireBoolean('dirtyRing.pml', o.pml, false));
-    this.#configurable('enableDirtyRing', 'enable the dirty ring before creating vCPUs, as KVM requires');
-    if (this.#ring) throw new Error('enableDirtyRing: the dirty ring is already enabled (KVM returns -EINVAL for a second enable)');
+    this.#beforeVcpus('enableDirtyRing', 'enable the dirty ring before creating vCPUs, as KVM requires');
+    if (this.#ring) throw new KvmError('EINVAL', 'enableDirtyRing: the dirty ring is already enabled; enable it once');
     if (this.#pml && !size.pml) {
-      throw new Error('enableDirtyRing: PML is on for this VM, so the ring must reserve room for a PML drain: set dirtyRing.pml to true');
+      throw new RangeError('enableDirtyRing: PML is on for this VM, so the ring must reserve room for a PML drain: set dirtyRing.pml to true');
+    }
+    if (this.#initiallySet) {
+      throw new RangeError('enableDirtyRing: manual protect with initiallySet is on; an all-ones bitmap contradicts ring semantics (QEMU disables manual protect in ring mode): drop initiallySet');
     }
     this.#pml ||= size.pml;
-    if (this.#initiallySet) {
-      throw new Error('enableDirtyRing: manual protect with initiallySet is on; an all-ones bitmap contradicts ring semantics (QEMU disables manual protect in ring mode): drop initiallySet');
-    }
     this.#ring = size;
     return size;
   }
@@ -162,9 +159,9 @@ export class Vm {
    * log, which reaches the ring or bitmap only at the next exit (log full, kick, stop).
    */
   enablePml(): void {
-    this.#configurable('enablePml', 'enable it before creating vCPUs');
+    this.#beforeVcpus('enablePml', 'enable it before creating vCPUs');
     if (this.#ring && !this.#ring.pml) {
-      throw new Error('enablePml: the dirty ring was enabled without PML and reserves no room for a PML drain: enable the ring with dirtyRing.pml true instead');
+      throw new RangeError('enablePml: the dirty ring was enabled without PML and reserves no room for a PML drain: enable the ring with dirtyRing.pml true instead');
     }
     this.#pml = true;
   }
@@ -175,9 +172,9 @@ export class Vm {
 
   /** KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: a backup bitmap per slot for vCPU-less writes. */
   enableDirtyRingWithBitmap(): void {
-    this.#configurable('enableDirtyRingWithBitmap', 'enable it before creating vCPUs');
-    if (!this.#ring) throw new Error('enableDirtyRingWithBitmap: enable the dirty ring first (KVM returns -EINVAL otherwise)');
-    if (this.#slots.size) throw new Error('enableDirtyRingWithBitmap: memslots already exist; enable it before setUserMemoryRegion, as KVM requires');
+    this.#beforeVcpus('enableDirtyRingWithBitmap', 'enable it before creating vCPUs');
+    if (!this.#ring) throw new KvmError('EINVAL', 'enableDirtyRingWithBitmap: the dirty ring is off: call enableDirtyRing first');
+    if (this.#slots.size) throw new KvmError('EINVAL', 'enableDirtyRingWithBitmap: memslots already exist: enable it before setUserMemoryRegion, as KVM requires');
     this.#ringWithBitmap = true;
   }
 
@@ -186,9 +183,9 @@ export class Vm {
     const o = requireObject('manualProtect', options);
     rejectUnknownKeys('manualProtect', o, ['initiallySet']);
     const initiallySet = requireBoolean('manualProtect.initiallySet', o.initiallySet, false);
-    this.#configurable('enableManualDirtyLogProtect', 'enable it before creating vCPUs');
+    this.#beforeVcpus('enableManualDirtyLogProtect', 'enable it before creating vCPUs');
     if (initiallySet && this.#ring) {
-      throw new Error('enableManualDirtyLogProtect: initiallySet with the dirty ring would report every page dirty, contradicting ring semantics: drop initiallySet');
+      throw new RangeError('enableManualDirtyLogProtect: initiallySet with the dirty ring would report every page dirty, contradicting ring semantics: drop initiallySet');
     }
     this.#manualProtect = true;
     this.#initiallySet = initiallySet;
@@ -197,26 +194,23 @@ export class Vm {
   /** KVM_SET_USER_MEMORY_REGION: define memslot `slot` with `pages` 4 KiB pages. */
   setUserMemoryRegion(region: MemoryRegion & { readonly slot: number }): Memslot {
     const r = requireObject('region', region);
-    rejectUnknownKeys('region', r, ['slot', 'pages', 'logDirtyPages', 'contents']);
+    rejectUnknownKeys('region', r, ['slot', ...REGION_KEYS]);
     const slot = requireInteger('region.slot', r.slot, 0, KVM_USER_MEM_SLOTS - 1);
     const pages = requireInteger('region.pages', r.pages, 1, KVM_MEM_MAX_NR_PAGES, 'split larger guests into several slots, as KVM does (KVM_MEM_MAX_NR_PAGES)');
     const logDirtyPages = requireBoolean('region.logDirtyPages', r.logDirtyPages, true);
     const contents = requireBoolean('region.contents', r.contents, false);
-    this.#configurable('setUserMemoryRegion', 'define every memslot before creating vCPUs (dirtylog sizes its shared memory once)');
-    if (this.#slots.has(slot)) throw new Error(`setUserMemoryRegion: slot ${slot} already exists; use another region.slot`);
-    const memslot = new Memslot(slot, { pages, logDirtyPages, contents }, () => this.#materialize());
+    this.#beforeVcpus('setUserMemoryRegion', 'define every memslot before creating vCPUs (dirtylog sizes its shared memory once)');
+    if (this.#slots.has(slot)) throw new KvmError('EINVAL', `setUserMemoryRegion: slot ${slot} already exists: use another region.slot`);
+    const memslot = new Memslot(this, slot, { pages, logDirtyPages, contents }, () => this.#materialize());
     this.#slots.set(slot, memslot);
     return memslot;
   }
 
   /** KVM_CREATE_VCPU. The first call freezes caps and memslots and allocates the arena. */
   createVcpu(): Vcpu {
-    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
-      throw new RangeError(`createVcpu: this VM already has maxVcpus (${this.maxVcpus}) vCPUs: raise options.maxVcpus in createVm`);
-    }
-    if (this.#devices.length) throw new Error('createVcpu: create every vCPU before any device, so vCPU ids stay dense');
-    const arena = this.#materialize();
-    const vcpu = new Vcpu(this.#vcpus.length, arena, this.#ring, this.#pml);
+    this.#roomForAnother('createVcpu');
+    if (this.#devices.length) throw new RangeError('createVcpu: create every vCPU before any device, so vCPU ids stay dense');
+    const vcpu = new Vcpu(this, this.#vcpus.length, this.#materialize(), this.#ring, this.#pml);
     this.#vcpus.push(vcpu);
     return vcpu;
   }
@@ -228,10 +222,8 @@ export class Vm {
    * of the maxVcpus control blocks, so a thread can run a workload on it.
    */
   createDevice(): Vcpu {
-    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
-      throw new RangeError(`createDevice: all maxVcpus (${this.maxVcpus}) control blocks are used: raise options.maxVcpus in createVm`);
-    }
-    const device = new Vcpu(this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false);
+    this.#roomForAnother('createDevice');
+    const device = new Vcpu(this, this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false);
     this.#devices.push(device);
     return device;
   }
@@ -247,7 +239,7 @@ export class Vm {
   /** The memslot with this id. */
   slot(id: number): Memslot {
     const s = this.#slots.get(id);
-    if (!s) throw new RangeError(`slot ${describe(id)} does not exist; defined slots: ${[...this.#slots.keys()].join(', ') || 'none'}`);
+    if (!s) throw new RangeError(`slot must be a defined memslot id (${[...this.#slots.keys()].join(', ') || 'none defined'}), got ${describe(id)}`);
     return s;
   }
 
@@ -272,11 +264,11 @@ export class Vm {
    * pages. Returns the entries reset (capped at INT_MAX across all rings, as KVM does).
    */
   resetDirtyRings(options: { readonly limit?: number } = {}): number {
-    if (!this.#ring) throw new Error('resetDirtyRings: the dirty ring is not enabled (KVM returns -EINVAL): call enableDirtyRing first');
-    const limit = requireInteger('limit', options.limit ?? INT_MAX, 0, INT_MAX);
-    const { engine, plan } = this.#materialize();
-    let count = 0;
-    for (const v of this.#vcpus) count += engine.dirtyRingReset(plan.vcpuCtl[v.id]!, limit - count);
+    const o = requireObject('options', options);
+    rejectUnknownKeys('options', o, ['limit']);
+    const limit = requireInteger('options.limit', o.limit ?? INT_MAX, 0, INT_MAX);
+    if (!this.#ring) throw new KvmError('EINVAL', 'resetDirtyRings: the dirty ring is not enabled: call enableDirtyRing first');
+    const count = resetDirtyRings(this.#materialize(), this.#vcpus.map((v) => v.id), limit);
     if (count > 0) this.#tlbFlushes++;
     return count;
   }
@@ -286,7 +278,7 @@ export class Vm {
    * backup bitmap when ringWithBitmap is on, else KVM warns and it is not logged.
    */
   deviceWrite(slot: Memslot, page: number, stamp = 0): FaultOutcome {
-    return guestWrite(this.#materialize(), 0, slot, page, stamp);
+    return guestWrite(this, this.#materialize(), 0, slot, page, stamp);
   }
 
   /**
@@ -294,19 +286,13 @@ export class Vm {
    * stops at its next entry. Lets a VMM bound a reset that a hostile scribbler keeps feeding.
    */
   setResetSignalPending(pending: boolean): void {
-    const { u32 } = this.#materialize();
-    Atomics.store(u32, (ABI.VM_CTL + ABI.VM_RESET_ABORT) >>> 2, pending ? 1 : 0);
+    if (typeof pending !== 'boolean') throw new TypeError(`pending must be true or false, got ${describe(pending)}`);
+    this.#materialize().vm.resetAbort = pending ? 1 : 0;
   }
 
   get stats(): VmStats {
-    const { u32 } = this.#materialize();
-    const vm = (f: number) => Atomics.load(u32, (ABI.VM_CTL + f) >>> 2);
-    return {
-      rejectedBatches: vm(ABI.VM_REJECTED_BATCHES),
-      rejectedPages: vm(ABI.VM_REJECTED_PAGES),
-      noVcpuLogs: vm(ABI.VM_NO_VCPU_LOGS),
-      tlbFlushes: this.#tlbFlushes,
-    };
+    const { vm } = this.#materialize();
+    return { rejectedBatches: vm.rejectedBatches, rejectedPages: vm.rejectedPages, noVcpuLogs: vm.noVcpuLogs, tlbFlushes: this.#tlbFlushes };
   }
 
   /** The shared memory, layout and engine: what a worker thread needs to join this VM. */
@@ -318,8 +304,14 @@ export class Vm {
     return this.#module;
   }
 
-  #configurable(verb: string, fix: string): void {
-    if (this.#arena) throw new Error(`${verb}: the VM's layout is frozen once a vCPU exists or its memory is used: ${fix}`);
+  #beforeVcpus(verb: string, fix: string): void {
+    if (this.#arena) throw new KvmError('EINVAL', `${verb}: the VM's layout is frozen once a vCPU exists or its memory is used: ${fix}`);
+  }
+
+  #roomForAnother(verb: string): void {
+    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
+      throw new KvmError('EINVAL', `${verb}: this VM already has maxVcpus (${this.maxVcpus}) vCPUs and devices: raise options.maxVcpus in createVm`);
+    }
   }
 
   #materialize(): Arena {
@@ -337,22 +329,20 @@ export class Vm {
       pml: this.#pml,
       zipfRanks: this.#zipfRanks,
     });
-    const memory = new WebAssembly.Memory({ initial: plan.wasmPages, maximum: plan.wasmPages, shared: true });
-    const engine = loadEngineSync(this.engineKind, memory, this.#module);
-    const u32 = new Uint32Array(memory.buffer);
-    const arena: Arena = { memory, plan, engine, u8: new Uint8Array(memory.buffer), u32 };
-    u32[(plan.vmCtl + ABI.VM_NR_SLOTS) >>> 2] = table.length;
-    u32[(plan.vmCtl + ABI.VM_NR_AS) >>> 2] = 1;
-    u32[(plan.vmCtl + ABI.VM_SLOTS) >>> 2] = plan.slotTable;
+    const arena = createArena(plan, this.engineKind, this.#module);
+    arena.vm.nrSlots = table.length;
+    arena.vm.nrAs = 1;
+    arena.vm.slots = plan.slotTable;
     const ring = this.#ring !== undefined;
     for (const slot of this.#slots.values()) {
-      slot.bind(arena, {
-        hasBitmap: !ring || this.#ringWithBitmap,
-        manualProtect: this.#manualProtect,
-        initiallySet: this.#initiallySet,
-      });
+      slot.bind(arena, { hasBitmap: !ring || this.#ringWithBitmap, manualProtect: this.#manualProtect, initiallySet: this.#initiallySet });
     }
     this.#arena = arena;
     return arena;
   }
+}
+
+function requireProtect(value: unknown): unknown {
+  if (typeof value === 'boolean') return value;
+  return requireObject('options.manualProtect', value);
 }

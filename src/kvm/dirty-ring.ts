@@ -1,0 +1,81 @@
+/**
+ * The dirty-ring verbs, as plain functions over an arena: userspace's harvest of one ring,
+ * the decoding of harvested kvm_dirty_gfn records, the VMM's marking of them in its own
+ * bitmaps, and KVM_RESET_DIRTY_RINGS. `Vm`, `DirtyRing` and the collector thread all call
+ * these; nothing else calls the engine's ring exports.
+ */
+import { ABI } from '../layout.ts';
+import type { Arena } from './arena.ts';
+
+/** KVM caps one KVM_RESET_DIRTY_RINGS at INT_MAX entries across all rings. */
+export const INT_MAX = 0x7fffffff;
+
+/** One harvested kvm_dirty_gfn. `offset` is a u64 as read from the ring: untrusted. */
+export interface DirtyGfn {
+  /** The raw slot field: asId << 16 | slotId. */
+  readonly slot: number;
+  readonly asId: number;
+  readonly slotId: number;
+  readonly offset: bigint;
+}
+
+/**
+ * Userspace collection of vCPU `vcpu`'s ring: take DIRTY entries in order from the fetch
+ * index into the harvest buffer, each handed back as RESET. Returns the records taken (at
+ * most `max`, at most one ring). Frees nothing: only {@link resetDirtyRings} does.
+ */
+export function harvestDirtyRing(arena: Arena, vcpu: number, max: number): number {
+  return arena.engine.dirtyRingHarvest(arena.plan.vcpuCtl[vcpu]!, max);
+}
+
+/** Record `i` of vCPU `vcpu`'s harvest buffer: the one decoder of harvested entries. */
+export function harvestedGfn(arena: Arena, vcpu: number, i: number): DirtyGfn {
+  const rec = (arena.plan.harvestBufs[vcpu]! + i * ABI.GFN_SIZE) >>> 2;
+  const slot = arena.u32[rec + ABI.GFN_SLOT / 4]!;
+  const lo = arena.u32[rec + ABI.GFN_OFFSET / 4]!;
+  const hi = arena.u32[rec + ABI.GFN_OFFSET / 4 + 1]!;
+  return { slot, asId: slot >>> 16, slotId: slot & 0xffff, offset: (BigInt(hi) << 32n) | BigInt(lo) };
+}
+
+/**
+ * Overwrite record `i`'s slot field (a VMM that loses an entry, for the verifier's proof):
+ * the record then names no slot and marking skips it.
+ */
+export function forgetHarvestedGfn(arena: Arena, vcpu: number, i: number): void {
+  arena.u32[(arena.plan.harvestBufs[vcpu]! + i * ABI.GFN_SIZE + ABI.GFN_SLOT) >>> 2] = 0xffff;
+}
+
+/**
+ * QEMU's kvm_dirty_ring_mark_page: set the first `n` harvested records of `vcpu` in their
+ * slots' collected bitmaps. Records are untrusted; an unknown slot or an offset past the end
+ * is skipped. Returns the records skipped.
+ */
+export function markHarvested(arena: Arena, vcpu: number, n: number): number {
+  return arena.engine.collectHarvested(arena.plan.vcpuCtl[vcpu]!, n);
+}
+
+/**
+ * KVM_RESET_DIRTY_RINGS over the rings of `vcpus`: clear harvested entries and re-arm their
+ * pages, at most `limit` entries in all (KVM: INT_MAX). Returns the entries reset.
+ */
+export function resetDirtyRings(arena: Arena, vcpus: Iterable<number>, limit = INT_MAX): number {
+  let count = 0;
+  for (const v of vcpus) {
+    if (count >= limit) break;
+    count += arena.engine.dirtyRingReset(arena.plan.vcpuCtl[v]!, limit - count);
+  }
+  return count;
+}
+
+/** Entries pushed and not yet reset (kvm_dirty_ring_used). */
+export function dirtyRingUsed(arena: Arena, vcpu: number): number {
+  // u32 in Wasm, i32 at the JS boundary: a reset walked past dirty_index by forged entries
+  // leaves a "negative" occupancy that KVM, too, reads as nearly full.
+  return arena.engine.dirtyRingUsed(arena.plan.vcpuCtl[vcpu]!) >>> 0;
+}
+
+/** The ring is at its soft limit: the vCPU must exit with KVM_EXIT_DIRTY_RING_FULL. */
+export function dirtyRingSoftFull(arena: Arena, vcpu: number): boolean {
+  const ctl = arena.vcpus[vcpu]!;
+  return ctl.entries !== 0 && dirtyRingUsed(arena, vcpu) >= ctl.softLimit;
+}
