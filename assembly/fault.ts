@@ -2,21 +2,27 @@
 // per-vCPU PML log that x86 hardware fills instead of faulting.
 import {
   VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
-  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP, SLOT_F_LOG_DIRTY,
   FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED, FAULT_RING_FULL,
   FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
 } from "./layout.generated";
 import { testAndDisarm, setBit } from "./bitmap";
 import { push } from "./dirty_ring";
 
-/** mark_page_dirty_in_slot: the vCPU's ring when it has one, else the slot's dirty bitmap. */
+/**
+ * mark_page_dirty_in_slot: nothing when the slot's logging is off (a PML entry drained after
+ * KVM_MEM_LOG_DIRTY_PAGES was cleared); else the vCPU's ring when it has one, else the
+ * slot's dirty bitmap.
+ */
 function markPageDirty(vcpu: usize, desc: usize, page: u32): i32 {
+  const flags = atomic.load<u32>(desc + SLOT_FLAGS);
+  if ((flags & SLOT_F_LOG_DIRTY) == 0) return FAULT_CLEAN;
   if (vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0) {
     const r = push(vcpu, load<u32>(desc + SLOT_ID), page);
     if (r == PUSH_HARD_FULL) return FAULT_RING_FULL;
     return r == PUSH_SOFT_FULL ? FAULT_RING_SOFT_FULL : FAULT_RING;
   }
-  if ((load<u32>(desc + SLOT_FLAGS) & SLOT_F_HAS_BITMAP) != 0) {
+  if ((flags & SLOT_F_HAS_BITMAP) != 0) {
     setBit(<usize>load<u32>(desc + SLOT_DIRTY), page);
     return FAULT_BITMAP;
   }

@@ -19,6 +19,6 @@ describe.each(engines)('$engine engine', ({ engine }) => {
 
   it('rejects a bitmap too short for numPages', async () => {
     const vm = await createVm({ engine, manualProtect: true, slots: [{ pages: 200 }], vcpus: 1 });
-    expect(() => vm.slot(0).clearDirtyLog(0, 128, new Uint8Array(8))).toThrow(/bitmap has 8 bytes but numPages 128 needs 16/);
+    expect(() => vm.slot(0).clearDirtyLog(0, 128, new Uint8Array(8))).toThrow(/bitmap must hold 16 bytes for numPages 128/);
   });
 });

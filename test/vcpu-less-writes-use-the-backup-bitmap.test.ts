@@ -24,7 +24,7 @@ describe.each(engines)('$engine engine', ({ engine }) => {
 
   it('must be enabled after the ring and before any memslot', async () => {
     const vm = await createVm();
-    expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/enable the dirty ring first/);
+    expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/the dirty ring is off: call enableDirtyRing first/);
     vm.enableDirtyRing({ entries: 256 });
     vm.setUserMemoryRegion({ slot: 0, pages: 10 });
     expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/memslots already exist/);

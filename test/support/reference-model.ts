@@ -107,15 +107,16 @@ export class RefVm {
     return !!(this.config.pml || this.config.ring?.pml);
   }
 
-  /** mark_page_dirty_in_slot: the vCPU's ring, else the slot's bitmap, else KVM warns. */
+  /** mark_page_dirty_in_slot: nothing without logging; the vCPU's ring, else the slot's bitmap, else KVM warns. */
   #markPageDirty(v: number, slotId: number, page: number): RefFault {
     const s = this.slots[slotId]!;
+    if (!s.logging) return 'clean';
     if (v >= 0 && this.config.ring) {
       const p = this.push(v, slotId, page);
       if (p === 'hard-full') return 'ring-full';
       return p === 'soft-full' ? 'ring-soft-full' : 'ring';
     }
-    if (s.hasBitmap && s.logging) {
+    if (s.hasBitmap) {
       s.dirty[page] = true;
       return 'bitmap';
     }

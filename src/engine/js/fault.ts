@@ -9,12 +9,14 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Retu
   const vmField = (off: number): number => u32[(ABI.VM_CTL + off) >>> 2]!;
 
   function markPageDirty(vcpu: number, desc: number, page: number): number {
+    const flags = Atomics.load(u32, (desc + ABI.SLOT_FLAGS) >>> 2);
+    if ((flags & ABI.SLOT_F_LOG_DIRTY) === 0) return ABI.FAULT_CLEAN;
     if (vcpu !== 0 && field(vcpu, ABI.VCPU_ENTRIES) !== 0) {
       const r = rings.dirtyRingPush(vcpu, field(desc, ABI.SLOT_ID), page);
       if (r === ABI.PUSH_HARD_FULL) return ABI.FAULT_RING_FULL;
       return r === ABI.PUSH_SOFT_FULL ? ABI.FAULT_RING_SOFT_FULL : ABI.FAULT_RING;
     }
-    if ((field(desc, ABI.SLOT_FLAGS) & ABI.SLOT_F_HAS_BITMAP) !== 0) {
+    if ((flags & ABI.SLOT_F_HAS_BITMAP) !== 0) {
       bitmaps.setBit(field(desc, ABI.SLOT_DIRTY), page);
       return ABI.FAULT_BITMAP;
     }
