@@ -1,5 +1,6 @@
 // The VMM's side of collection: fold harvested ring entries and GET snapshots into its own
-// per-slot "collected" bitmap (QEMU's kvmslot dirty bitmap). Only the collector writes it.
+// per-slot "collected" bitmap (QEMU's kvmslot dirty bitmap), move each sync's pages into the
+// round's, and compare bitmaps for the verifier. Only the collector writes these bitmaps.
 import {
   GFN_SLOT, GFN_OFFSET, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VCPU_HARVEST_BUF,
   SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
@@ -44,6 +45,44 @@ export function bitmapOr(dst: usize, src: usize, npages: u32): u32 {
     store<u64>(d, load<u64>(d) | v);
     count += <u32>popcnt(v);
     i = nextAfter(src, i, n);
+  }
+  return count;
+}
+
+/**
+ * Move a bitmap into another: dst |= src, then src = 0, touching only src's nonzero words.
+ * The VMM's "this sync's pages into this round's pages"; returns the bits moved.
+ */
+export function bitmapDrain(dst: usize, src: usize, npages: u32): u32 {
+  const n = (npages + 63) >> 6;
+  let count: u32 = 0;
+  let i = nextNonzeroWord(src, 0, n);
+  while (i < n) {
+    const s = src + (<usize>i << 3);
+    const v = load<u64>(s);
+    const d = dst + (<usize>i << 3);
+    store<u64>(d, load<u64>(d) | v);
+    store<u64>(s, 0);
+    count += <u32>popcnt(v);
+    i = nextAfter(src, i, n);
+  }
+  return count;
+}
+
+/**
+ * dst &= ~src over `npages` bits: what is left of dst is what src lacks (the verifier's
+ * "written but never collected"). Returns the bits left in dst.
+ */
+export function bitmapAndNot(dst: usize, src: usize, npages: u32): u32 {
+  const n = (npages + 63) >> 6;
+  let count: u32 = 0;
+  let i = nextNonzeroWord(dst, 0, n);
+  while (i < n) {
+    const d = dst + (<usize>i << 3);
+    const v = load<u64>(d) & ~load<u64>(src + (<usize>i << 3));
+    store<u64>(d, v);
+    count += <u32>popcnt(v);
+    i = nextAfter(dst, i, n);
   }
   return count;
 }

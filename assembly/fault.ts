@@ -2,7 +2,7 @@
 // per-vCPU PML log that x86 hardware fills instead of faulting.
 import {
   VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
-  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP, SLOT_F_LOG_DIRTY,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP, SLOT_F_LOG_DIRTY, SLOT_TRUTH_RING, SLOT_TRUTH_BITMAP,
   FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED, FAULT_RING_FULL,
   FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
 } from "./layout.generated";
@@ -107,8 +107,26 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
 @inline export function write(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
-  if (contents != 0) atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
-  return fault(vcpu, desc, page);
+  if (contents == 0) return fault(vcpu, desc, page);
+  atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
+  const r = fault(vcpu, desc, page);
+  if (r != FAULT_RING_FULL) markWritten(vcpu, desc, page);
+  return r;
+}
+
+/**
+ * The verifier's ground truth (content mode): record a completed write in the bitmap the
+ * collector has published for this kind of writer, after the fault has logged it. The
+ * collector unpublishes it (stores 0) before it collects, and a vCPU answers the kick that
+ * follows only between slices, so every write recorded in a bitmap was logged before the
+ * collection it is checked against began. A write the full ring refused is not recorded:
+ * it is retried, and recorded then.
+ */
+// @ts-ignore: decorator
+@inline function markWritten(vcpu: usize, desc: usize, page: u32): void {
+  const ringWriter = vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0;
+  const truth = <usize>atomic.load<u32>(desc + (ringWriter ? SLOT_TRUTH_RING : SLOT_TRUTH_BITMAP));
+  if (truth != 0) setBit(truth, page);
 }
 
 /**

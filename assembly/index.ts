@@ -5,7 +5,7 @@ export { nextNonzeroWord, bitmapFill, bitmapCount, orMask, getDirtyLog, getDirty
 export { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingReset } from "./dirty_ring";
 export { faultWrite, guestWrite, faultWriteBatch, pmlDrain } from "./fault";
 export { nextPage, runSlice } from "./workload";
-export { collectHarvested, bitmapOr } from "./collect";
+export { collectHarvested, bitmapOr, bitmapDrain, bitmapAndNot } from "./collect";
 
 /** End of the module's static data: the host checks the arena starts above it. */
 export function heapBase(): usize {

@@ -78,7 +78,6 @@ function renderBlock(b: Block): string {
 export function renderFieldAccessors(): string {
   return [
     HEADER,
-    '/* eslint-disable */',
     '',
     BLOCKS.map(renderBlock).join('\n\n'),
     '',

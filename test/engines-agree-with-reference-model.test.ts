@@ -80,7 +80,7 @@ type Op =
   | { op: 'get'; slot: number }
   | { op: 'clear'; slot: number; first: number; num: number; bits: number[] }
   | { op: 'logging'; slot: number; on: boolean }
-  | { op: 'scan'; words: bigint[]; from: number; base: number; mask: bigint; src: bigint[] }
+  | { op: 'scan'; words: bigint[]; from: number; base: number; mask: bigint; src: bigint[]; truth: bigint[] }
   | { op: 'drainPml'; v: number }
   | { op: 'workload'; v: number; pattern: Pattern; seed: number; stride: number; slot: number }
   | { op: 'runSlice'; v: number; max: number }
@@ -104,6 +104,7 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
       base: fc.nat(40 * 64 - 64),
       mask: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
       src: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), { minLength: 40, maxLength: 40 }),
+      truth: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), { minLength: 40, maxLength: 40 }),
     }),
     fc.record({ op: fc.constant('drainPml' as const), v }),
     fc.record({
@@ -237,7 +238,14 @@ function apply(vm: Vm, op: Op): unknown {
       op.src.forEach((w, i) => dv.setBigUint64(src + 8 * i, w, true));
       const srcCount = a.engine.bitmapOr(bm, src, 40 * 64 - 5);
       const after = Array.from({ length: 42 }, (_, i) => dv.getBigUint64(bm + 8 * i, true));
-      return { next, count, srcCount, after };
+      // The verifier's check: truth &= ~after; then the collector's drain of src into truth.
+      const truth = src + 8 * 40;
+      op.truth.forEach((w, i) => dv.setBigUint64(truth + 8 * i, w, true));
+      const missing = a.engine.bitmapAndNot(truth, bm, 40 * 64 - 5);
+      const missed = Array.from({ length: 40 }, (_, i) => dv.getBigUint64(truth + 8 * i, true));
+      const moved = a.engine.bitmapDrain(truth, src, 40 * 64 - 5);
+      const drained = Array.from({ length: 40 }, (_, i) => [dv.getBigUint64(truth + 8 * i, true), dv.getBigUint64(src + 8 * i, true)]);
+      return { next, count, srcCount, after, missing, missed, moved, drained };
     }
   }
 }
@@ -349,10 +357,15 @@ function applyRef(ref: RefVm, op: Op): unknown {
         words[i] = words[i]! | w;
         srcCount += [...w.toString(2)].filter((x) => x === '1').length;
       });
-      return { next, count, srcCount, after: words.slice(0, 42) };
+      const missed = op.truth.map((t, i) => t & ~words[i]! & (2n ** 64n - 1n));
+      const missing = missed.reduce((c, w) => c + bits(w), 0);
+      const drained = missed.map((t, i) => [t | op.src[i]!, 0n]);
+      return { next, count, srcCount, after: words.slice(0, 42), missing, missed, moved: srcCount, drained };
     }
   }
 }
+
+const bits = (w: bigint): number => [...w.toString(2)].filter((x) => x === '1').length;
 
 function snapshot(vm: Vm) {
   const u32 = vm.arena.u32;

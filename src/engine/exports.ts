@@ -42,13 +42,17 @@ export interface EngineExports {
   collectHarvested(vcpu: number, n: number): number;
   /** dst |= src over npages bits; returns the bits set in src. */
   bitmapOr(dst: number, src: number, npages: number): number;
+  /** dst |= src, then src = 0; returns the bits moved. */
+  bitmapDrain(dst: number, src: number, npages: number): number;
+  /** dst &= ~src; returns the bits left in dst. */
+  bitmapAndNot(dst: number, src: number, npages: number): number;
 }
 
 export const EXPORT_NAMES = [
   'nextNonzeroWord', 'bitmapFill', 'bitmapCount', 'orMask', 'getDirtyLog', 'getDirtyLogManual',
   'clearDirtyLog', 'dirtyRingUsed', 'dirtyRingPush', 'dirtyRingPushBatch', 'dirtyRingHarvest',
   'dirtyRingReset', 'faultWrite', 'guestWrite', 'faultWriteBatch', 'pmlDrain', 'nextPage', 'runSlice',
-  'collectHarvested', 'bitmapOr',
+  'collectHarvested', 'bitmapOr', 'bitmapDrain', 'bitmapAndNot',
 ] as const satisfies readonly (keyof EngineExports)[];
 
 export type EngineKind = 'wasm' | 'js';

@@ -4,11 +4,9 @@
  * and every operation here is per bit, so the two engines agree bit for bit.
  */
 import { ABI } from '../../layout.ts';
-import { popcount32, type Views } from './views.ts';
+import { popcount32, slotWord, type Views } from './views.ts';
 
 export function makeBitmapOps({ u8, u32 }: Views) {
-  const slotField = (desc: number, field: number): number => u32[(desc + field) >>> 2]!;
-
   /** First nonzero 64-bit word in [i, n), or n. */
   function nextNonzeroWord(bitmap: number, i: number, n: number): number {
     const w = bitmap >>> 2;
@@ -56,10 +54,10 @@ export function makeBitmapOps({ u8, u32 }: Views) {
   }
 
   function getDirtyLog(desc: number): number {
-    const n32 = 2 * Math.ceil(slotField(desc, ABI.SLOT_NPAGES) / 64);
-    const dirty = slotField(desc, ABI.SLOT_DIRTY) >>> 2;
-    const armed = slotField(desc, ABI.SLOT_ARMED) >>> 2;
-    const snap = slotField(desc, ABI.SLOT_SNAPSHOT) >>> 2;
+    const n32 = 2 * Math.ceil(u32[slotWord(desc, 'npages')]! / 64);
+    const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
+    const armed = u32[slotWord(desc, 'armed')]! >>> 2;
+    const snap = u32[slotWord(desc, 'snapshot')]! >>> 2;
     u32.fill(0, snap, snap + n32);
     let count = 0;
     for (let i = 0; i < n32; i++) {
@@ -73,23 +71,23 @@ export function makeBitmapOps({ u8, u32 }: Views) {
   }
 
   function getDirtyLogManual(desc: number): number {
-    const npages = slotField(desc, ABI.SLOT_NPAGES);
+    const npages = u32[slotWord(desc, 'npages')]!;
     const bytes = 8 * Math.ceil(npages / 64);
-    const dirty = slotField(desc, ABI.SLOT_DIRTY);
-    const snap = slotField(desc, ABI.SLOT_SNAPSHOT);
+    const dirty = u32[slotWord(desc, 'dirty')]!;
+    const snap = u32[slotWord(desc, 'snapshot')]!;
     u8.copyWithin(snap, dirty, dirty + bytes);
     return bitmapCount(snap, npages);
   }
 
   function clearDirtyLog(desc: number, first: number, num: number): number {
-    const npages = slotField(desc, ABI.SLOT_NPAGES);
+    const npages = u32[slotWord(desc, 'npages')]!;
     if (first % 64 !== 0) return ABI.CLEAR_EINVAL_FIRST_PAGE;
     const end = first + num;
     if (end > npages) return ABI.CLEAR_EINVAL_RANGE;
     if (num % 64 !== 0 && end !== npages) return ABI.CLEAR_EINVAL_NUM_PAGES;
-    const dirty = slotField(desc, ABI.SLOT_DIRTY) >>> 2;
-    const armed = slotField(desc, ABI.SLOT_ARMED) >>> 2;
-    const arg = slotField(desc, ABI.SLOT_CLEAR_ARG) >>> 2;
+    const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
+    const armed = u32[slotWord(desc, 'armed')]! >>> 2;
+    const arg = u32[slotWord(desc, 'clearArg')]! >>> 2;
     const w0 = first >>> 5;
     const n32 = 2 * (Math.ceil(end / 64) - first / 64);
     const endWord = end >>> 5; // 32-bit word holding page `end`, relative to the slot

@@ -1,36 +1,33 @@
 /** The fault path and PML log of the js engine: assembly/fault.ts on typed arrays. */
 import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
-import type { makeRingOps } from './dirty-ring.ts';
-import type { Views } from './views.ts';
+import type { RingOps } from './dirty_ring.ts';
+import { slotWord, vcpuWord, vmWord, type Views } from './views.ts';
 
-export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: ReturnType<typeof makeRingOps>) {
-  const field = (base: number, off: number): number => u32[(base + off) >>> 2]!;
-  const vmField = (off: number): number => u32[(ABI.VM_CTL + off) >>> 2]!;
-
+export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: RingOps) {
   function markPageDirty(vcpu: number, desc: number, page: number): number {
-    const flags = Atomics.load(u32, (desc + ABI.SLOT_FLAGS) >>> 2);
+    const flags = Atomics.load(u32, slotWord(desc, 'flags'));
     if ((flags & ABI.SLOT_F_LOG_DIRTY) === 0) return ABI.FAULT_CLEAN;
-    if (vcpu !== 0 && field(vcpu, ABI.VCPU_ENTRIES) !== 0) {
-      const r = rings.dirtyRingPush(vcpu, field(desc, ABI.SLOT_ID), page);
+    if (vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0) {
+      const r = rings.dirtyRingPush(vcpu, u32[slotWord(desc, 'id')]!, page);
       if (r === ABI.PUSH_HARD_FULL) return ABI.FAULT_RING_FULL;
       return r === ABI.PUSH_SOFT_FULL ? ABI.FAULT_RING_SOFT_FULL : ABI.FAULT_RING;
     }
     if ((flags & ABI.SLOT_F_HAS_BITMAP) !== 0) {
-      bitmaps.setBit(field(desc, ABI.SLOT_DIRTY), page);
+      bitmaps.setBit(u32[slotWord(desc, 'dirty')]!, page);
       return ABI.FAULT_BITMAP;
     }
-    Atomics.add(u32, (ABI.VM_CTL + ABI.VM_NO_VCPU_LOGS) >>> 2, 1);
+    Atomics.add(u32, vmWord('noVcpuLogs'), 1);
     return ABI.FAULT_NOT_LOGGED;
   }
 
   function pmlDrain(vcpu: number): number {
-    const log = field(vcpu, ABI.VCPU_PML_BUF);
-    const idxWord = (vcpu + ABI.VCPU_PML_INDEX) >>> 2;
+    const log = u32[vcpuWord(vcpu, 'pmlBuf')]!;
+    const idxWord = vcpuWord(vcpu, 'pmlIndex');
     const n = u32[idxWord]!;
     if (log === 0 || n === 0) return ABI.FAULT_CLEAN;
-    const slots = vmField(ABI.VM_SLOTS);
-    const nrSlots = vmField(ABI.VM_NR_SLOTS);
+    const slots = u32[vmWord('slots')]!;
+    const nrSlots = u32[vmWord('nrSlots')]!;
     let outcome: number = ABI.FAULT_CLEAN;
     for (let i = 0; i < n; i++) {
       const e = log + i * ABI.PML_ENTRY_SIZE;
@@ -45,20 +42,20 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Retu
       if (r === ABI.FAULT_RING_SOFT_FULL) outcome = r;
     }
     u32[idxWord] = 0;
-    u32[(vcpu + ABI.VCPU_PML_DRAINS) >>> 2]!++;
+    u32[vcpuWord(vcpu, 'pmlDrains')]!++;
     return outcome;
   }
 
   function faultWrite(vcpu: number, desc: number, page: number): number {
-    if (page >= field(desc, ABI.SLOT_NPAGES)) return ABI.FAULT_OUT_OF_RANGE;
-    const armed = field(desc, ABI.SLOT_ARMED);
+    if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
+    const armed = u32[slotWord(desc, 'armed')]!;
     if (!bitmaps.testAndDisarm(armed, page)) return ABI.FAULT_CLEAN;
-    const log = vcpu !== 0 ? field(vcpu, ABI.VCPU_PML_BUF) : 0;
+    const log = vcpu !== 0 ? u32[vcpuWord(vcpu, 'pmlBuf')]! : 0;
     if (log !== 0) {
-      const idxWord = (vcpu + ABI.VCPU_PML_INDEX) >>> 2;
+      const idxWord = vcpuWord(vcpu, 'pmlIndex');
       const i = u32[idxWord]!;
       const e = (log + i * ABI.PML_ENTRY_SIZE) >>> 2;
-      u32[e] = field(desc, ABI.SLOT_ID);
+      u32[e] = u32[slotWord(desc, 'id')]!;
       u32[e + 1] = page;
       u32[idxWord] = i + 1;
       return i + 1 === ABI.PML_LOG_ENTRIES ? pmlDrain(vcpu) : ABI.FAULT_PML;
@@ -68,16 +65,23 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Retu
     return r;
   }
 
-  /** Store first, then fault: see assembly/fault.ts guestWrite for why the order matters. */
+  /** Store first, then fault, then record the truth: see assembly/fault.ts write for why. */
   function guestWrite(vcpu: number, desc: number, page: number, value: number, seq: number): number {
-    if (page >= field(desc, ABI.SLOT_NPAGES)) return ABI.FAULT_OUT_OF_RANGE;
-    const contents = field(desc, ABI.SLOT_CONTENTS);
-    if (contents !== 0) {
-      const w = (contents + page * ABI.PAGE_SIZE) / 4;
-      u32[w + 1] = seq >>> 0;
-      Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
-    }
-    return faultWrite(vcpu, desc, page);
+    if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
+    const contents = u32[slotWord(desc, 'contents')]!;
+    if (contents === 0) return faultWrite(vcpu, desc, page);
+    const w = (contents + page * ABI.PAGE_SIZE) / 4;
+    u32[w + 1] = seq >>> 0;
+    Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
+    const r = faultWrite(vcpu, desc, page);
+    if (r !== ABI.FAULT_RING_FULL) markWritten(vcpu, desc, page);
+    return r;
+  }
+
+  function markWritten(vcpu: number, desc: number, page: number): void {
+    const ringWriter = vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0;
+    const truth = Atomics.load(u32, slotWord(desc, ringWriter ? 'truthRing' : 'truthBitmap'));
+    if (truth !== 0) bitmaps.setBit(truth, page);
   }
 
   function faultWriteBatch(vcpu: number, desc: number, pages: number, n: number): number {

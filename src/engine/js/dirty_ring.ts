@@ -1,47 +1,39 @@
 /**
- * The ring half of the js engine: assembly/dirty_gfn.ts and assembly/dirty_ring.ts on
- * typed arrays. Offsets are untrusted u64s, so the reset keeps them, and its 64-bit mask,
- * as (hi, lo) halves and falls back to BigInt only when an offset does not fit 32 bits.
+ * The ring half of the js engine: assembly/dirty_ring.ts on typed arrays. Offsets are
+ * untrusted u64s, so the reset keeps them, and its 64-bit mask, as (hi, lo) halves and falls
+ * back to BigInt only when an offset does not fit 32 bits.
  */
 import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
-import { popcount32, type Views } from './views.ts';
-
-const F = ABI.GFN_FLAGS >>> 2;
-const S = ABI.GFN_SLOT >>> 2;
-const O = ABI.GFN_OFFSET >>> 2;
+import { makeGfnOps } from './dirty_gfn.ts';
+import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
 
 export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
-  const vcpuField = (vcpu: number, field: number): number => u32[(vcpu + field) >>> 2]!;
-  const vm = (field: number): number => u32[(ABI.VM_CTL + field) >>> 2]!;
+  const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } = makeGfnOps(u32);
 
-  /** Word index of entry `index`'s flags. */
+  /** u32 index of entry `index`'s first word. */
   function entryWord(vcpu: number, index: number): number {
-    const mask = vcpuField(vcpu, ABI.VCPU_ENTRIES) - 1;
-    return (vcpuField(vcpu, ABI.VCPU_RING) >>> 2) + 4 * ((index & mask) >>> 0);
+    const mask = u32[vcpuWord(vcpu, 'entries')]! - 1;
+    return (u32[vcpuWord(vcpu, 'ring')]! >>> 2) + 4 * ((index & mask) >>> 0);
   }
 
   function dirtyRingUsed(vcpu: number): number {
-    return (Atomics.load(u32, (vcpu + ABI.VCPU_DIRTY_INDEX) >>> 2) - Atomics.load(u32, (vcpu + ABI.VCPU_RESET_INDEX) >>> 2)) >>> 0;
+    return (Atomics.load(u32, vcpuWord(vcpu, 'dirtyIndex')) - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
   }
 
   function dirtyRingPush(vcpu: number, slot: number, offset: number): number {
-    const diWord = (vcpu + ABI.VCPU_DIRTY_INDEX) >>> 2;
+    const diWord = vcpuWord(vcpu, 'dirtyIndex');
     const di = u32[diWord]!;
-    const used = (di - Atomics.load(u32, (vcpu + ABI.VCPU_RESET_INDEX) >>> 2)) >>> 0;
-    if (used >= vcpuField(vcpu, ABI.VCPU_ENTRIES)) {
-      Atomics.add(u32, (vcpu + ABI.VCPU_HARD_FULL) >>> 2, 1);
+    const used = (di - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
+    if (used >= u32[vcpuWord(vcpu, 'entries')]!) {
+      Atomics.add(u32, vcpuWord(vcpu, 'hardFull'), 1);
       return ABI.PUSH_HARD_FULL;
     }
-    const e = entryWord(vcpu, di);
-    u32[e + S] = slot;
-    u32[e + O] = offset;
-    u32[e + O + 1] = 0;
-    Atomics.store(u32, e + F, ABI.GFN_F_DIRTY); // publish after the payload
+    gfnMarkDirty(entryWord(vcpu, di), slot, offset);
     Atomics.store(u32, diWord, (di + 1) >>> 0);
-    const p = (vcpu + ABI.VCPU_PUSHES) >>> 2; // u64 counter as two halves
+    const p = vcpuWord(vcpu, 'pushes'); // u64 counter as two halves
     if (++u32[p]! === 0 || u32[p] === 0) u32[p + 1]!++;
-    return used + 1 >= vcpuField(vcpu, ABI.VCPU_SOFT_LIMIT) ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
+    return used + 1 >= u32[vcpuWord(vcpu, 'softLimit')]! ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
   }
 
   function dirtyRingPushBatch(vcpu: number, slot: number, pages: number, n: number): number {
@@ -53,19 +45,19 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function dirtyRingHarvest(vcpu: number, max: number): number {
-    const out = vcpuField(vcpu, ABI.VCPU_HARVEST_BUF) >>> 2;
-    max = Math.min(max, vcpuField(vcpu, ABI.VCPU_ENTRIES));
-    const fetchWord = (vcpu + ABI.VCPU_FETCH_INDEX) >>> 2;
+    const out = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
+    max = Math.min(max, u32[vcpuWord(vcpu, 'entries')]!);
+    const fetchWord = vcpuWord(vcpu, 'fetchIndex');
     let fetch = u32[fetchWord]!;
     let n = 0;
     while (n < max) {
       const e = entryWord(vcpu, fetch);
-      if (Atomics.load(u32, e + F) !== ABI.GFN_F_DIRTY) break; // acquire before the payload
+      if (gfnFlags(e) !== ABI.GFN_F_DIRTY) break;
       const rec = out + 4 * n;
-      u32[rec + S] = u32[e + S]!;
-      u32[rec + O] = u32[e + O]!;
-      u32[rec + O + 1] = u32[e + O + 1]!;
-      Atomics.store(u32, e + F, ABI.GFN_F_RESET); // hand back after the payload is read
+      u32[rec + ABI.GFN_SLOT / 4] = gfnSlot(e);
+      u32[rec + ABI.GFN_OFFSET / 4] = gfnOffsetLo(e);
+      u32[rec + ABI.GFN_OFFSET / 4 + 1] = gfnOffsetHi(e);
+      gfnMarkHarvested(e);
       fetch = (fetch + 1) >>> 0;
       n++;
     }
@@ -74,8 +66,8 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function reject(hi: number, lo: number): false {
-    Atomics.add(u32, (ABI.VM_CTL + ABI.VM_REJECTED_BATCHES) >>> 2, 1);
-    Atomics.add(u32, (ABI.VM_CTL + ABI.VM_REJECTED_PAGES) >>> 2, popcount32(hi) + popcount32(lo));
+    Atomics.add(u32, vmWord('rejectedBatches'), 1);
+    Atomics.add(u32, vmWord('rejectedPages'), popcount32(hi) + popcount32(lo));
     return false;
   }
 
@@ -83,19 +75,19 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function reprotect(slot: number, baseHi: number, baseLo: number, hi: number, lo: number): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
-    if (asId >= vm(ABI.VM_NR_AS) || id >= vm(ABI.VM_NR_SLOTS)) return reject(hi, lo);
-    const desc = vm(ABI.VM_SLOTS) + id * ABI.SLOT_STRIDE;
-    const npages = u32[(desc + ABI.SLOT_NPAGES) >>> 2]!;
+    if (asId >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]!) return reject(hi, lo);
+    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
+    const npages = u32[slotWord(desc, 'npages')]!;
     const top = hi ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
-    const logging = (u32[(desc + ABI.SLOT_FLAGS) >>> 2]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
+    const logging = (u32[slotWord(desc, 'flags')]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
     if (npages === 0 || !logging || baseHi !== 0 || baseLo >= npages || baseLo + top >= npages) return reject(hi, lo);
-    bitmaps.orMask32(u32[(desc + ABI.SLOT_ARMED) >>> 2]!, baseLo, hi, lo);
+    bitmaps.orMask32(u32[slotWord(desc, 'armed')]!, baseLo, hi, lo);
     return true;
   }
 
   function dirtyRingReset(vcpu: number, limit: number): number {
-    const riWord = (vcpu + ABI.VCPU_RESET_INDEX) >>> 2;
-    const abortWord = (ABI.VM_CTL + ABI.VM_RESET_ABORT) >>> 2;
+    const riWord = vcpuWord(vcpu, 'resetIndex');
+    const abortWord = vmWord('resetAbort');
     let ri = u32[riWord]!;
     let count = 0;
     let curSlot = 0;
@@ -107,11 +99,11 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     while (count < limit) {
       if (Atomics.load(u32, abortWord) !== 0) break;
       const e = entryWord(vcpu, ri);
-      if ((Atomics.load(u32, e + F) & ABI.GFN_F_RESET) === 0) break;
-      const s = u32[e + S]!;
-      const oLo = u32[e + O]!;
-      const oHi = u32[e + O + 1]!;
-      Atomics.store(u32, e + F, 0);
+      if ((gfnFlags(e) & ABI.GFN_F_RESET) === 0) break;
+      const s = gfnSlot(e);
+      const oLo = gfnOffsetLo(e);
+      const oHi = gfnOffsetHi(e);
+      gfnMarkReset(e);
       ri = (ri + 1) >>> 0;
       count++;
       if ((hi | lo) !== 0) {
@@ -145,7 +137,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       lo = 1;
     }
     if ((hi | lo) !== 0 && reprotect(curSlot, baseHi, baseLo, hi, lo)) batches++;
-    const bw = (vcpu + ABI.VCPU_RESET_BATCHES) >>> 2;
+    const bw = vcpuWord(vcpu, 'resetBatches');
     u32[bw] = (u32[bw]! + batches) >>> 0;
     Atomics.store(u32, riWord, ri);
     return count;
@@ -153,6 +145,8 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
 
   return { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingReset };
 }
+
+export type RingOps = ReturnType<typeof makeRingOps>;
 
 /**
  * (o - base) as a signed 64-bit number, clamped to ±2^31 where only "within 64" matters.
