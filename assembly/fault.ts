@@ -1,7 +1,7 @@
 // The write-fault path: mark_page_dirty_in_slot for a write to an armed page, and the
 // per-vCPU PML log that x86 hardware fills instead of faulting.
 import {
-  VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
+  VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_NO_VCPU, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
   SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP, SLOT_F_LOG_DIRTY, SLOT_TRUTH_RING, SLOT_TRUTH_BITMAP,
   FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED, FAULT_RING_FULL,
   FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
@@ -69,10 +69,15 @@ export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
   return fault(vcpu, desc, page);
 }
 
-/** faultWrite's body, inlined into the batch and workload loops (see dirty_ring.ts push). */
+/**
+ * faultWrite's body, inlined into the batch and workload loops (see dirty_ring.ts push).
+ * A writer with no vCPU (KVM's own kvm_write_guest, a device) does not go through the MMU:
+ * it leaves write protection alone and marks the page dirty on every write.
+ */
 // @ts-ignore: decorator
 @inline function fault(vcpu: usize, desc: usize, page: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
+  if (vcpu == 0 || load<u32>(vcpu + VCPU_NO_VCPU) != 0) return markPageDirty(0, desc, page);
   const armed = <usize>load<u32>(desc + SLOT_ARMED);
   if (!testAndDisarm(armed, page)) return FAULT_CLEAN;
   const log = vcpu != 0 ? <usize>load<u32>(vcpu + VCPU_PML_BUF) : 0;

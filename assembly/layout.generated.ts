@@ -65,6 +65,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_PML_BUF: u32 = 16;
 // @ts-ignore: decorator
+@inline export const VCPU_NO_VCPU: u32 = 20;
+// @ts-ignore: decorator
 @inline export const VCPU_DIRTY_INDEX: u32 = 64;
 // @ts-ignore: decorator
 @inline export const VCPU_PML_INDEX: u32 = 68;

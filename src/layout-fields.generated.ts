@@ -105,6 +105,7 @@ export const VCPU_WORD = {
   softLimit: 2,
   harvestBuf: 3,
   pmlBuf: 4,
+  noVcpu: 5,
   dirtyIndex: 16,
   pmlIndex: 17,
   pushes: 18,
@@ -161,6 +162,10 @@ export class VcpuCtl {
   /** config: byte offset of this vCPU's PML log, 0 = PML off */
   get pmlBuf(): number { return Atomics.load(this.u32, this.w + 4); }
   set pmlBuf(v: number) { Atomics.store(this.u32, this.w + 4, v); }
+
+  /** config: 1 = a writer with no vCPU (a device, or KVM itself): its writes bypass write protection and are logged every time */
+  get noVcpu(): number { return Atomics.load(this.u32, this.w + 5); }
+  set noVcpu(v: number) { Atomics.store(this.u32, this.w + 5, v); }
 
   /** producer: free-running push counter (kernel's dirty_index) */
   get dirtyIndex(): number { return Atomics.load(this.u32, this.w + 16); }

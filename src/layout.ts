@@ -79,6 +79,7 @@ export const VCPU_FIELDS = {
   SOFT_LIMIT: u32(8, 'config: entries - reserved'),
   HARVEST_BUF: u32(12, "config: byte offset of this vCPU's harvest buffer"),
   PML_BUF: u32(16, "config: byte offset of this vCPU's PML log, 0 = PML off"),
+  NO_VCPU: u32(20, 'config: 1 = a writer with no vCPU (a device, or KVM itself): its writes bypass write protection and are logged every time'),
   DIRTY_INDEX: u32(64, "producer: free-running push counter (kernel's dirty_index)"),
   PML_INDEX: u32(68, 'producer: entries in the PML log'),
   PUSHES: u64(72, 'producer: pages logged into the ring'),

@@ -100,6 +100,13 @@ export function requireNumber(name: string, value: unknown, min: number, max: nu
   return value;
 }
 
+/** A finite number above 0 and at most `max` (a duration, a rate, an exponent). */
+export function requirePositive(name: string, value: unknown, max: number, fix = ''): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(message(name, 'a number', value, fix));
+  if (value <= 0 || value > max) throw new RangeError(message(name, `above 0 and at most ${max}`, value, fix));
+  return value;
+}
+
 export function requireBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new TypeError(message(name, 'true or false', value));

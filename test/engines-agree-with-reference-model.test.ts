@@ -189,7 +189,7 @@ function apply(vm: Vm, op: Op): unknown {
     case 'drainPml':
       return FAULT_CODES[a.engine.pmlDrain(vcpuCtl(op.v))];
     case 'workload':
-      configureWorkload(a.u32, vcpuCtl(op.v), vm.slot(op.slot).desc, { start: 0, pages: PAGES[op.slot]! }, op, { table: a.plan.zipf, ranks: ZIPF_RANKS }, op.v, 2);
+      configureWorkload(a.vcpus[op.v]!, vm.slot(op.slot).desc, { start: 0, pages: PAGES[op.slot]! }, op, { table: a.plan.zipf, ranks: ZIPF_RANKS }, op.v, 2);
       return undefined;
     case 'runSlice': {
       if (!a.u32[(vcpuCtl(op.v) + ABI.VCPU_W_SLOT) >>> 2]) return 'no workload';

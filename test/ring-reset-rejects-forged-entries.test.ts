@@ -24,7 +24,7 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     const cpu = vm.vcpus[0]!;
     // Disarm every page so any re-arm would show.
     for (let p = 0; p < PAGES; p++) cpu.write(slot, p);
-    for (let p = 0; p < 64; p++) vm.deviceWrite(other, p);
+    for (let p = 0; p < 64; p++) cpu.write(other, p);
     cpu.ring!.harvest();
     const start = cpu.ring!.resetIndex;
     // Replace what follows reset_index with the forged entries, already marked RESET.

@@ -15,11 +15,23 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     expect(vm.vcpus[0]!.ring!.harvest().map((e) => e.offset)).toEqual([10n]);
   });
 
-  it('without it: not logged, counted, and the page stays disarmed', async () => {
+  it('without it: not logged and counted, every time; write protection stays, so a vCPU write still logs', async () => {
     const vm = await createVm({ engine, dirtyRing: { entries: 256 }, slots: [{ pages: 100 }], vcpus: 1 });
     expect(vm.deviceWrite(vm.slot(0), 9).kind).toBe('not-logged');
-    expect(vm.stats.noVcpuLogs).toBe(1);
-    expect(vm.slot(0).isArmed(9)).toBe(false);
+    expect(vm.deviceWrite(vm.slot(0), 9).kind).toBe('not-logged');
+    expect(vm.stats.noVcpuLogs).toBe(2);
+    expect(vm.slot(0).isArmed(9)).toBe(true);
+    expect(vm.vcpus[0]!.write(vm.slot(0), 9).kind).toBe('ring');
+  });
+
+  it('kvm_write_guest bypasses the MMU: a device write neither needs nor clears write protection', async () => {
+    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
+    expect(vm.vcpus[0]!.write(vm.slot(0), 5).kind).toBe('ring'); // disarmed by the vCPU's fault
+    expect(vm.deviceWrite(vm.slot(0), 5).kind).toBe('bitmap'); // logged anyway
+    expect(vm.deviceWrite(vm.slot(0), 6).kind).toBe('bitmap');
+    expect(vm.slot(0).isArmed(6)).toBe(true);
+    expect(vm.vcpus[0]!.write(vm.slot(0), 6).kind).toBe('ring'); // still protected: the vCPU logs it too
+    expect(pagesOf(vm.slot(0).getDirtyLog().bitmap)).toEqual([5, 6]);
   });
 
   it('must be enabled after the ring and before any memslot', async () => {

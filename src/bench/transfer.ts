@@ -6,6 +6,7 @@
  * runs on a shared 2-core machine vary widely.
  */
 import { startRun, type RunResult } from '../run/run.ts';
+import { ring } from '../tracking/ring.ts';
 import type { EngineKind } from '../engine/exports.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -51,11 +52,11 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
       for (let t = 0; t < trials; t++) {
         options.signal?.throwIfAborted();
         const r = await startRun({
-          strategy: 'ring', engine, vcpus: 1, memory: GUEST, ringEntries, pattern: 'sequential', seconds,
+          strategy: ring.name, engine, vcpus: 1, memory: GUEST, ringEntries, pattern: 'sequential', seconds,
           intervalMs: seconds * 1000, minWrites: 0, reapIntervalMs: 0, sliceWrites: 4096,
           ...(options.signal ? { signal: options.signal } : {}),
         }).result;
-        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.error?.message ?? ''}`);
+        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.kind === 'failed' ? r.error.message : 'interrupted'}`);
         runs.push(r);
       }
       const per = (f: (r: RunResult) => number) => summarize(runs.map(f));

@@ -80,5 +80,5 @@ export const main: Command = async (argv, io) => {
   const result = await run.result;
   io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${runSummary(result)}\n`);
   if (result.kind === 'aborted') return 130;
-  return result.kind === 'failed' || result.verification?.kind === 'failed' ? 1 : 0;
+  return result.kind === 'failed' || result.verification.kind === 'failed' ? 1 : 0;
 };

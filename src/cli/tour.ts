@@ -1,6 +1,6 @@
 /** `dirtylog tour` (what `npm start` runs): ring against bitmap on the same workloads, with a verdict. */
 import { parseArgs } from 'node:util';
-import { compareStrategies, TOUR } from '../run/compare.ts';
+import { compareStrategies, TOUR, TOUR_STRATEGIES } from '../run/compare.ts';
 import { formatTable } from '../report/engine-table.ts';
 import type { RunResult } from '../run/run.ts';
 import { UsageError, type Command } from './command.ts';
@@ -21,14 +21,14 @@ export const main: Command = async (argv, io) => {
   const comparisons = [];
   for (const scenario of TOUR) {
     if (!values.json) io.stdout(`\n${scenario.name}\n  (${scenario.why})\n`);
-    const c = await compareStrategies(scenario, ['ring', 'bitmap'], io.signal);
+    const c = await compareStrategies(scenario, TOUR_STRATEGIES, io.signal);
     comparisons.push(c);
     if (values.json) continue;
     io.stdout(`${formatTable(HEADER, c.results.map(row))}\n`);
     io.stdout(`  winner: ${c.winner ?? 'none'}: ${c.reason}\n`);
   }
   if (values.json) io.stdout(`${JSON.stringify(comparisons, null, 2)}\n`);
-  const failed = comparisons.some((c) => c.results.some((r) => r.kind !== 'completed' || r.verification?.kind === 'failed'));
+  const failed = comparisons.some((c) => c.results.some((r) => r.kind !== 'completed' || r.verification.kind === 'failed'));
   return io.signal.aborted ? 130 : failed ? 1 : 0;
 };
 
@@ -38,7 +38,7 @@ function row(r: RunResult): string[] {
   const t = r.totals;
   return [
     r.options.strategy,
-    r.verification?.kind ?? (r.kind === 'completed' ? 'tracking only' : r.kind),
+    r.verification.kind !== 'off' ? r.verification.kind : r.kind === 'completed' ? 'tracking only' : r.kind,
     String(t.iterations),
     `${(t.writesPerSecond / 1e6).toFixed(2)} M`,
     Math.round(t.dirtyPages / Math.max(1, t.iterations)).toLocaleString('en-US'),

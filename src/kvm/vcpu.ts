@@ -18,7 +18,7 @@ export class Vcpu {
   #arena: Arena;
 
   /** @internal created by Vm.createVcpu; `owner` is the VM. */
-  constructor(owner: object, id: number, arena: Arena, ring: DirtyRingSize | undefined, pml = false) {
+  constructor(owner: object, id: number, arena: Arena, ring: DirtyRingSize | undefined, pml = false, device = false) {
     this.#owner = owner;
     this.id = id;
     this.#arena = arena;
@@ -29,6 +29,7 @@ export class Vcpu {
     c.softLimit = ring?.softLimit ?? 0;
     c.harvestBuf = ring ? arena.plan.harvestBufs[id]! : 0;
     c.pmlBuf = pml ? arena.plan.pmlBufs[id]! : 0;
+    c.noVcpu = device ? 1 : 0;
     this.ring = ring ? new DirtyRing(owner, id, arena, ring) : undefined;
   }
 

@@ -217,13 +217,14 @@ export class Vm {
 
   /**
    * A writer with no vCPU (a device, or KVM's own writes, as arm64's vGIC/ITS table saves):
-   * it has no ring and no PML, so its writes go to the backup bitmap with ringWithBitmap,
-   * to the dirty bitmap in bitmap mode, and are not logged in pure ring mode. It takes one
-   * of the maxVcpus control blocks, so a thread can run a workload on it.
+   * it has no ring, no PML and no MMU, so every write is marked dirty, in the backup bitmap
+   * with ringWithBitmap or the dirty bitmap in bitmap mode, and not logged in pure ring mode;
+   * write protection is left alone. It takes one of the maxVcpus control blocks, so a thread
+   * can run a workload on it.
    */
   createDevice(): Vcpu {
     this.#roomForAnother('createDevice');
-    const device = new Vcpu(this, this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false);
+    const device = new Vcpu(this, this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false, true);
     this.#devices.push(device);
     return device;
   }
@@ -274,8 +275,9 @@ export class Vm {
   }
 
   /**
-   * A write with no vCPU (a device, or KVM itself): in ring mode it lands in the slot's
-   * backup bitmap when ringWithBitmap is on, else KVM warns and it is not logged.
+   * A write with no vCPU (kvm_write_guest: a device, or KVM itself): marked dirty every
+   * time, write protection left alone. In ring mode it lands in the slot's backup bitmap
+   * when ringWithBitmap is on, else KVM warns and it is not logged.
    */
   deviceWrite(slot: Memslot, page: number, stamp = 0): FaultOutcome {
     return guestWrite(this, this.#materialize(), 0, slot, page, stamp);

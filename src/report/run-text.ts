@@ -8,7 +8,7 @@ const rate = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3
 
 export function runHeader(r: Pick<RunResult, 'options'>): string {
   const o = r.options;
-  const ring = o.strategy === 'ring' || o.strategy === 'ring-with-bitmap' ? `, ring ${o.ringEntries} entries` : '';
+  const ring = o.ringEntries ? `, ring ${o.ringEntries} entries` : '';
   return `dirtylog run: ${o.strategy}, ${o.vcpus} vCPU${o.vcpus > 1 ? 's' : ''}, ${formatSize(o.memoryBytes)} (${n(o.pages)} pages)${ring}${o.pml ? ', PML' : ''}, pattern ${o.pattern}, ${o.engine} engine${o.verify ? ', verify on' : ''}`;
 }
 
@@ -34,6 +34,6 @@ export function runSummary(r: RunResult): string {
     for (const x of v.violations.slice(0, 5)) lines.push(`  page ${x.page} (iteration ${x.iteration}, stamp ${x.stamp}): ${x.kind}`);
   }
   if (r.kind === 'aborted') lines.push('stopped early (interrupted): the results above are partial');
-  if (r.error) lines.push(`FAILED in the ${r.error.thread === 'host' ? 'host' : r.error.thread} thread: ${r.error.message}`);
+  if (r.kind === 'failed') lines.push(`FAILED in the ${r.error.vcpu === undefined ? r.error.thread : `${r.error.thread} ${r.error.vcpu}`} thread: ${r.error.message}`);
   return lines.join('\n');
 }

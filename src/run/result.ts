@@ -1,14 +1,11 @@
-/** What a run reports: per iteration, per thread, in total, and how it ended. */
-import type { CollectorTotals } from '../threads/protocol.ts';
-import type { ResolvedRunOptions } from './options.ts';
+/** What a run reports: per iteration, per thread, in total, and how it ended. Plain data throughout. */
+import type { Blamed } from '../threads/protocol.ts';
+import type { RunSummaryOptions } from './options.ts';
 import type { Violation } from './verify.ts';
 
 export interface IterationReport {
   readonly iteration: number;
-  /**
-   * Pages reported dirty in this iteration. Verified runs count each page once; tracking-only
-   * runs add the two collections, so a page reported by both counts twice.
-   */
+  /** Distinct pages the iteration's collections reported (a page reported twice counts once). */
   readonly dirty: number;
   readonly clean: number;
   readonly writes: number;
@@ -18,6 +15,7 @@ export interface IterationReport {
   readonly entriesReset: number;
   /** Wall time of the collection while running and of the one after the pause. */
   readonly syncMs: readonly [number, number];
+  /** Verify: the rules this iteration broke (0 when not verifying). */
   readonly violations: number;
   /** Time the vCPUs ran: from the resume to the last pause acknowledgement. */
   readonly runningMs: number;
@@ -34,9 +32,21 @@ export interface ThreadStats {
   readonly passes: number;
 }
 
+/** The collector's counters, kept in the arena so they survive the collector thread. */
+export interface CollectorTotals {
+  readonly reaps: number;
+  readonly syncs: number;
+  readonly entriesHarvested: number;
+  readonly entriesReset: number;
+  /** Harvested records it could not place (forged slot or offset). */
+  readonly entriesSkipped: number;
+  readonly busyMs: number;
+}
+
 export interface RunTotals {
   readonly iterations: number;
   readonly writes: number;
+  /** Sum over iterations of each iteration's distinct dirty pages. */
   readonly dirtyPages: number;
   readonly fullExits: number;
   readonly stallMs: number;
@@ -54,29 +64,39 @@ export interface RunTotals {
   readonly entriesPerSecond: number;
 }
 
+/**
+ * What the verifier found. `passed` means: every write the guest completed before a sync
+ * was reported by that sync, no page was reported that the round did not write, and the
+ * host's copy of guest memory equals the guest after every round (README: "What the
+ * verifier proves").
+ */
 export type Verification =
-  | { readonly kind: 'passed'; readonly iterations: number; readonly pagesChecked: number }
+  | { readonly kind: 'off' }
+  | { readonly kind: 'passed'; readonly iterations: number; readonly syncsChecked: number; readonly pagesChecked: number }
   | { readonly kind: 'failed'; readonly violationCount: number; readonly violations: readonly Violation[]; readonly mirrorDiffers: readonly number[] };
 
 export interface RunError {
   readonly message: string;
-  readonly thread: 'vcpu' | 'device' | 'collector' | 'host';
+  readonly thread: Blamed['thread'];
   readonly vcpu?: number;
 }
 
-export interface RunResult {
-  /** completed: ran to the end · aborted: stopped by the signal, partial · failed: a thread failed, partial. */
-  readonly kind: 'completed' | 'aborted' | 'failed';
-  readonly options: Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
+interface RunRecord {
+  readonly options: RunSummaryOptions;
   readonly iterations: readonly IterationReport[];
   readonly totals: RunTotals;
   readonly threads: readonly ThreadStats[];
-  readonly collector: CollectorTotals | undefined;
-  readonly verification: Verification | undefined;
-  readonly error: RunError | undefined;
+  readonly collector: CollectorTotals;
+  readonly verification: Verification;
 }
 
+/** completed: ran to the end · aborted: stopped by the signal, partial · failed: a thread failed, partial. */
+export type RunResult =
+  | (RunRecord & { readonly kind: 'completed' })
+  | (RunRecord & { readonly kind: 'aborted' })
+  | (RunRecord & { readonly kind: 'failed'; readonly error: RunError });
+
 export type RunEvent =
-  | { readonly kind: 'started'; readonly options: RunResult['options'] }
+  | { readonly kind: 'started'; readonly options: RunSummaryOptions }
   | { readonly kind: 'iteration'; readonly report: IterationReport }
   | { readonly kind: 'finished'; readonly result: RunResult };

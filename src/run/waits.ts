@@ -1,47 +1,65 @@
-/** Bounded waits of the run driver: every one ends by its own timeout, the run's failure, or the user's signal. */
-import { ABI } from '../layout.ts';
-import type { Control } from '../threads/control.ts';
+/**
+ * Bounded waits of the run driver. Every wait ends by its own timeout or when one of the
+ * signals it is given aborts (the user's, the run's failure, the run's end), and removes its
+ * timer and listeners however it ends: when a run's result settles, nothing of it is left
+ * scheduled.
+ */
+type Signals = readonly (AbortSignal | undefined)[];
 
-/** Pause every thread and wait until each has acknowledged the new epoch (or exited). */
-export async function pauseAll(c: Control, ctls: number[], guard: <T>(p: Promise<T>, ms: number, what: string) => Promise<T>, ms: number): Promise<void> {
-  const epoch = c.setRunState(ABI.RUN_PAUSED);
-  for (const ctl of ctls) {
-    await guard((async () => {
-      while (!c.acknowledged(ctl, epoch)) await c.wait(ctl + ABI.VCPU_EPOCH_ACK, c.vcpu(ctl, ABI.VCPU_EPOCH_ACK), 20);
-    })(), ms, `pausing the vCPU at ${ctl}`);
+/** Run `onAbort` when any signal aborts; returns the function that stops listening. */
+function onAnyAbort(signals: Signals, onAbort: (reason: unknown) => void): () => void {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  const aborted = live.find((s) => s.aborted);
+  if (aborted) {
+    onAbort(aborted.reason);
+    return () => {};
   }
+  const handlers = live.map((s) => {
+    const h = () => onAbort(s.reason);
+    s.addEventListener('abort', h, { once: true });
+    return () => s.removeEventListener('abort', h);
+  });
+  return () => handlers.forEach((off) => off());
 }
 
-export async function enoughWrites(count: () => number, min: number, signal: AbortSignal | undefined): Promise<void> {
-  while (count() < min && !signal?.aborted) await sleep(1, signal);
-}
-
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Resolve after `ms`, or as soon as a signal aborts. */
+export function sleep(ms: number, ...signals: Signals): Promise<void> {
   return new Promise((resolve) => {
+    let off = () => {};
     const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    off = onAnyAbort(signals, done);
     function done() {
       clearTimeout(t);
-      signal?.removeEventListener('abort', done);
+      off();
       resolve();
     }
   });
 }
 
-/** `p`, unless the run fails first or `ms` pass. */
-export function race<T>(p: Promise<T>, failed: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
+/**
+ * `p`, unless `ms` pass (rejects with `onTimeout()`) or a signal aborts first (rejects with
+ * its reason). `p` itself is not cancelled: pass it the same signals.
+ */
+export function within<T>(p: Promise<T>, ms: number, onTimeout: () => Error, ...signals: Signals): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(timeout()), ms);
-    const onFail = () => reject(failed.reason as Error);
-    if (failed.aborted) onFail();
-    failed.addEventListener('abort', onFail, { once: true });
-    p.then(resolve, reject).finally(() => {
+    let off = () => {};
+    const t = setTimeout(() => settle(() => reject(onTimeout())), ms);
+    off = onAnyAbort(signals, (reason) => settle(() => reject(reason instanceof Error ? reason : new Error(String(reason)))));
+    p.then((v) => settle(() => resolve(v)), (e: unknown) => settle(() => reject(e instanceof Error ? e : new Error(String(e)))));
+    function settle(f: () => void) {
       clearTimeout(t);
-      failed.removeEventListener('abort', onFail);
-    });
+      off();
+      f();
+    }
   });
 }
 
+/** Poll `done` every `everyMs` until it holds or a signal aborts. */
+export async function until(done: () => boolean, everyMs: number, ...signals: Signals): Promise<void> {
+  while (!done() && !signals.some((s) => s?.aborted)) await sleep(everyMs, ...signals);
+}
+
+/** Whether `p` settled within `ms` (the timer is cleared either way). */
 export async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let t: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((r) => (t = setTimeout(() => r(false), ms)));

@@ -1,62 +1,49 @@
 /**
- * Typed access to the arena's control words from any thread, and the doorbell discipline:
- * counters only move forward (Atomics.add + notify); a waiter waits on the value it last saw,
- * re-reads, and every wait has a timeout, so a lost wake-up costs at most one timeout.
+ * The protocol's shared words, from any thread: the run state and its epoch, and the
+ * doorbells. A doorbell is a counter that only moves forward (Atomics.add + notify); a waiter
+ * waits on the value it last saw, re-reads, and every wait has a timeout, so a lost wake-up
+ * costs at most one timeout.
  */
+import type { Arena } from '../kvm/arena.ts';
 import { ABI } from '../layout.ts';
+import { VCPU_WORD, VM_WORD } from '../layout-fields.generated.ts';
+
+type VmBell = 'runEpoch' | 'collectorBell';
+type VcpuBell = 'resumeBell' | 'kickReq' | 'kickAck' | 'epochAck';
 
 export class Control {
-  readonly u32: Uint32Array;
-  readonly i32: Int32Array;
+  constructor(readonly arena: Arena) {}
 
-  constructor(buffer: ArrayBufferLike) {
-    this.u32 = new Uint32Array(buffer);
-    this.i32 = new Int32Array(buffer);
+  /** u32 index of a VM-block doorbell. */
+  vmWord(bell: VmBell): number {
+    return this.arena.vm.w + VM_WORD[bell];
   }
 
-  load(at: number): number {
-    return Atomics.load(this.u32, at >>> 2);
-  }
-
-  store(at: number, value: number): void {
-    Atomics.store(this.u32, at >>> 2, value);
-  }
-
-  add(at: number, value: number): void {
-    Atomics.add(this.u32, at >>> 2, value);
+  /** u32 index of a vCPU-block doorbell. */
+  vcpuWord(vcpu: number, bell: VcpuBell): number {
+    return this.arena.vcpus[vcpu]!.w + VCPU_WORD[bell];
   }
 
   /** Bump a doorbell and wake everyone waiting on it. */
-  ring(at: number): void {
-    Atomics.add(this.i32, at >>> 2, 1);
-    Atomics.notify(this.i32, at >>> 2);
+  ring(word: number): void {
+    Atomics.add(this.arena.i32, word, 1);
+    Atomics.notify(this.arena.i32, word);
   }
 
   /** Wake waiters on a word without changing it (a kick of a vCPU that sleeps there). */
-  wake(at: number): void {
-    Atomics.notify(this.i32, at >>> 2);
+  wake(word: number): void {
+    Atomics.notify(this.arena.i32, word);
   }
 
   /** Block until the word differs from `seen` or `ms` pass. Worker threads only. */
-  waitSync(at: number, seen: number, ms: number): void {
-    Atomics.wait(this.i32, at >>> 2, seen | 0, ms);
+  waitSync(word: number, seen: number, ms: number): void {
+    Atomics.wait(this.arena.i32, word, seen | 0, ms);
   }
 
   /** The same, without blocking the event loop. */
-  async wait(at: number, seen: number, ms: number): Promise<void> {
-    const r = Atomics.waitAsync(this.i32, at >>> 2, seen | 0, ms);
+  async wait(word: number, seen: number, ms: number): Promise<void> {
+    const r = Atomics.waitAsync(this.arena.i32, word, seen | 0, ms);
     if (r.async) await r.value;
-  }
-
-  /** 64-bit counters kept as two u32 halves, read as a number (exact below 2^53). */
-  load64(at: number): number {
-    return this.u32[at >>> 2]! + this.u32[(at >>> 2) + 1]! * 2 ** 32;
-  }
-
-  add64(at: number, value: number): void {
-    const v = this.load64(at) + value;
-    this.u32[at >>> 2] = v % 2 ** 32;
-    this.u32[(at >>> 2) + 1] = Math.floor(v / 2 ** 32);
   }
 
   /**
@@ -66,28 +53,31 @@ export class Control {
    * new one; no acknowledgement is ever skipped. Returns the new epoch.
    */
   setRunState(state: number): number {
-    this.store(ABI.VM_CTL + ABI.VM_RUN_STATE, state);
-    this.ring(ABI.VM_CTL + ABI.VM_RUN_EPOCH);
-    return this.vm(ABI.VM_RUN_EPOCH);
+    this.arena.vm.runState = state;
+    this.ring(this.vmWord('runEpoch'));
+    return this.arena.vm.runEpoch;
+  }
+
+  get runState(): number {
+    return this.arena.vm.runState;
   }
 
   /** A vCPU thread is gone: nobody waits for its kick or pause acknowledgements any more. */
-  markExited(ctl: number): void {
-    this.store(ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_EXITED);
-    this.wake(ctl + ABI.VCPU_KICK_ACK);
-    this.wake(ctl + ABI.VCPU_EPOCH_ACK);
+  markExited(vcpu: number): void {
+    this.arena.vcpus[vcpu]!.threadState = ABI.THREAD_EXITED;
+    this.wake(this.vcpuWord(vcpu, 'kickAck'));
+    this.wake(this.vcpuWord(vcpu, 'epochAck'));
   }
 
   /** The vCPU has acted on run epoch `epoch`, or its thread no longer runs. */
-  acknowledged(ctl: number, epoch: number): boolean {
-    return this.vcpu(ctl, ABI.VCPU_EPOCH_ACK) === epoch || this.vcpu(ctl, ABI.VCPU_THREAD_STATE) !== ABI.THREAD_RUNNING;
+  acknowledged(vcpu: number, epoch: number): boolean {
+    const c = this.arena.vcpus[vcpu]!;
+    return c.epochAck === epoch || c.threadState !== ABI.THREAD_RUNNING;
   }
 
-  vcpu(ctl: number, field: number): number {
-    return this.load(ctl + field);
-  }
-
-  vm(field: number): number {
-    return this.load(ABI.VM_CTL + field);
+  /** The vCPU has answered kick request `req`, or its thread no longer runs. */
+  kickAnswered(vcpu: number, req: number): boolean {
+    const c = this.arena.vcpus[vcpu]!;
+    return ((c.kickAck - req) | 0) >= 0 || c.threadState !== ABI.THREAD_RUNNING;
   }
 }

@@ -3,71 +3,65 @@
  * what each worker receives at start-up and the messages it exchanges. Shared state moves
  * through the arena (control words, doorbells); messages carry only commands and results.
  */
-import type { EngineKind } from '../engine/exports.ts';
-import type { ArenaPlan } from '../layout.ts';
+import type { ArenaHandle } from '../kvm/arena.ts';
+import type { BrokenCollector, ModeName } from '../tracking/index.ts';
 
-/** What a thread needs to join the VM: the one memory, the compiled module, the layout. */
-export interface ArenaHandle {
-  readonly memory: WebAssembly.Memory;
-  readonly module: WebAssembly.Module | undefined;
-  readonly engine: EngineKind;
-  readonly plan: ArenaPlan;
+/**
+ * Test hooks, in one message: faults to inject and interleavings to force, so tests can
+ * prove that failures reach the user named and that the verifier catches what it claims.
+ * Only the inject modules of each worker read it.
+ */
+export interface Inject {
+  /** vCPU `vcpu` throws (`throw`), or its thread exits (`exit`), after this many slices. */
+  readonly vcpuFailsAfterSlices?: { readonly vcpu: number; readonly slices: number; readonly how?: 'throw' | 'exit' };
+  /** vCPU `vcpu` stops answering anything (pauses, kicks) after this many slices. */
+  readonly vcpuHangsAfterSlices?: { readonly vcpu: number; readonly slices: number };
+  /** The collector throws on this sync. */
+  readonly collectorFailsOnSync?: number;
+  /** The collector stops reaping and answering from the start (a held VMM). */
+  readonly collectorHangs?: boolean;
+  /**
+   * On the first collection that has something to re-arm while the vCPUs run, pause them
+   * between collecting and re-arming, and wait for every acknowledgement. The vCPUs keep
+   * writing until they see the pause, so pages already collected are rewritten inside the
+   * window, and nothing is written after the re-arm.
+   */
+  readonly pauseBeforeFirstRearm?: boolean;
 }
 
 export interface VcpuWorkerData {
   readonly arena: ArenaHandle;
-  /** vCPU index, for messages and errors. */
+  /** The control block this thread runs: a vCPU, or a device writer. */
   readonly vcpu: number;
   /** A "device": writes as no vCPU (KVM-internal or device writes). */
   readonly device: boolean;
-  readonly ctl: number;
   /** Guest writes per slice: the granularity at which kicks, pauses and stops are seen. */
   readonly sliceWrites: number;
   /** Guest writes per second, 0 = as fast as possible. */
   readonly writeRate: number;
-  /** How long a full vCPU waits for the collector to reset its ring before failing. */
+  /** How long a full vCPU waits for the collector to reset its ring before blaming it. */
   readonly fullWaitTimeoutMs: number;
-  /** How long a paused vCPU waits for the host to resume or stop it before failing. */
+  /** How long a paused vCPU waits for the host to resume or stop it before blaming it. */
   readonly pauseTimeoutMs: number;
-  /** Test hook: fail after this many slices (proves errors reach the user with the vCPU). */
-  readonly failAfterSlices?: number;
-  /** How the test hook fails: throw an error, or end the thread as a terminate would. */
-  readonly failHow?: 'throw' | 'exit';
+  readonly inject?: Inject;
 }
+
+/** Which thread did not do its part: the one a timeout blames. */
+export type Blamed = { readonly thread: 'collector' | 'host' } | { readonly thread: 'vcpu' | 'device'; readonly vcpu: number };
 
 export type VcpuMessage =
   | { readonly kind: 'ready'; readonly vcpu: number }
-  | { readonly kind: 'exited'; readonly vcpu: number };
-
-export type Strategy = 'ring' | 'bitmap' | 'clear-log' | 'ring-with-bitmap';
-export const STRATEGIES: readonly Strategy[] = ['ring', 'bitmap', 'clear-log', 'ring-with-bitmap'];
-
-/**
- * Deliberately broken collectors, for proving that the verifier catches them:
- * drop one harvested entry in a thousand; never re-arm pages; copy page contents before
- * the reset that re-arms them.
- */
-export type BrokenCollector = 'drop-entries' | 'never-rearm' | 'read-before-reset';
-
-export interface SlotInfo {
-  readonly id: number;
-  readonly desc: number;
-  readonly pages: number;
-  readonly snapshot: number;
-  readonly clearArg: number;
-  readonly collected: number;
-  readonly contents: number;
-  readonly bitmapBytes: number;
-  /** Where this slot's pages start in the host mirror (content mode). */
-  readonly mirrorOffset: number;
-}
+  /** This thread gave up waiting for another one; it exits cleanly after sending this. */
+  | { readonly kind: 'blame'; readonly blamed: Blamed; readonly message: string };
 
 export interface CollectorWorkerData {
   readonly arena: ArenaHandle;
-  readonly strategy: Strategy;
-  readonly vcpus: readonly { readonly id: number; readonly ctl: number }[];
-  readonly slots: readonly SlotInfo[];
-  /** QEMU's reaper period (1 s there); ring strategies reap at least this often. */
+  readonly mode: ModeName;
+  readonly broken: BrokenCollector | undefined;
+  /** Every vCPU (kicked at syncs; their rings collected in ring modes). */
+  readonly vcpus: readonly number[];
+  readonly slots: readonly number[];
+  /** QEMU's reaper period (1 s there); ring modes reap at least this often, 0 = continuously. */
   readonly reapIntervalMs: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG call (QEMU: 2^18 = 1 GiB). */
   readonly clearChunkPages: number;
@@ -75,40 +69,41 @@ export interface CollectorWorkerData {
   readonly kickTimeoutMs: number;
   /** Host-side copy of guest memory (content mode): pages are copied here after collection. */
   readonly mirror: SharedArrayBuffer | undefined;
-  readonly broken: BrokenCollector | undefined;
-  /** Test hook: throw on this sync number (proves a collector failure stops the run). */
-  readonly failOnSync?: number;
-  /**
-   * Test hook forcing an interleaving: on the first reap that harvests anything while the
-   * vCPUs run, pause them between the harvest and the reset and wait for every
-   * acknowledgement. The vCPUs keep writing until they see the pause, so pages already
-   * harvested are rewritten inside the window, and nothing is written after the reset.
-   */
-  readonly pauseBeforeFirstReset?: boolean;
+  /** Check every sync against the guest's record of completed writes (content mode). */
+  readonly verify: boolean;
+  readonly inject?: Inject;
 }
 
 export type CollectorCommand =
-  | { readonly kind: 'sync'; readonly id: number; readonly final: boolean; readonly wantPages: boolean }
+  | { readonly kind: 'sync'; readonly id: number; readonly final: boolean }
   | { readonly kind: 'stop' };
 
-export interface SyncStats {
-  /** Pages newly reported by this sync (across slots). */
-  readonly pages: number;
-  readonly entriesHarvested: number;
-  readonly entriesReset: number;
-  readonly busyMs: number;
+/** A page the guest finished writing before a sync that the sync did not report. */
+export interface Missed {
+  readonly page: number;
+  /** The page's stamp when the loss was found (its low half: the iteration of its last write). */
+  readonly stamp: number;
 }
 
-export interface CollectorTotals {
-  readonly reaps: number;
-  readonly syncs: number;
+export interface SyncReply {
+  readonly kind: 'synced';
+  readonly id: number;
+  /** Distinct pages this sync reported. */
+  readonly pages: number;
+  /** At a round's last sync: distinct pages the whole round reported. */
+  readonly roundPages: number;
   readonly entriesHarvested: number;
   readonly entriesReset: number;
-  readonly entriesSkipped: number;
   readonly busyMs: number;
+  /** Verify: this sync's pages as KVM bitmaps, one per slot (a copy of the set, nothing more). */
+  readonly sets: readonly Uint8Array[] | undefined;
+  /** Verify: writes completed before the sync that it did not report (count, and the first few). */
+  readonly missedCount: number;
+  readonly missed: readonly Missed[];
 }
 
 export type CollectorReply =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'synced'; readonly id: number; readonly pages: readonly Uint32Array[] | null; readonly stats: SyncStats }
-  | { readonly kind: 'stopped'; readonly totals: CollectorTotals };
+  | SyncReply
+  | { readonly kind: 'blame'; readonly blamed: Blamed; readonly message: string }
+  | { readonly kind: 'stopped' };

@@ -2,45 +2,59 @@
  * A vCPU thread (KVM_RUN in a loop). It runs its workload in slices inside the engine and,
  * between slices, does what KVM does on the way in and out of guest mode: answer kicks,
  * take KVM_EXIT_DIRTY_RING_FULL and wait for a reset, drain the PML log at every exit, pause
- * and stop when the host says so. Every wait is bounded; a timeout is an error naming the vCPU.
+ * and stop when the host says so. Every wait is bounded; a wait that times out blames the
+ * thread that did not answer, by name.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadEngineSync } from '../engine/load.ts';
+import { joinArena } from '../kvm/arena.ts';
+import { dirtyRingSoftFull, dirtyRingUsed } from '../kvm/dirty-ring.ts';
 import { ABI } from '../layout.ts';
 import { Control } from '../threads/control.ts';
-import type { VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
+import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
+import { injectVcpu } from './inject.ts';
+import { Pacer } from './pacer.ts';
 
 const data = workerData as VcpuWorkerData;
-const engine = loadEngineSync(data.arena.engine, data.arena.memory, data.arena.module);
-const c = new Control(data.arena.memory.buffer);
-const ctl = data.ctl;
-const who = data.device ? `device writer ${data.vcpu}` : `vCPU ${data.vcpu}`;
+const arena = joinArena(data.arena);
+const { engine, vm } = arena;
+const c = new Control(arena);
+const id = data.vcpu;
+const me = arena.vcpus[id]!;
+const ctl = arena.plan.vcpuCtl[id]!;
+const who = data.device ? `device writer ${id}` : `vCPU ${id}`;
 const WRITES_MASK = (1 << ABI.SLICE_SHIFT) - 1;
-const hasRing = c.vcpu(ctl, ABI.VCPU_ENTRIES) !== 0;
-const softLimit = c.vcpu(ctl, ABI.VCPU_SOFT_LIMIT);
 const post = (m: VcpuMessage) => parentPort!.postMessage(m);
-const nap = new Int32Array(new SharedArrayBuffer(4));
+const runSlice = (max: number): number => engine.runSlice(ctl, max, vm.iteration) >>> 0;
+const slice = injectVcpu(runSlice, data.inject, id, who);
+const pacer = new Pacer(data.writeRate);
 
-c.store(ctl + ABI.VCPU_THREAD_STATE, ABI.THREAD_RUNNING);
+/** Another thread did not answer in time: the host is told which, and this thread ends. */
+class Blame extends Error {
+  constructor(readonly blamed: Blamed, message: string) {
+    super(message);
+  }
+}
+
+me.threadState = ABI.THREAD_RUNNING;
 try {
-  post({ kind: 'ready', vcpu: data.vcpu });
+  post({ kind: 'ready', vcpu: id });
   runLoop();
+} catch (err) {
+  if (!(err instanceof Blame)) throw err;
+  post({ kind: 'blame', blamed: err.blamed, message: err.message });
 } finally {
   // Before anything else can fail: the collector stops waiting for this thread's acks.
-  c.markExited(ctl);
+  c.markExited(id);
 }
-post({ kind: 'exited', vcpu: data.vcpu });
 
 function runLoop(): void {
-  const started = performance.now();
-  let slices = 0;
-  let writes = 0;
   for (;;) {
-    const epoch = c.vm(ABI.VM_RUN_EPOCH);
-    const state = c.vm(ABI.VM_RUN_STATE);
+    const epoch = vm.runEpoch;
+    const state = vm.runState;
     if (state === ABI.RUN_ABORTED) return;
     answerKick();
     if (state !== ABI.RUN_RUNNING) {
+      pacer.stop();
       leaveGuest();
       acknowledge(epoch);
       if (state === ABI.RUN_STOPPED) return;
@@ -48,48 +62,44 @@ function runLoop(): void {
       continue;
     }
     acknowledge(epoch);
-    const r = engine.runSlice(ctl, data.sliceWrites, c.vm(ABI.VM_ITERATION)) >>> 0;
-    writes += r & WRITES_MASK;
-    if (++slices === data.failAfterSlices) {
-      if (data.failHow === 'exit') process.exit(7);
-      throw new Error(`${who}: injected failure after ${slices} slices`);
+    const max = pacer.allowance(data.sliceWrites);
+    if (max === 0) {
+      pacer.nap();
+      continue;
     }
+    const r = slice(max);
+    pacer.wrote(r & WRITES_MASK);
     if (r >>> ABI.SLICE_SHIFT === ABI.SLICE_RING_FULL) fullExit();
-    if (data.writeRate > 0) pace(started, writes);
   }
 }
 
 /** Out of guest mode: drain PML, and finish a write the full ring refused, before acking. */
 function leaveGuest(): void {
   const drained = engine.pmlDrain(ctl);
-  if (drained === ABI.FAULT_RING_FULL || drained === ABI.FAULT_RING_SOFT_FULL || needsReset()) fullExit();
-  if (c.vcpu(ctl, ABI.VCPU_PENDING_PAGE) !== 0) {
-    engine.runSlice(ctl, 1, c.vm(ABI.VM_ITERATION)); // retries exactly the pending write
-    if (needsReset()) fullExit();
+  if (drained === ABI.FAULT_RING_FULL || drained === ABI.FAULT_RING_SOFT_FULL || dirtyRingSoftFull(arena, id)) fullExit();
+  if (me.pendingPage !== 0) {
+    pacer.wrote(runSlice(1) & WRITES_MASK); // retries exactly the pending write
+    if (dirtyRingSoftFull(arena, id)) fullExit();
   }
-}
-
-function needsReset(): boolean {
-  return hasRing && (engine.dirtyRingUsed(ctl) >>> 0) >= softLimit;
 }
 
 /** A kick leaves guest mode: PML drains, then the kick is acknowledged. */
 function answerKick(): void {
-  const req = c.vcpu(ctl, ABI.VCPU_KICK_REQ);
-  if (req === c.vcpu(ctl, ABI.VCPU_KICK_ACK)) return;
+  const req = me.kickReq;
+  if (req === me.kickAck) return;
   leaveGuest();
   answer(req);
 }
 
 function answer(req: number): void {
-  c.store(ctl + ABI.VCPU_KICK_ACK, req);
-  c.wake(ctl + ABI.VCPU_KICK_ACK);
+  me.kickAck = req;
+  c.wake(c.vcpuWord(id, 'kickAck'));
 }
 
 function acknowledge(epoch: number): void {
-  if (c.vcpu(ctl, ABI.VCPU_EPOCH_ACK) === epoch) return;
-  c.store(ctl + ABI.VCPU_EPOCH_ACK, epoch);
-  c.wake(ctl + ABI.VCPU_EPOCH_ACK);
+  if (me.epochAck === epoch) return;
+  me.epochAck = epoch;
+  c.wake(c.vcpuWord(id, 'epochAck'));
 }
 
 /**
@@ -98,45 +108,38 @@ function acknowledge(epoch: number): void {
  */
 function fullExit(): void {
   const t0 = performance.now();
-  c.add(ctl + ABI.VCPU_FULL_EXITS, 1);
+  me.fullExits++;
   const deadline = t0 + data.fullWaitTimeoutMs;
   for (;;) {
-    const seen = c.vcpu(ctl, ABI.VCPU_RESUME_BELL);
-    if (c.vm(ABI.VM_RUN_STATE) === ABI.RUN_ABORTED) return;
+    const seen = me.resumeBell;
+    if (vm.runState === ABI.RUN_ABORTED) return;
     engine.pmlDrain(ctl);
-    if (!needsReset() && c.vcpu(ctl, ABI.VCPU_PML_INDEX) === 0) break;
-    c.ring(ABI.VM_CTL + ABI.VM_COLLECTOR_BELL);
-    const req = c.vcpu(ctl, ABI.VCPU_KICK_REQ);
+    if (!dirtyRingSoftFull(arena, id) && me.pmlIndex === 0) break;
+    c.ring(c.vmWord('collectorBell'));
     // Out of guest mode with PML drained: a kick is answered at once.
-    if (req !== c.vcpu(ctl, ABI.VCPU_KICK_ACK) && c.vcpu(ctl, ABI.VCPU_PML_INDEX) === 0) answer(req);
+    if (me.kickReq !== me.kickAck && me.pmlIndex === 0) answer(me.kickReq);
     // Spin briefly before sleeping: a reset often lands within microseconds, and a futex
     // wake-up costs tens of them, which would dominate small rings.
     if (spinUntilReset(seen)) continue;
     if (performance.now() > deadline) {
-      throw new Error(`${who}: ring full for ${data.fullWaitTimeoutMs} ms and the collector never reset it (used ${engine.dirtyRingUsed(ctl) >>> 0} of ${c.vcpu(ctl, ABI.VCPU_ENTRIES)})`);
+      throw new Blame({ thread: 'collector' }, `the collector did not reset ${who}'s full ring within ${data.fullWaitTimeoutMs} ms (${dirtyRingUsed(arena, id)} of ${me.entries} entries used, soft limit ${me.softLimit})`);
     }
-    c.waitSync(ctl + ABI.VCPU_RESUME_BELL, seen, 20);
+    c.waitSync(c.vcpuWord(id, 'resumeBell'), seen, 20);
   }
-  c.add64(ctl + ABI.VCPU_STALL_US, Math.round((performance.now() - t0) * 1000));
+  me.stallUs += Math.round((performance.now() - t0) * 1000);
 }
 
 function spinUntilReset(seen: number): boolean {
-  for (let i = 0; i < 2000; i++) if (c.vcpu(ctl, ABI.VCPU_RESUME_BELL) !== seen) return true;
+  for (let i = 0; i < 2000; i++) if (me.resumeBell !== seen) return true;
   return false;
 }
 
 function waitForEpochAfter(epoch: number): void {
   const deadline = performance.now() + data.pauseTimeoutMs;
-  while (c.vm(ABI.VM_RUN_EPOCH) === epoch) {
-    if (c.vm(ABI.VM_RUN_STATE) === ABI.RUN_ABORTED) return;
+  while (vm.runEpoch === epoch) {
+    if (vm.runState === ABI.RUN_ABORTED) return;
     answerKick();
-    if (performance.now() > deadline) throw new Error(`${who}: paused for ${data.pauseTimeoutMs} ms with no resume or stop from the host`);
-    c.waitSync(ABI.VM_CTL + ABI.VM_RUN_EPOCH, epoch, 20);
+    if (performance.now() > deadline) throw new Blame({ thread: 'host' }, `the host left ${who} paused for ${data.pauseTimeoutMs} ms without resuming or stopping it`);
+    c.waitSync(c.vmWord('runEpoch'), epoch, 20);
   }
-}
-
-/** Write-rate cap: sleep in short naps so kicks and pauses are still seen promptly. */
-function pace(started: number, writes: number): void {
-  const ahead = (writes / data.writeRate) * 1000 - (performance.now() - started);
-  if (ahead > 0) Atomics.wait(nap, 0, 0, Math.min(ahead, 10));
 }

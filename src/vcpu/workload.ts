@@ -4,7 +4,8 @@
  * the vCPU's control block.
  */
 import { ABI } from '../layout.ts';
-import { describe, requireInteger } from '../validate.ts';
+import { VCPU_WORD, type VcpuCtl } from '../layout-fields.generated.ts';
+import { requireInteger } from '../validate.ts';
 
 export const PATTERNS = ['sequential', 'random', 'zipf', 'strided', 'memstress'] as const;
 export type Pattern = (typeof PATTERNS)[number];
@@ -27,11 +28,6 @@ export interface WorkloadSpec {
   readonly zipfExponent?: number;
   /** Zipf: size of the hot set, in ranks. @default min(pages, 4096) */
   readonly hotPages?: number;
-}
-
-export function checkPattern(value: unknown, name = 'pattern'): Pattern {
-  if (!PATTERNS.includes(value as Pattern)) throw new TypeError(`${name} must be one of ${PATTERNS.join(', ')}, got ${describe(value)}`);
-  return value as Pattern;
 }
 
 /**
@@ -59,8 +55,7 @@ export function zipfCdf(ranks: number, exponent: number): Uint32Array {
  * Sequential and strided vCPUs start at staggered offsets so they do not walk in lockstep.
  */
 export function configureWorkload(
-  u32: Uint32Array,
-  vcpuCtl: number,
+  vcpu: VcpuCtl,
   slotDesc: number,
   region: { readonly start: number; readonly pages: number },
   spec: WorkloadSpec,
@@ -68,21 +63,21 @@ export function configureWorkload(
   vcpuIndex: number,
   vcpuCount: number,
 ): void {
-  const put = (field: number, v: number) => (u32[(vcpuCtl + field) >>> 2] = v);
-  put(ABI.VCPU_W_PATTERN, PATTERN_CODE[spec.pattern]);
-  put(ABI.VCPU_W_SLOT, slotDesc);
-  put(ABI.VCPU_W_START, region.start);
-  put(ABI.VCPU_W_PAGES, region.pages);
+  vcpu.wPattern = PATTERN_CODE[spec.pattern];
+  vcpu.wSlot = slotDesc;
+  vcpu.wStart = region.start;
+  vcpu.wPages = region.pages;
   const stagger = spec.pattern === 'memstress' ? 0 : Math.floor((region.pages * vcpuIndex) / Math.max(1, vcpuCount));
-  put(ABI.VCPU_W_CURSOR, stagger % region.pages);
-  put(ABI.VCPU_W_STRIDE, (spec.stride ?? 17) % region.pages || 1);
-  put(ABI.VCPU_W_ZIPF, zipf.table);
-  put(ABI.VCPU_W_ZIPF_N, zipf.ranks);
-  put(ABI.VCPU_W_PASSES, 0);
-  put(ABI.VCPU_PENDING_PAGE, 0);
+  vcpu.wCursor = stagger % region.pages;
+  vcpu.wStride = (spec.stride ?? 17) % region.pages || 1;
+  vcpu.wZipf = zipf.table;
+  vcpu.wZipfN = zipf.ranks;
+  vcpu.wPasses = 0;
+  vcpu.pendingPage = 0;
   // xorshift64* must not start at 0: mix the seed and the vCPU index (splitmix-style).
   const lo = (Math.imul(spec.seed ^ 0x9e3779b9, 0x85ebca6b) ^ vcpuIndex) >>> 0;
   const hi = (Math.imul(vcpuIndex + 1, 0xc2b2ae35) ^ spec.seed) >>> 0;
-  u32[(vcpuCtl + ABI.VCPU_W_RNG) >>> 2] = lo | (lo === 0 && hi === 0 ? 1 : 0);
-  u32[((vcpuCtl + ABI.VCPU_W_RNG) >>> 2) + 1] = hi;
+  // Both halves exactly: the state is a full 64-bit number, past a double's 53 bits.
+  vcpu.u32[vcpu.w + VCPU_WORD.wRng] = lo | (lo === 0 && hi === 0 ? 1 : 0);
+  vcpu.u32[vcpu.w + VCPU_WORD.wRng + 1] = hi;
 }

@@ -2,72 +2,87 @@
  * The collector thread: the VMM's side, as QEMU's kvm-reaper and migration bitmap sync.
  *
  * It reaps every ring when a vCPU rings the full-exit doorbell and at least every
- * reapIntervalMs (ring strategies), and answers `sync` commands: kick every vCPU (waiting
- * for the acknowledgements where the strategy needs them, reaping meanwhile so a vCPU that
- * needs room can answer), collect with the strategy, copy what was collected into the host
- * mirror after the re-arm, and report the pages. Errors propagate to the host as the worker's
- * 'error' event; every wait is bounded.
+ * reapIntervalMs (modes with rings), and answers `sync` commands: kick every vCPU (waiting
+ * for the acknowledgements where the mode needs them, reaping meanwhile so a vCPU that needs
+ * room can answer), collect with the mode, read what was collected into the host mirror after
+ * the re-arm, check the sync against the guest's record of completed writes (verify), and
+ * move the sync's pages into the round's. Dirty sets stay bitmaps in the arena throughout.
+ * Errors reach the host as the worker's 'error' event; a timeout on another thread is sent as
+ * a `blame` naming it. Every wait is bounded.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadEngineSync } from '../engine/load.ts';
-import { ABI } from '../layout.ts';
+import { joinArena } from '../kvm/arena.ts';
 import { Control } from '../threads/control.ts';
-import type { CollectorCommand, CollectorReply, CollectorWorkerData, SyncStats } from '../threads/protocol.ts';
-import { collectBitmaps, copyCollected, reapRings, type CollectorContext } from './strategies.ts';
+import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, SyncReply } from '../threads/protocol.ts';
+import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
+import { GroundTruth } from './ground-truth.ts';
+import { injectCollector } from './inject.ts';
 
 const data = workerData as CollectorWorkerData;
-const engine = loadEngineSync(data.arena.engine, data.arena.memory, data.arena.module);
-const c = new Control(data.arena.memory.buffer);
-const ctx: CollectorContext = {
-  engine,
-  c,
-  u8: new Uint8Array(data.arena.memory.buffer),
-  data,
-  mirror: data.mirror ? new Uint8Array(data.mirror) : undefined,
-  totals: { reaps: 0, syncs: 0, entriesHarvested: 0, entriesReset: 0, entriesSkipped: 0, busyMs: 0 },
-  harvestedSinceDrop: 0,
-  pausedOnce: false,
-};
-const usesRing = data.strategy === 'ring' || data.strategy === 'ring-with-bitmap';
-const ringEntries = data.vcpus.length ? c.vcpu(data.vcpus[0]!.ctl, ABI.VCPU_ENTRIES) : 0;
-const pollBatch = Math.max(64, ringEntries / 8);
+const arena = joinArena(data.arena);
+const { engine, vm } = arena;
+const c = new Control(arena);
+const base = trackingMode(data.mode);
+const mode = injectCollector(data.broken ? breakMode(base, data.broken) : base, data.inject, {
+  control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
+});
+const ringVcpus = base.usesRing ? data.vcpus : [];
+const ctx = collectContext(arena, {
+  vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages,
+  ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
+});
+const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
+const pollBatch = Math.max(64, (ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0) / 8);
 const queue: CollectorCommand[] = [];
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
+/** Another thread did not answer in time: the host is told which, and this thread stops. */
+class Blame extends Error {
+  constructor(readonly blamed: Blamed, message: string) {
+    super(message);
+  }
+}
+
 parentPort!.on('message', (m: CollectorCommand) => {
   queue.push(m);
-  c.ring(ABI.VM_CTL + ABI.VM_COLLECTOR_BELL); // wake the loop if it is waiting
+  c.ring(c.vmWord('collectorBell')); // wake the loop if it is waiting
 });
+truth?.record();
 post({ kind: 'ready' });
-await loop();
+try {
+  await serve();
+} catch (err) {
+  if (!(err instanceof Blame)) throw err;
+  post({ kind: 'blame', blamed: err.blamed, message: err.message });
+}
+parentPort!.close();
 
-async function loop(): Promise<void> {
-  let bellSeen = c.vm(ABI.VM_COLLECTOR_BELL);
+async function serve(): Promise<void> {
+  let bellSeen = vm.collectorBell;
   let lastReap = performance.now();
   let lastYield = lastReap;
+  const poll = mode.reap !== undefined && data.reapIntervalMs === 0;
   for (;;) {
-    const bell = c.vm(ABI.VM_COLLECTOR_BELL);
+    const bell = vm.collectorBell;
     const now = performance.now();
-    const poll = usesRing && data.reapIntervalMs === 0;
     // Poll mode reaps a batch at a time: reaping each entry as it lands would drag every
     // ring cache line back and forth between the two cores.
     if (poll && bell === bellSeen && now - lastReap < 1 && pendingEntries() < pollBatch) {
       spin();
-    } else if (usesRing && (bell !== bellSeen || now - lastReap >= data.reapIntervalMs)) {
-      busy(() => reapRings(ctx));
+    } else if (mode.reap && (bell !== bellSeen || now - lastReap >= data.reapIntervalMs)) {
+      reap();
       lastReap = performance.now();
     }
     bellSeen = bell;
     for (let cmd = queue.shift(); cmd; cmd = queue.shift()) {
       if (cmd.kind === 'stop') {
-        post({ kind: 'stopped', totals: ctx.totals });
-        parentPort!.close();
+        post({ kind: 'stopped' });
         return;
       }
-      await sync(cmd.id, cmd.final, cmd.wantPages);
+      await sync(cmd.id, cmd.final);
       lastReap = performance.now();
     }
-    if (usesRing && data.reapIntervalMs === 0) {
+    if (poll) {
       // Poll mode (the transfer benchmark): reap back to back, yielding to the event loop
       // only every few milliseconds so commands still arrive.
       if (performance.now() - lastYield > 5) {
@@ -76,77 +91,108 @@ async function loop(): Promise<void> {
       }
       continue;
     }
-    const timeout = usesRing ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50;
-    await c.wait(ABI.VM_CTL + ABI.VM_COLLECTOR_BELL, bellSeen, timeout);
+    const timeout = mode.reap ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50;
+    await c.wait(c.vmWord('collectorBell'), bellSeen, timeout);
+  }
+}
+
+/** QEMU's reaper: collect every ring, then let the vCPUs waiting for room go on. */
+function reap(): void {
+  const stats = busy(() => mode.reap!(ctx));
+  count(stats);
+  vm.collectorReaps++;
+  if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+}
+
+async function sync(id: number, final: boolean): Promise<void> {
+  vm.collectorSyncs++;
+  const t0 = performance.now();
+  const before = { harvested: vm.collectorHarvested, reset: vm.collectorReset };
+  truth?.beforeSync(final);
+  await kickAll(mode.syncWaitsForKick || truth !== undefined);
+  const stats = busy(() => mode.collect(ctx, final));
+  count(stats);
+  if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+  const reply = busy(() => settle(id, final));
+  truth?.record();
+  const done: SyncReply = {
+    ...reply,
+    entriesHarvested: vm.collectorHarvested - before.harvested,
+    entriesReset: vm.collectorReset - before.reset,
+    busyMs: performance.now() - t0,
+  };
+  post(done, done.sets ? done.sets.map((s) => s.buffer as ArrayBuffer) : []);
+}
+
+/**
+ * After the mode collected, re-armed and read: check the sync against the ground truth, copy
+ * the set for the host (verify), and move the pages into the round's.
+ */
+function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' | 'entriesReset' | 'busyMs'> {
+  const { count: missedCount, missed } = truth?.check(final) ?? { count: 0, missed: [] };
+  let pages = 0;
+  let roundPages = 0;
+  const sets: Uint8Array[] = [];
+  for (const s of data.slots) {
+    const r = arena.plan.slots[s]!;
+    const npages = arena.slots[s]!.npages;
+    if (truth) sets.push(arena.u8.slice(r.collected, r.collected + r.bitmapBytes));
+    pages += engine.bitmapDrain(r.iteration, r.collected, npages);
+    if (final) {
+      roundPages += engine.bitmapCount(r.iteration, npages);
+      engine.bitmapAndNot(r.iteration, r.iteration, npages); // empty it for the next round
+    }
+  }
+  return { kind: 'synced', id, pages, roundPages, sets: truth ? sets : undefined, missedCount, missed };
+}
+
+/**
+ * Kick every running vCPU out of guest mode. Ring syncs (and verified syncs) wait for each
+ * acknowledgement (QEMU's synchronous kick: every vCPU returns to userspace once, draining
+ * PML); bitmap syncs only kick, as kvm_arch_sync_dirty_log does. While waiting, full-exit
+ * doorbells are still served.
+ */
+async function kickAll(wait: boolean): Promise<void> {
+  const targets = data.vcpus.map((v) => {
+    c.ring(c.vcpuWord(v, 'kickReq'));
+    c.wake(c.vcpuWord(v, 'resumeBell')); // a vCPU asleep in a full exit answers from there
+    return { v, req: arena.vcpus[v]!.kickReq };
+  });
+  c.wake(c.vmWord('runEpoch')); // paused vCPUs answer too
+  if (!wait) return;
+  const deadline = performance.now() + data.kickTimeoutMs;
+  let bellAtKick = -1;
+  for (const { v, req } of targets) {
+    while (!c.kickAnswered(v, req)) {
+      if (performance.now() > deadline) throw new Blame({ thread: 'vcpu', vcpu: v }, `vCPU ${v} did not answer a kick within ${data.kickTimeoutMs} ms`);
+      // A vCPU may need room in its ring before it can drain PML and answer.
+      if (mode.reap && vm.collectorBell !== bellAtKick) {
+        bellAtKick = vm.collectorBell;
+        reap();
+      }
+      await c.wait(c.vcpuWord(v, 'kickAck'), arena.vcpus[v]!.kickAck, 5);
+    }
   }
 }
 
 /** Entries pushed and not yet harvested, over all rings (a read of each producer line). */
 function pendingEntries(): number {
   let n = 0;
-  for (const { ctl } of data.vcpus) n += (c.vcpu(ctl, ABI.VCPU_DIRTY_INDEX) - c.vcpu(ctl, ABI.VCPU_FETCH_INDEX)) >>> 0;
+  for (const v of ringVcpus) n += (arena.vcpus[v]!.dirtyIndex - arena.vcpus[v]!.fetchIndex) >>> 0;
   return n;
 }
 
 /** A short busy wait that reads only the collector's own doorbell line. */
 function spin(): void {
   let reads = 0;
-  for (let i = 0; i < 100; i++) reads += c.vm(ABI.VM_COLLECTOR_BELL) & 1;
+  for (let i = 0; i < 100; i++) reads += vm.collectorBell & 1;
   void reads;
 }
 
-async function sync(id: number, final: boolean, wantPages: boolean): Promise<void> {
-  ctx.totals.syncs++;
-  if (ctx.totals.syncs === data.failOnSync) throw new Error(`collector: injected failure on sync ${ctx.totals.syncs}`);
-  const before = { ...ctx.totals };
-  const t0 = performance.now();
-  await kickAll(usesRing);
-  const stats: { pages: number } = { pages: 0 };
-  busy(() => {
-    if (usesRing) reapRings(ctx);
-    // Bitmaps: every sync for the bitmap strategies; for the ring's backup bitmap only at
-    // the end of a round, after the rings are drained (KVM's guidance for WITH_BITMAP).
-    if (!usesRing || (data.strategy === 'ring-with-bitmap' && final)) collectBitmaps(ctx);
-  });
-  const pages = busy(() => copyCollected(ctx, wantPages, stats));
-  const reply: SyncStats = {
-    pages: stats.pages,
-    entriesHarvested: ctx.totals.entriesHarvested - before.entriesHarvested,
-    entriesReset: ctx.totals.entriesReset - before.entriesReset,
-    busyMs: performance.now() - t0,
-  };
-  post({ kind: 'synced', id, pages, stats: reply }, pages ? pages.map((p) => p.buffer as ArrayBuffer) : []);
-}
-
-/**
- * Kick every running vCPU out of guest mode. Ring syncs wait for each acknowledgement (QEMU's
- * synchronous kick: every vCPU returns to userspace once, draining PML); bitmap syncs only
- * kick, as kvm_arch_sync_dirty_log does. While waiting, full-exit doorbells are still served.
- */
-async function kickAll(wait: boolean): Promise<void> {
-  const targets = data.vcpus.map(({ id, ctl }) => {
-    c.add(ctl + ABI.VCPU_KICK_REQ, 1);
-    c.wake(ctl + ABI.VCPU_RESUME_BELL); // a vCPU asleep in a full exit answers from there
-    return { id, ctl, req: c.vcpu(ctl, ABI.VCPU_KICK_REQ) };
-  });
-  c.wake(ABI.VM_CTL + ABI.VM_RUN_EPOCH); // paused vCPUs answer too
-  if (!wait) return;
-  const deadline = performance.now() + data.kickTimeoutMs;
-  let bellAtKick = -1;
-  for (const t of targets) {
-    for (;;) {
-      const ack = c.vcpu(t.ctl, ABI.VCPU_KICK_ACK);
-      if (((ack - t.req) | 0) >= 0 || c.vcpu(t.ctl, ABI.VCPU_THREAD_STATE) !== ABI.THREAD_RUNNING) break;
-      if (c.vm(ABI.VM_RUN_STATE) === ABI.RUN_ABORTED) return; // a thread failed: the host is tearing down
-      if (performance.now() > deadline) throw new Error(`collector: vCPU ${t.id} did not answer a kick within ${data.kickTimeoutMs} ms`);
-      // A vCPU may need room in its ring before it can drain PML and answer.
-      if (c.vm(ABI.VM_COLLECTOR_BELL) !== bellAtKick) {
-        bellAtKick = c.vm(ABI.VM_COLLECTOR_BELL);
-        busy(() => reapRings(ctx));
-      }
-      await c.wait(t.ctl + ABI.VCPU_KICK_ACK, ack, 5);
-    }
-  }
+function count(stats: CollectStats): void {
+  if (stats.harvested) vm.collectorHarvested += stats.harvested;
+  if (stats.reset) vm.collectorReset += stats.reset;
+  if (stats.skipped) vm.collectorSkipped += stats.skipped;
 }
 
 function busy<T>(f: () => T): T {
@@ -154,6 +200,6 @@ function busy<T>(f: () => T): T {
   try {
     return f();
   } finally {
-    ctx.totals.busyMs += performance.now() - t0;
+    vm.collectorBusyUs += Math.round((performance.now() - t0) * 1000);
   }
 }

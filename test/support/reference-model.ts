@@ -158,9 +158,13 @@ export class RefVm {
     return used + 1 >= r.softLimit ? 'soft-full' : 'ok';
   }
 
-  /** A guest write; v = -1 is a write with no vCPU. With PML it goes to the vCPU's log first. */
+  /**
+   * A guest write; v = -1 is a write with no vCPU (kvm_write_guest), which bypasses write
+   * protection and is marked dirty every time. With PML a vCPU write goes to its log first.
+   */
   write(v: number, slotId: number, page: number): RefFault | 'pml' {
     const s = this.slots[slotId]!;
+    if (v < 0) return this.#markPageDirty(v, slotId, page);
     if (!s.armed[page]) return 'clean';
     s.armed[page] = false;
     if (v >= 0 && this.pml) {

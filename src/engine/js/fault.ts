@@ -48,6 +48,7 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
 
   function faultWrite(vcpu: number, desc: number, page: number): number {
     if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
+    if (vcpu === 0 || u32[vcpuWord(vcpu, 'noVcpu')] !== 0) return markPageDirty(0, desc, page); // no MMU: logged every time
     const armed = u32[slotWord(desc, 'armed')]!;
     if (!bitmaps.testAndDisarm(armed, page)) return ABI.FAULT_CLEAN;
     const log = vcpu !== 0 ? u32[vcpuWord(vcpu, 'pmlBuf')]! : 0;

@@ -1,0 +1,233 @@
+/**
+ * The threads of a run: spawned, supervised and torn down here. A thread that fails (throws,
+ * exits, runs out of memory, or is blamed by another thread's timeout) fails the run with an
+ * error naming it; every wait on a thread is bounded and names the thread that did not
+ * answer; and when `stop()` resolves no thread, timer or listener of the run is left.
+ */
+import type { Worker } from 'node:worker_threads';
+import { arenaHandle, type Arena } from '../kvm/arena.ts';
+import { ABI } from '../layout.ts';
+import { Control } from '../threads/control.ts';
+import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, SyncReply, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
+import { spawnWorker } from '../threads/spawn.ts';
+import type { TrackingMode } from '../tracking/index.ts';
+import type { ResolvedRunOptions } from './options.ts';
+import type { CollectorTotals, ThreadStats } from './result.ts';
+import { settleWithin, within } from './waits.ts';
+
+/** A thread failed, or did not answer: `blamed` names it. */
+export class ThreadFailure extends Error {
+  constructor(message: string, readonly blamed: Blamed) {
+    super(message);
+  }
+}
+
+export interface RunThreadsSpec {
+  readonly arena: Arena;
+  readonly mode: TrackingMode;
+  readonly options: ResolvedRunOptions;
+  readonly vcpus: readonly number[];
+  /** Control blocks that run as vCPU-less device writers. */
+  readonly devices: readonly number[];
+  readonly slots: readonly number[];
+  readonly mirror: SharedArrayBuffer | undefined;
+}
+
+export class RunThreads {
+  readonly control: Control;
+  /** Aborted with the first ThreadFailure. */
+  readonly failed: AbortSignal;
+  readonly #failed = new AbortController();
+  readonly #spec: RunThreadsSpec;
+  readonly #collector: Worker;
+  readonly #collectorExit: Promise<void>;
+  readonly #workers: { readonly id: number; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean }[] = [];
+  #collectorReady = false;
+  #failure: ThreadFailure | undefined;
+  #stopping = { vcpus: false, collector: false };
+  #syncs = 0;
+  #pendingSyncs = new Map<number, (r: SyncReply) => void>();
+  #readyWaiters: (() => void)[] = [];
+
+  constructor(spec: RunThreadsSpec) {
+    this.#spec = spec;
+    this.control = new Control(spec.arena);
+    this.failed = this.#failed.signal;
+    const o = spec.options;
+    const handle = arenaHandle(spec.arena);
+    // Threads start paused: zeroed memory would otherwise read as RUN_RUNNING at iteration 0.
+    spec.arena.vm.runState = ABI.RUN_PAUSED;
+    const collectorData: CollectorWorkerData = {
+      arena: handle, mode: spec.mode.name, broken: o.brokenCollector, vcpus: spec.vcpus, slots: spec.slots,
+      reapIntervalMs: o.reapIntervalMs, clearChunkPages: o.clearChunkPages, kickTimeoutMs: o.timeouts.kickMs,
+      mirror: spec.mirror, verify: o.verify, ...(o.inject ? { inject: o.inject } : {}),
+    };
+    this.#collector = spawnWorker('vmm/collector-worker', collectorData, 'dirtylog collector');
+    this.#collector.on('message', (m: CollectorReply) => this.#fromCollector(m));
+    this.#collector.on('error', (e: Error) => this.fail(new ThreadFailure(`collector: ${e.message}`, { thread: 'collector' })));
+    this.#collectorExit = new Promise((resolve) => this.#collector.on('exit', (code) => {
+      if (!this.#stopping.collector) this.#failLater(new ThreadFailure(`collector thread exited unexpectedly (code ${code})`, { thread: 'collector' }));
+      resolve();
+    }));
+    for (const id of [...spec.vcpus, ...spec.devices]) this.#spawnVcpu(id, spec.devices.includes(id));
+  }
+
+  get failure(): ThreadFailure | undefined {
+    return this.#failure;
+  }
+
+  /** Record the run's first failure and tell every vCPU to leave at once. */
+  fail(f: ThreadFailure): void {
+    if (this.#failure) return;
+    this.#failure = f;
+    this.control.setRunState(ABI.RUN_ABORTED);
+    this.#failed.abort(f);
+  }
+
+  /** Every thread has started; a thread that does not start in time is named. */
+  async ready(...signals: (AbortSignal | undefined)[]): Promise<void> {
+    const allReady = () => this.#collectorReady && this.#workers.every((w) => w.ready);
+    const waiting = new Promise<void>((resolve) => {
+      const check = () => (allReady() ? resolve() : this.#readyWaiters.push(check));
+      check();
+    });
+    const ms = this.#spec.options.timeouts.startMs;
+    await within(waiting, ms, () => {
+      const late = this.#workers.find((w) => !w.ready);
+      return this.#collectorReady && late
+        ? new ThreadFailure(`${late.label} did not start within ${ms} ms`, this.#blamed(late.id))
+        : new ThreadFailure(`the collector did not start within ${ms} ms`, { thread: 'collector' });
+    }, this.failed, ...signals);
+  }
+
+  /** Let every vCPU run round `iteration`. */
+  resume(iteration: number): void {
+    this.#spec.arena.vm.iteration = iteration;
+    this.control.setRunState(ABI.RUN_RUNNING);
+  }
+
+  /** Pause every thread and wait until each has acknowledged; a thread that does not is named. */
+  async pause(...signals: (AbortSignal | undefined)[]): Promise<void> {
+    const c = this.control;
+    const epoch = c.setRunState(ABI.RUN_PAUSED);
+    const ms = this.#spec.options.timeouts.pauseMs;
+    const deadline = performance.now() + ms;
+    for (const { id, label } of this.#workers) {
+      while (!c.acknowledged(id, epoch)) {
+        if (this.failed.aborted || signals.some((s) => s?.aborted)) throw this.#failure ?? new Error('pause interrupted');
+        if (performance.now() > deadline) throw new ThreadFailure(`${label} did not acknowledge the pause within ${ms} ms`, this.#blamed(id));
+        await c.wait(c.vcpuWord(id, 'epochAck'), this.#spec.arena.vcpus[id]!.epochAck, 20);
+      }
+    }
+  }
+
+  /** One dirty-log sync by the collector; a collector that does not answer in time is named. */
+  sync(final: boolean, ...signals: (AbortSignal | undefined)[]): Promise<SyncReply> {
+    const id = ++this.#syncs;
+    const reply = new Promise<SyncReply>((resolve) => this.#pendingSyncs.set(id, resolve));
+    this.#collector.postMessage({ kind: 'sync', id, final } satisfies CollectorCommand);
+    const t = this.#spec.options.timeouts;
+    const ms = t.kickMs + t.fullWaitMs;
+    return within(reply, ms, () => new ThreadFailure(`the collector did not answer sync ${id} within ${ms} ms`, { thread: 'collector' }), this.failed, ...signals)
+      .finally(() => this.#pendingSyncs.delete(id));
+  }
+
+  /** Every thread's counters, read from the arena. */
+  readThreads(): ThreadStats[] {
+    const { arena } = this.#spec;
+    return this.#workers.map(({ id }) => {
+      const c = arena.vcpus[id]!;
+      return {
+        vcpu: id, device: this.#spec.devices.includes(id), writes: c.writes, fullExits: c.fullExits,
+        stallMs: c.stallUs / 1000, pmlDrains: c.pmlDrains, passes: c.wPasses,
+      };
+    });
+  }
+
+  /** The collector's counters, read from the arena (they outlive its thread). */
+  collectorTotals(): CollectorTotals {
+    const vm = this.#spec.arena.vm;
+    return {
+      reaps: vm.collectorReaps, syncs: vm.collectorSyncs, entriesHarvested: vm.collectorHarvested,
+      entriesReset: vm.collectorReset, entriesSkipped: vm.collectorSkipped, busyMs: vm.collectorBusyUs / 1000,
+    };
+  }
+
+  /**
+   * Stop every thread: vCPUs first (they drain PML and finish a refused write while the
+   * collector still serves them), then the collector. A thread that does not stop in time is
+   * terminated, and named if the run had not failed already.
+   */
+  async stop(): Promise<void> {
+    const ms = this.#spec.options.timeouts.stopMs;
+    this.#stopping.vcpus = true;
+    if (!this.#failure) this.control.setRunState(ABI.RUN_STOPPED);
+    const vcpusGone = await settleWithin(Promise.all(this.#workers.map((w) => w.exit)), ms);
+    if (!vcpusGone) {
+      const stuck = this.#workers.find((w) => this.#spec.arena.vcpus[w.id]!.threadState === ABI.THREAD_RUNNING) ?? this.#workers[0]!;
+      this.fail(new ThreadFailure(`${stuck.label} did not stop within ${ms} ms; terminated`, this.#blamed(stuck.id)));
+      await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+    }
+    this.#stopping.collector = true;
+    this.#collector.postMessage({ kind: 'stop' } satisfies CollectorCommand);
+    this.control.ring(this.control.vmWord('collectorBell'));
+    if (!(await settleWithin(this.#collectorExit, ms))) {
+      this.fail(new ThreadFailure(`the collector did not stop within ${ms} ms; terminated`, { thread: 'collector' }));
+      await this.#collector.terminate();
+    }
+  }
+
+  #spawnVcpu(id: number, device: boolean): void {
+    const o = this.#spec.options;
+    const label = device ? `device writer ${id}` : `vCPU ${id}`;
+    const data: VcpuWorkerData = {
+      arena: arenaHandle(this.#spec.arena), vcpu: id, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
+      fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: o.timeouts.pauseMs, ...(o.inject ? { inject: o.inject } : {}),
+    };
+    const worker = spawnWorker('vcpu/vcpu-worker', data, `dirtylog ${label}`);
+    const blamed = this.#blamed(id);
+    const exit = new Promise<void>((resolve) => worker.on('exit', (code) => {
+      // A thread ended by process.exit or terminate() never ran its own clean-up: mark it
+      // gone here, so no kick or pause waits for an acknowledgement that cannot come.
+      this.control.markExited(id);
+      if (!this.#stopping.vcpus || code !== 0) this.#failLater(new ThreadFailure(`${label} thread exited unexpectedly (code ${code})`, blamed));
+      resolve();
+    }));
+    const entry = { id, label, worker, exit, ready: false };
+    this.#workers.push(entry);
+    worker.on('message', (m: VcpuMessage) => {
+      if (m.kind === 'ready') {
+        entry.ready = true;
+        this.#wakeReady();
+      } else this.fail(new ThreadFailure(m.message, m.blamed));
+    });
+    worker.on('error', (e: Error) => {
+      const message = e.message.startsWith(`${label}: `) ? e.message : `${label}: ${e.message}`;
+      this.fail(new ThreadFailure(message, blamed));
+    });
+  }
+
+  #fromCollector(m: CollectorReply): void {
+    if (m.kind === 'ready') {
+      this.#collectorReady = true;
+      this.#wakeReady();
+    } else if (m.kind === 'synced') this.#pendingSyncs.get(m.id)?.(m);
+    else if (m.kind === 'blame') this.fail(new ThreadFailure(m.message, m.blamed));
+  }
+
+  #wakeReady(): void {
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  /**
+   * A thread that gave up on another posts its blame and then exits; let that message land
+   * before an exit is taken as the failure.
+   */
+  #failLater(f: ThreadFailure): void {
+    setImmediate(() => this.fail(f));
+  }
+
+  #blamed(id: number): Blamed {
+    return { thread: this.#spec.devices.includes(id) ? 'device' : 'vcpu', vcpu: id };
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * KVM_CAP_DIRTY_LOG_RING: each vCPU logs into its own ring; the VMM harvests every ring,
+ * marks the pages, then issues one KVM_RESET_DIRTY_RINGS (QEMU's kvm_dirty_ring_reap).
+ * Contents are read only after the reset, never before.
+ */
+import { readCollected, type CollectContext } from './context.ts';
+import { NOTHING_COLLECTED, type CollectStats, type TrackingMode } from './mode.ts';
+
+export const ring: TrackingMode = {
+  name: 'ring',
+  summary: 'per-vCPU dirty rings: harvest, then one KVM_RESET_DIRTY_RINGS (KVM_CAP_DIRTY_LOG_RING)',
+  usesRing: true,
+  vmOptions: ({ ringEntries, pml }) => ({ dirtyRing: { entries: ringEntries, pml } }),
+  syncWaitsForKick: true,
+  rearm: 'reset',
+  deviceWriter: 'never',
+  cost: 'per-dirty-page',
+  verify: { initiallySet: false, ringlessCollected: 'every-sync' },
+  reap: reapRings,
+  collect(ctx) {
+    const stats = reapRings(ctx);
+    readCollected(ctx);
+    return stats;
+  },
+};
+
+/** Harvest every ring, mark what was harvested, and reset them all with one call. */
+export function reapRings(ctx: CollectContext): CollectStats {
+  const { verbs } = ctx;
+  let harvested = 0;
+  let skipped = 0;
+  for (const v of ctx.vcpus) {
+    const n = verbs.harvest(v);
+    if (n === 0) continue;
+    skipped += verbs.markHarvested(v, n);
+    harvested += n;
+  }
+  if (harvested === 0) return NOTHING_COLLECTED;
+  const reset = verbs.reset();
+  // QEMU asserts this: nobody else harvests, so a difference means a corrupted ring.
+  if (reset !== harvested) throw new Error(`KVM_RESET_DIRTY_RINGS reset ${reset} entries but ${harvested} were harvested`);
+  return { harvested, reset, skipped };
+}
