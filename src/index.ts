@@ -13,4 +13,4 @@ export type { RunOptions } from './run/options.ts';
 export { STRATEGIES, type Strategy, type BrokenCollector } from './threads/protocol.ts';
 export { PATTERNS, type Pattern } from './vcpu/workload.ts';
 export { parseSize, formatSize } from './run/size.ts';
-export * from './vm/index.ts';
+export * from './vmstate/index.ts';

@@ -1,0 +1,164 @@
+/**
+ * Migrating the firmware registers, and the compatibility matrix of vm-state.md 3.4 for both
+ * designs: the merged one (PSCI_VERSION is a register, carried as state) and the rejected one
+ * (the version is a VCPU_INIT feature flag, i.e. configuration on each VMM's command line).
+ * The rule checked throughout: a guest never has its firmware changed under it silently, and a
+ * mitigation once promised never vanishes; when that cannot be kept the migration is refused.
+ */
+import { ARM_HOST_PROFILES, ArmVm, type ArmHostName, type ArmHostProfile } from './psci-vm.ts';
+import { KVM_REG_ARM_PSCI_VERSION, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
+import { expectArray, expectOnlyKeys, expectRecord, expectU64String } from '../validate.ts';
+
+/** The firmware part of the migration stream: what GET_REG_LIST + GET_ONE_REG returned on vCPU 0. */
+export interface FirmwareState {
+  readonly regs: readonly { readonly id: bigint; readonly value: bigint }[];
+}
+
+/** Creates a VM as the host's VMM does: pinning its configured PSCI version before the guest runs. */
+export function createArmVm(host: ArmHostProfile, vcpuPsci02: readonly boolean[] = [true, true]): ArmVm {
+  const vm = new ArmVm(host.kernel, vcpuPsci02);
+  if (host.vmmPinPsci) {
+    const pinned = vm.setOneReg(0, KVM_REG_ARM_PSCI_VERSION, BigInt(psciVersionWord(host.vmmPinPsci)));
+    if (pinned.kind === 'error') throw new RangeError(`host ${host.name}: cannot pin PSCI ${host.vmmPinPsci}: ${pinned.reason}`);
+  }
+  return vm;
+}
+
+/** The source side: every firmware register the source kernel lists, read on vCPU 0. */
+export function saveFirmware(vm: ArmVm): FirmwareState {
+  return {
+    regs: vm.getRegList().map((id) => {
+      const r = vm.getOneReg(0, id);
+      if (r.kind === 'error') throw new Error(`GET_ONE_REG(${fwRegName(id)}) failed on a listed register: ${r.reason}`);
+      return { id, value: r.value };
+    }),
+  };
+}
+
+/** The outcome of a firmware restore. */
+export type FirmwareRestoreOutcome =
+  | { readonly kind: 'ok'; readonly psci: PsciVersion; readonly vm: ArmVm }
+  | { readonly kind: 'upgraded'; readonly from: PsciVersion; readonly to: PsciVersion; readonly vm: ArmVm; readonly note: string }
+  | { readonly kind: 'refused'; readonly errno: KvmErrno | 'VCPU_INIT'; readonly reason: string };
+
+/** Options of {@link restoreFirmware}. */
+export interface RestoreFirmwareOptions {
+  /** The guest's PSCI version on the source, when known; lets the check see a pre-register "upgrade". */
+  readonly sourcePsci?: PsciVersion;
+  readonly vcpuPsci02?: readonly boolean[];
+  /** 'after-run' runs a vCPU before writing the registers (the unsafe ordering). @default 'before-run' */
+  readonly order?: 'before-run' | 'after-run';
+  /** An unsafe VMM that carries on past SET_ONE_REG errors. @default false */
+  readonly ignoreErrors?: boolean;
+}
+
+function advice(id: bigint, errno: KvmErrno, host: ArmHostProfile): string {
+  if (id === KVM_REG_ARM_PSCI_VERSION) {
+    return `pin a PSCI version both hosts know on the source (QEMU kvm-psci-version), or pick a destination whose kernel knows the guest's version (${host.kernel.name} knows ${host.kernel.knownVersions.join(', ')})`;
+  }
+  if (errno === 'EBUSY') return 'write firmware registers before the first KVM_RUN on the destination';
+  if (errno === 'ENOENT') return `pick a destination whose kernel has ${fwRegName(id)}`;
+  return 'pick a destination host that provides at least the mitigation level the guest was promised';
+}
+
+/** The destination side: create the VM on `host`, write every saved register, then compare. */
+export function restoreFirmware(host: ArmHostProfile, saved: FirmwareState, options: RestoreFirmwareOptions = {}): FirmwareRestoreOutcome {
+  const vm = createArmVm(host, options.vcpuPsci02 ?? [true, true]);
+  if (options.order === 'after-run') vm.run();
+  for (const { id, value } of saved.regs) {
+    const r = vm.setOneReg(0, id, value);
+    if (r.kind === 'error' && !options.ignoreErrors) {
+      return { kind: 'refused', errno: r.errno, reason: `${host.name} (${host.kernel.name}): SET_ONE_REG ${fwRegName(id)} = 0x${value.toString(16)} failed with -${r.errno}: ${r.reason}; ${advice(id, r.errno, host)}` };
+    }
+  }
+  vm.run();
+  const now = vm.effectivePsci(0);
+  if (options.sourcePsci && options.sourcePsci !== now) {
+    return {
+      kind: 'upgraded', from: options.sourcePsci, to: now, vm,
+      note: `nothing carried the version, so ${host.kernel.name} gave the guest its default ${now}; pin ${options.sourcePsci} on the destination to keep it`,
+    };
+  }
+  return { kind: 'ok', psci: now, vm };
+}
+
+/** Migrates one VM from `src` to `dst` with the register design. */
+export function migrateWithRegister(src: ArmHostProfile, dst: ArmHostProfile): FirmwareRestoreOutcome {
+  const vm = createArmVm(src);
+  vm.run();
+  return restoreFirmware(dst, saveFirmware(vm), { sourcePsci: vm.effectivePsci(0) });
+}
+
+/** In the rejected design a VMM requests a version by VCPU_INIT flag; unflagged vCPUs keep 0.2 forever. */
+const FEATURE_DESIGN_DEFAULT: PsciVersion = '0.2';
+
+function featureFlagFor(host: ArmHostProfile): PsciVersion | undefined {
+  // new asks for its newest version; compat (and old, which predates the flag) sets no flag.
+  return host.name === 'new' ? host.kernel.latestPsci : undefined;
+}
+
+/**
+ * Migrates with the rejected vCPU-feature design: the destination VMM is started with its own
+ * command line (`dstFlag`, by default the same as the source's, as management tools do).
+ */
+export function migrateWithFeatureFlag(src: ArmHostProfile, dst: ArmHostProfile, dstFlag: PsciVersion | undefined = featureFlagFor(src)): FirmwareRestoreOutcome {
+  const srcVersion = featureFlagFor(src) ?? FEATURE_DESIGN_DEFAULT;
+  // Kernels that predate the design (old) know no flag at all.
+  const dstKnowsFlag = (v: PsciVersion): boolean => dst.name !== 'old' && dst.name !== 'pre-register' && dst.kernel.knownVersions.includes(v);
+  if (dstFlag && !dstKnowsFlag(dstFlag)) {
+    return { kind: 'refused', errno: 'VCPU_INIT', reason: `${dst.name} (${dst.kernel.name}): VCPU_INIT fails on the unknown PSCI ${dstFlag} feature flag before any state moves; drop the flag on both command lines` };
+  }
+  const dstVersion = dstFlag ?? FEATURE_DESIGN_DEFAULT;
+  if (dstVersion !== srcVersion) {
+    return { kind: 'refused', errno: 'EINVAL', reason: `the guest booted with PSCI ${srcVersion} but the destination command line gives ${dstVersion}; start the destination with the source's PSCI flag` };
+  }
+  return { kind: 'ok', psci: dstVersion, vm: createArmVm(dst) };
+}
+
+/** Rows of the matrix, as in the reference. */
+export const PSCI_MATRIX_DIRECTIONS = [
+  ['new', 'new'], ['old', 'new'], ['pre-register', 'new'], ['new', 'old'], ['new', 'pre-register'], ['compat', 'old'], ['old', 'compat'],
+] as const satisfies readonly (readonly [ArmHostName, ArmHostName])[];
+
+/** One cell, reduced to what a person needs. */
+export interface MatrixCell {
+  readonly kind: FirmwareRestoreOutcome['kind'];
+  readonly detail: string;
+}
+
+function cell(o: FirmwareRestoreOutcome): MatrixCell {
+  if (o.kind === 'ok') return { kind: 'ok', detail: `guest keeps PSCI ${o.psci}` };
+  if (o.kind === 'upgraded') return { kind: 'upgraded', detail: `${o.from} -> ${o.to}: ${o.note}` };
+  return { kind: 'refused', detail: o.reason };
+}
+
+/** Computes the compatibility matrix by running each migration on the model. */
+export function psciCompatibilityMatrix(): { from: ArmHostName; to: ArmHostName; register: MatrixCell; vcpuFeature: MatrixCell }[] {
+  return PSCI_MATRIX_DIRECTIONS.map(([from, to]) => ({
+    from,
+    to,
+    register: cell(migrateWithRegister(ARM_HOST_PROFILES[from], ARM_HOST_PROFILES[to])),
+    vcpuFeature: cell(migrateWithFeatureFlag(ARM_HOST_PROFILES[from], ARM_HOST_PROFILES[to])),
+  }));
+}
+
+/** Stream form: ids and values as decimal strings. */
+export function encodeFirmwareState(state: FirmwareState): { regs: { id: string; value: string }[] } {
+  return { regs: state.regs.map((r) => ({ id: r.id.toString(), value: r.value.toString() })) };
+}
+
+/** Validates incoming firmware state (at most 64 registers, no duplicates). */
+export function decodeFirmwareState(json: unknown): FirmwareState {
+  const root = expectRecord(json, 'firmware state');
+  expectOnlyKeys(root, 'firmware state', ['regs']);
+  const seen = new Set<bigint>();
+  const regs = expectArray(root.regs, 'firmware state.regs', 64).map((item, i) => {
+    const r = expectRecord(item, `firmware state.regs[${i}]`);
+    expectOnlyKeys(r, `firmware state.regs[${i}]`, ['id', 'value']);
+    const id = expectU64String(r.id, `firmware state.regs[${i}].id`);
+    if (seen.has(id)) throw new RangeError(`firmware state.regs[${i}].id ${fwRegName(id)} appears twice; send each register once`);
+    seen.add(id);
+    return { id, value: expectU64String(r.value, `firmware state.regs[${i}].value`) };
+  });
+  return { regs };
+}
