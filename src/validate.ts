@@ -137,3 +137,49 @@ export function requireSignal(name: string, value: unknown): AbortSignal | undef
   }
   return value as AbortSignal;
 }
+
+// Records decoded from a stream ------------------------------------------------------------
+// A migration stream is untrusted input: a decoder checks every field before anything is
+// applied, refuses fields it does not know, and names the field in every message. u64 values
+// travel as decimal strings because JSON numbers are doubles (exact only up to 2^53).
+
+/** A record decoded from a stream, before its fields are checked. */
+export type JsonRecord = Readonly<Record<string, unknown>>;
+
+/** An object (not an array or null). */
+export function expectRecord(name: string, value: unknown): JsonRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'an object', value));
+  return value as JsonRecord;
+}
+
+/** Refuses fields the decoder does not know, so a typo or an injected field is not silently dropped. */
+export function expectOnlyKeys(name: string, record: JsonRecord, keys: readonly string[]): void {
+  for (const key of Object.keys(record)) {
+    if (keys.includes(key)) continue;
+    const near = closest(key, keys);
+    throw new TypeError(message(name, `a record with only the fields ${keys.join(', ')}`, key, near ? `did you mean ${near}?` : ''));
+  }
+}
+
+/** An array of at most `max` items (bounds hostile input before any per-item work). */
+export function expectArray(name: string, value: unknown, max: number): readonly unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(message(name, 'an array', value));
+  if (value.length > max) throw new RangeError(`${name} must be an array of at most ${max} items, got ${value.length} items`);
+  return value;
+}
+
+/** A u64 carried as a decimal string ("1234"), the stream's encoding for counters. */
+export function expectU64String(name: string, value: unknown): bigint {
+  if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(value)) {
+    throw new TypeError(message(name, 'a u64 as a decimal string such as "1234"', value, 'JSON numbers are exact only up to 2^53'));
+  }
+  const parsed = BigInt(value);
+  if (BigInt.asUintN(64, parsed) !== parsed) throw new RangeError(message(name, 'at most 2^64-1 (18446744073709551615)', value));
+  return parsed;
+}
+
+/** A boolean that must be present (a stream field has no default). */
+export function expectBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(message(name, 'true or false', value));
+  return value;
+}

@@ -16,7 +16,7 @@ import { kvmClockClocksource, tscClocksource } from './clocksource.ts';
 import { KVM_CLOCK_REALTIME, type KvmClockData, type KvmVm } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, setTscKhz, type TscScaling } from './tsc.ts';
 import { u64 } from '../u64.ts';
-import { expectArray, expectInt, expectOnlyKeys, expectRecord, expectU64String, requireBigInt } from '../validate.ts';
+import { expectArray, expectOnlyKeys, expectRecord, expectU64String, requireBigInt, requireInteger } from '../../validate.ts';
 
 /** What the source sends for the clock (VM paused), steps 1 to 3. */
 export interface ClockMigrationState {
@@ -118,7 +118,7 @@ export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, 
   }
   const formula = options.formula ?? 'documented';
   const checks = options.checks ?? 'enforce';
-  const gapNs = requireBigInt(options.msrWriteGapNs ?? 50_000n, 'msrWriteGapNs', 0n, 10n ** 12n);
+  const gapNs = requireBigInt('msrWriteGapNs', options.msrWriteGapNs ?? 50_000n, 0n, 10n ** 12n);
   if (state.vcpus.length !== dst.vcpus.length) {
     throw new RangeError(`state has ${state.vcpus.length} vCPUs but the destination VM has ${dst.vcpus.length}; create it with the same count`);
   }
@@ -186,24 +186,25 @@ export function encodeClockState(state: ClockMigrationState): Record<string, unk
 
 /** Validates an incoming clock state; throws TypeError/RangeError naming the field. */
 export function decodeClockState(json: unknown): ClockMigrationState {
-  const root = expectRecord(json, 'clock state');
-  expectOnlyKeys(root, 'clock state', ['tscKhz', 'clock', 'vcpus']);
-  const tscKhz = expectU64String(root.tscKhz, 'clock state.tscKhz');
-  if (tscKhz === 0n || tscKhz > 0xffff_ffffn) throw new RangeError(`clock state.tscKhz must be in [1, 4294967295] (KVM_SET_TSC_KHZ takes a u32); got ${tscKhz}`);
-  const c = expectRecord(root.clock, 'clock state.clock');
-  expectOnlyKeys(c, 'clock state.clock', ['clock', 'flags', 'realtime', 'hostTsc']);
+  const root = expectRecord('clock state', json);
+  expectOnlyKeys('clock state', root, ['tscKhz', 'clock', 'vcpus']);
+  const tscKhz = expectU64String('clock state.tscKhz', root.tscKhz);
+  if (tscKhz === 0n || tscKhz > 0xffff_ffffn) throw new RangeError(`clock state.tscKhz must be between 1 and 4294967295, got ${tscKhz}: KVM_SET_TSC_KHZ takes a u32`);
+  const c = expectRecord('clock state.clock', root.clock);
+  expectOnlyKeys('clock state.clock', c, ['clock', 'flags', 'realtime', 'hostTsc']);
   const clock: KvmClockData = {
-    clock: expectU64String(c.clock, 'clock state.clock.clock'),
-    flags: expectInt(c.flags, 'clock state.clock.flags', 0, 0xffff_ffff),
-    realtime: expectU64String(c.realtime, 'clock state.clock.realtime'),
-    hostTsc: expectU64String(c.hostTsc, 'clock state.clock.hostTsc'),
+    clock: expectU64String('clock state.clock.clock', c.clock),
+    flags: requireInteger('clock state.clock.flags', c.flags, 0, 0xffff_ffff),
+    realtime: expectU64String('clock state.clock.realtime', c.realtime),
+    hostTsc: expectU64String('clock state.clock.hostTsc', c.hostTsc),
   };
-  const list = expectArray(root.vcpus, 'clock state.vcpus', 1024);
-  if (list.length === 0) throw new RangeError('clock state.vcpus must list at least one vCPU');
+  const list = expectArray('clock state.vcpus', root.vcpus, 1024);
+  if (list.length === 0) throw new RangeError('clock state.vcpus must be an array of at least one vCPU, got an empty array');
   const vcpus = list.map((item, i) => {
-    const v = expectRecord(item, `clock state.vcpus[${i}]`);
-    expectOnlyKeys(v, `clock state.vcpus[${i}]`, ['tscOffset', 'scaledHostTsc']);
-    return { tscOffset: expectU64String(v.tscOffset, `clock state.vcpus[${i}].tscOffset`), scaledHostTsc: expectU64String(v.scaledHostTsc, `clock state.vcpus[${i}].scaledHostTsc`) };
+    const name = `clock state.vcpus[${i}]`;
+    const v = expectRecord(name, item);
+    expectOnlyKeys(name, v, ['tscOffset', 'scaledHostTsc']);
+    return { tscOffset: expectU64String(`${name}.tscOffset`, v.tscOffset), scaledHostTsc: expectU64String(`${name}.scaledHostTsc`, v.scaledHostTsc) };
   });
   return { tscKhz, clock, vcpus };
 }

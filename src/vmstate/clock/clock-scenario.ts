@@ -8,7 +8,7 @@ import { decodeClockState, encodeClockState, restoreClock, saveClock, tscAtKvmcl
 import { GuestTimekeeper, tscClocksource } from './clocksource.ts';
 import { Host, KvmVm, type HostSpec } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, TSC_SCALING } from './tsc.ts';
-import { requireBigInt } from '../validate.ts';
+import { requireBigInt } from '../../validate.ts';
 
 /** Options of {@link runClockMigration}; every field has a default. */
 export interface ClockScenarioOptions {
@@ -93,8 +93,8 @@ function measuredKhz(all: readonly ClockReading[]): bigint {
 /** Runs one migration and checks invariants 1 to 7 on what the readers saw. */
 export function runClockMigration(options: ClockScenarioOptions = {}): ClockScenarioReport {
   const vcpus = options.vcpus ?? 4;
-  const guestKhz = requireBigInt(options.guestKhz ?? 2_500_000n, 'guestKhz', 1n, 0xffff_ffffn);
-  const downtimeNs = requireBigInt(options.downtimeNs ?? 150n * MS, 'downtimeNs', 0n, 10n ** 15n);
+  const guestKhz = requireBigInt('guestKhz', options.guestKhz ?? 2_500_000n, 1n, 0xffff_ffffn);
+  const downtimeNs = requireBigInt('downtimeNs', options.downtimeNs ?? 150n * MS, 0n, 10n ** 15n);
   const rounds = options.rounds ?? 6;
   if (!Number.isSafeInteger(rounds) || rounds < 2 || rounds > 1000) throw new RangeError(`rounds must be an integer in [2, 1000]; got ${rounds}`);
   const src = new Host(options.src ?? DEFAULT_SRC);
@@ -105,7 +105,7 @@ export function runClockMigration(options: ClockScenarioOptions = {}): ClockScen
 
   let t = 1_000n * MS;
   let vm = KvmVm.create(src, { vcpus, tscKhz: guestKhz, t });
-  t += requireBigInt(options.uptimeNs ?? 600_000n * MS, 'uptimeNs', 0n, 10n ** 15n);
+  t += requireBigInt('uptimeNs', options.uptimeNs ?? 600_000n * MS, 0n, 10n ** 15n);
   const timekeeper = new GuestTimekeeper(tscClocksource(guestKhz), vm.readTsc(0, t));
   let kvmclockAtBase = vm.kvmclock(t);
   const readings: ClockReading[] = [];

@@ -8,7 +8,7 @@
  * limits guard against (vm-state.md 1.5, invariant 6).
  */
 import { U64_MAX, u64 } from '../u64.ts';
-import { requireBigInt } from '../validate.ts';
+import { requireBigInt } from '../../validate.ts';
 
 const NSEC_PER_SEC = 1_000_000_000n;
 const U32_MAX = 0xffff_ffffn;
@@ -56,7 +56,7 @@ export function calcMultShift(from: bigint, to: bigint, maxsec: bigint): { mult:
  * the rounding of that path is what makes the boot-log numbers come out).
  */
 export function registerClocksource(name: string, freq: bigint, scale: 1n | 1000n, mask: bigint = U64_MAX): ClocksourceLimits {
-  requireBigInt(freq, 'freq', 1n, U32_MAX);
+  requireBigInt('freq', freq, 1n, U32_MAX);
   let sec = mask / freq / scale;
   if (sec === 0n) sec = 1n;
   else if (sec > CLOCKSOURCE_MAXSEC_CAP && mask > U32_MAX) sec = CLOCKSOURCE_MAXSEC_CAP;
@@ -77,7 +77,7 @@ export function registerClocksource(name: string, freq: bigint, scale: 1n | 1000
 
 /** The guest TSC clocksource at `tscKhz` (clocksource_register_khz(&clocksource_tsc, tsc_khz)). */
 export function tscClocksource(tscKhz: bigint): ClocksourceLimits {
-  requireBigInt(tscKhz, 'tscKhz', 1n, U32_MAX);
+  requireBigInt('tscKhz', tscKhz, 1n, U32_MAX);
   return registerClocksource('tsc', tscKhz, 1000n);
 }
 

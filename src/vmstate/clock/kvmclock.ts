@@ -5,8 +5,8 @@
  * time in ns, so a test decides exactly when each host reads its counters.
  */
 import { guestTsc, scaleTsc, setTscKhz, type SetTscKhzOutcome, type TscScaling, type TscVendor } from './tsc.ts';
-import { mulDiv, u64 } from '../u64.ts';
-import { requireBigInt } from '../validate.ts';
+import { U64_MAX, mulDiv, u64 } from '../u64.ts';
+import { requireBigInt } from '../../validate.ts';
 
 /** Every vCPU sees exactly the returned kvmclock (master clock). Value 1 is deliberately unused. */
 export const KVM_CLOCK_TSC_STABLE = 2;
@@ -44,9 +44,9 @@ export class Host {
   readonly spec: HostSpec;
 
   constructor(spec: HostSpec) {
-    requireBigInt(spec.tscKhz, `host ${spec.name} tscKhz`, 1n, 0xffff_ffffn);
-    requireBigInt(spec.tscAtZero, `host ${spec.name} tscAtZero`, 0n);
-    requireBigInt(spec.realtimeAtZeroNs, `host ${spec.name} realtimeAtZeroNs`, 0n);
+    requireBigInt(`host ${spec.name} tscKhz`, spec.tscKhz, 1n, 0xffff_ffffn);
+    requireBigInt(`host ${spec.name} tscAtZero`, spec.tscAtZero, 0n, U64_MAX);
+    requireBigInt(`host ${spec.name} realtimeAtZeroNs`, spec.realtimeAtZeroNs, 0n, U64_MAX);
     this.spec = spec;
   }
 
@@ -95,7 +95,7 @@ export class KvmVm {
   static create(host: Host, options: { readonly vcpus: number; readonly tscKhz: bigint; readonly t: bigint }): KvmVm {
     const { vcpus, tscKhz, t } = options;
     if (!Number.isSafeInteger(vcpus) || vcpus < 1 || vcpus > 1024) throw new RangeError(`vcpus must be an integer in [1, 1024]; got ${vcpus}`);
-    requireBigInt(t, 't', 0n);
+    requireBigInt('t', t, 0n, U64_MAX);
     const outcome = setTscKhz({ userKhz: tscKhz, hostKhz: host.spec.tscKhz, vendor: host.spec.vendor });
     if (outcome.kind === 'error') throw new RangeError(`tscKhz ${tscKhz} cannot run on host ${host.spec.name}: ${outcome.reason}`);
     const offset = u64(-scaleTsc(host.tsc(t), outcome.scaling));
@@ -171,7 +171,7 @@ export class KvmVm {
 
   /** KVM_SET_DEVICE_ATTR(KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET). */
   setTscOffset(index: number, offset: bigint): void {
-    this.#vcpu(index).offset = requireBigInt(offset, 'offset', 0n);
+    this.#vcpu(index).offset = requireBigInt('offset', offset, 0n, U64_MAX);
   }
 
   /** KVM_SET_TSC_KHZ on one vCPU; the scaling changes only on success. */

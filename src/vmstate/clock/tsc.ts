@@ -7,7 +7,7 @@
  * with N = 48 fractional bits on Intel VMX (TSC_MULTIPLIER) and 32 on AMD SVM (TSC_RATIO).
  */
 import { mulDiv, mulShr, u64 } from '../u64.ts';
-import { requireBigInt } from '../validate.ts';
+import { requireBigInt } from '../../validate.ts';
 
 /** The two hardware scaling formats. */
 export type TscVendor = 'vmx' | 'svm';
@@ -69,8 +69,8 @@ export function identityScaling(vendor: TscVendor, hostKhz: bigint, virtualTscKh
 
 /** KVM_SET_TSC_KHZ: picks the ratio, the +/-250 ppm no-scaling window, or catch-up mode. */
 export function setTscKhz(options: SetTscKhzOptions): SetTscKhzOutcome {
-  const userKhz = requireBigInt(options.userKhz, 'userKhz', 1n, KHZ_MAX);
-  const hostKhz = requireBigInt(options.hostKhz, 'hostKhz', 1n, KHZ_MAX);
+  const userKhz = requireBigInt('userKhz', options.userKhz, 1n, KHZ_MAX);
+  const hostKhz = requireBigInt('hostKhz', options.hostKhz, 1n, KHZ_MAX);
   const vendor = options.vendor;
   if (vendor !== 'vmx' && vendor !== 'svm') throw new TypeError(`vendor must be 'vmx' or 'svm'; got ${String(vendor)}`);
   const fmt = TSC_SCALING[vendor];

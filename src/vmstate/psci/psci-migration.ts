@@ -7,7 +7,7 @@
  */
 import { ARM_HOST_PROFILES, ArmVm, type ArmHostName, type ArmHostProfile } from './psci-vm.ts';
 import { KVM_REG_ARM_PSCI_VERSION, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
-import { expectArray, expectOnlyKeys, expectRecord, expectU64String } from '../validate.ts';
+import { expectArray, expectOnlyKeys, expectRecord, expectU64String } from '../../validate.ts';
 
 /** The firmware part of the migration stream: what GET_REG_LIST + GET_ONE_REG returned on vCPU 0. */
 export interface FirmwareState {
@@ -149,16 +149,17 @@ export function encodeFirmwareState(state: FirmwareState): { regs: { id: string;
 
 /** Validates incoming firmware state (at most 64 registers, no duplicates). */
 export function decodeFirmwareState(json: unknown): FirmwareState {
-  const root = expectRecord(json, 'firmware state');
-  expectOnlyKeys(root, 'firmware state', ['regs']);
+  const root = expectRecord('firmware state', json);
+  expectOnlyKeys('firmware state', root, ['regs']);
   const seen = new Set<bigint>();
-  const regs = expectArray(root.regs, 'firmware state.regs', 64).map((item, i) => {
-    const r = expectRecord(item, `firmware state.regs[${i}]`);
-    expectOnlyKeys(r, `firmware state.regs[${i}]`, ['id', 'value']);
-    const id = expectU64String(r.id, `firmware state.regs[${i}].id`);
-    if (seen.has(id)) throw new RangeError(`firmware state.regs[${i}].id ${fwRegName(id)} appears twice; send each register once`);
+  const regs = expectArray('firmware state.regs', root.regs, 64).map((item, i) => {
+    const name = `firmware state.regs[${i}]`;
+    const r = expectRecord(name, item);
+    expectOnlyKeys(name, r, ['id', 'value']);
+    const id = expectU64String(`${name}.id`, r.id);
+    if (seen.has(id)) throw new RangeError(`${name}.id must be a register not sent before, got ${fwRegName(id)} again: send each register once`);
     seen.add(id);
-    return { id, value: expectU64String(r.value, `firmware state.regs[${i}].value`) };
+    return { id, value: expectU64String(`${name}.value`, r.value) };
   });
   return { regs };
 }

@@ -11,7 +11,7 @@
  *   exit, a conversion invalidates the contents (the guest re-zeroes) and re-dirties the frame,
  *   and each round harvests dirty bits before reading types.
  */
-import { expectArray, expectBoolean, expectInt, expectOnlyKeys, expectRecord } from '../validate.ts';
+import { expectArray, expectBoolean, expectOnlyKeys, expectRecord, requireInteger } from '../../validate.ts';
 
 export const KVM_HC_MAP_GPA_RANGE = 12;
 export const KVM_EXIT_HYPERCALL = 3;
@@ -209,16 +209,18 @@ export interface SevState {
 
 /** Validates incoming page status: ranges sorted, non-empty, non-overlapping, inside the guest. */
 export function decodeSevState(json: unknown): SevState {
-  const o = expectRecord(json, 'sev state');
-  expectOnlyKeys(o, 'sev state', ['pages', 'migrationReady', 'shared']);
-  const pages = expectInt(o.pages, 'sev state.pages', 1, 1 << 20);
-  const migrationReady = expectBoolean(o.migrationReady, 'sev state.migrationReady');
+  const o = expectRecord('sev state', json);
+  expectOnlyKeys('sev state', o, ['pages', 'migrationReady', 'shared']);
+  const pages = requireInteger('sev state.pages', o.pages, 1, 1 << 20);
+  const migrationReady = expectBoolean('sev state.migrationReady', o.migrationReady);
   let end = 0;
-  const shared = expectArray(o.shared, 'sev state.shared', 1 << 16).map((item, i): [number, number] => {
-    const r = expectArray(item, `sev state.shared[${i}]`, 2);
-    if (r.length !== 2) throw new TypeError(`sev state.shared[${i}] must be [startGfn, endGfn]`);
-    const a = expectInt(r[0], `sev state.shared[${i}][0]`, end, pages - 1);
-    const b = expectInt(r[1], `sev state.shared[${i}][1]`, a + 1, pages);
+  const shared = expectArray('sev state.shared', o.shared, 1 << 16).map((item, i): [number, number] => {
+    const name = `sev state.shared[${i}]`;
+    const r = expectArray(name, item, 2);
+    if (r.length !== 2) throw new TypeError(`${name} must be a pair [startGfn, endGfn], got ${r.length} items`);
+    // Sorted, non-overlapping ranges: each starts at or after the previous one's end.
+    const a = requireInteger(`${name}[0]`, r[0], end, pages - 1);
+    const b = requireInteger(`${name}[1]`, r[1], a + 1, pages);
     end = b;
     return [a, b];
   });

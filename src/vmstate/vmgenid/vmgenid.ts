@@ -6,7 +6,7 @@
  * restored instruction, and raises ACPI Notify(0x80) only after the write.
  */
 import { randomBytes } from 'node:crypto';
-import { expectInt, expectOnlyKeys, expectRecord, expectU64String } from '../validate.ts';
+import { describe, expectOnlyKeys, expectRecord, expectU64String, requireInteger } from '../../validate.ts';
 
 /** VMGENID_SIZE. */
 export const VMGENID_SIZE = 16;
@@ -153,14 +153,14 @@ function checkId(id: Uint8Array, name: string): Uint8Array {
 
 /** Validates incoming VMGenID state (the address must be 8-byte aligned, per the spec). */
 export function decodeVmGenIdState(json: unknown): { guestPhysAddr: bigint; id: Uint8Array; generation: number } {
-  const o = expectRecord(json, 'vmgenid state');
-  expectOnlyKeys(o, 'vmgenid state', ['guestPhysAddr', 'id', 'generation']);
-  const guestPhysAddr = expectU64String(o.guestPhysAddr, 'vmgenid state.guestPhysAddr');
-  if (guestPhysAddr % 8n !== 0n) throw new RangeError(`vmgenid state.guestPhysAddr must be 8-byte aligned; got ${guestPhysAddr}`);
+  const o = expectRecord('vmgenid state', json);
+  expectOnlyKeys('vmgenid state', o, ['guestPhysAddr', 'id', 'generation']);
+  const guestPhysAddr = expectU64String('vmgenid state.guestPhysAddr', o.guestPhysAddr);
+  if (guestPhysAddr % 8n !== 0n) throw new RangeError(`vmgenid state.guestPhysAddr must be 8-byte aligned, got ${guestPhysAddr}: the VMGenID spec requires it`);
   if (typeof o.id !== 'string' || !/^[0-9a-f]{32}$/.test(o.id)) {
-    throw new TypeError('vmgenid state.id must be 32 lowercase hex digits (16 bytes)');
+    throw new TypeError(`vmgenid state.id must be 32 lowercase hex digits (16 bytes), got ${describe(o.id)}`);
   }
-  const generation = expectInt(o.generation, 'vmgenid state.generation', 0, 0xffff_ffff);
+  const generation = requireInteger('vmgenid state.generation', o.generation, 0, 0xffff_ffff);
   return { guestPhysAddr, id: new Uint8Array(Buffer.from(o.id, 'hex')), generation };
 }
 

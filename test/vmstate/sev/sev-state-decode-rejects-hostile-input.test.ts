@@ -15,12 +15,13 @@ describe('incoming SEV page status', () => {
   });
 
   it.each([
-    [{ pages: 8, migrationReady: true, shared: [[3, 5], [4, 6]] }, /shared\[1\]\[0\] must be in \[5, 7\]/],
-    [{ pages: 8, migrationReady: true, shared: [[2, 2]] }, /shared\[0\]\[1\] must be in \[3, 8\]/],
-    [{ pages: 8, migrationReady: true, shared: [[0, 9]] }, /must be in \[1, 8\]/],
-    [{ pages: 8, migrationReady: 'yes', shared: [] }, /migrationReady must be true or false/],
-    [{ pages: 0, migrationReady: true, shared: [] }, /pages must be in/],
-  ])('rejects %j', (input, message) => {
-    expect(() => decodeSevState(input)).toThrow(message);
+    [{ pages: 8, migrationReady: true, shared: [[3, 5], [4, 6]] }, RangeError, 'sev state.shared[1][0] must be between 5 and 7, got 4'],
+    [{ pages: 8, migrationReady: true, shared: [[2, 2]] }, RangeError, 'sev state.shared[0][1] must be between 3 and 8, got 2'],
+    [{ pages: 8, migrationReady: true, shared: [[0, 9]] }, RangeError, 'sev state.shared[0][1] must be between 1 and 8, got 9'],
+    [{ pages: 8, migrationReady: true, shared: [[0]] }, TypeError, 'sev state.shared[0] must be a pair [startGfn, endGfn], got 1 items'],
+    [{ pages: 8, migrationReady: 'yes', shared: [] }, TypeError, 'sev state.migrationReady must be true or false, got "yes"'],
+    [{ pages: 0, migrationReady: true, shared: [] }, RangeError, 'sev state.pages must be between 1 and 1048576, got 0'],
+  ])('rejects %j', (input, type, message) => {
+    expect(() => decodeSevState(input)).toThrow(expect.objectContaining({ constructor: type, message }));
   });
 });

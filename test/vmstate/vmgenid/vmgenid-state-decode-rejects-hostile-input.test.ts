@@ -12,14 +12,14 @@ describe('incoming VMGenID state', () => {
   });
 
   it.each([
-    [{ guestPhysAddr: '4097', id: '00'.repeat(16), generation: 0 }, /8-byte aligned/],
-    [{ guestPhysAddr: '4096', id: 'zz'.repeat(16), generation: 0 }, /32 lowercase hex digits/],
-    [{ guestPhysAddr: '4096', id: '00'.repeat(16), generation: -1 }, /generation must be in/],
-    [[], /must be an object/],
-  ])('rejects %j and leaves the device unchanged', (input, message) => {
+    [{ guestPhysAddr: '4097', id: '00'.repeat(16), generation: 0 }, RangeError, 'vmgenid state.guestPhysAddr must be 8-byte aligned, got 4097: the VMGenID spec requires it'],
+    [{ guestPhysAddr: '4096', id: 'zz'.repeat(16), generation: 0 }, TypeError, `vmgenid state.id must be 32 lowercase hex digits (16 bytes), got "${'z'.repeat(32)}"`],
+    [{ guestPhysAddr: '4096', id: '00'.repeat(16), generation: -1 }, RangeError, 'vmgenid state.generation must be between 0 and 4294967295, got -1'],
+    [[], TypeError, 'vmgenid state must be an object, got an array'],
+  ])('rejects %j and leaves the device unchanged', (input, type, message) => {
     const device = new VmGenIdDevice();
     const before = device.readId();
-    expect(() => device.load(input)).toThrow(message);
+    expect(() => device.load(input)).toThrow(expect.objectContaining({ constructor: type, message }));
     expect(device.readId()).toEqual(before);
   });
 });
