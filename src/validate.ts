@@ -146,10 +146,22 @@ export function requireSignal(name: string, value: unknown): AbortSignal | undef
 /** A record decoded from a stream, before its fields are checked. */
 export type JsonRecord = Readonly<Record<string, unknown>>;
 
-/** An object (not an array or null). */
+/**
+ * A plain object, returned as a prototype-less copy of its own fields. An inherited field
+ * (`Object.create(valid)`, a prototype chain ending in null, a polluted Object.prototype) would
+ * be read by `record.x` yet never reach the unknown-field check, which sees only own keys; the
+ * copy makes the fields a decoder reads exactly the fields that check saw.
+ */
 export function expectRecord(name: string, value: unknown): JsonRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'an object', value));
-  return value as JsonRecord;
+  const fix = 'decode the parsed JSON itself, not an object derived from it';
+  if (!isPlain(value)) throw new TypeError(`${name} must be a plain object with fields of its own, got an object with a prototype: ${fix}`);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) throw new TypeError(`${name} must be a plain object with fields of its own, got one that inherits ${quote(key)}: ${fix}`);
+  }
+  const own: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) own[key] = (value as Record<string, unknown>)[key];
+  return own;
 }
 
 /** Refuses fields the decoder does not know, so a typo or an injected field is not silently dropped. */
@@ -161,11 +173,22 @@ export function expectOnlyKeys(name: string, record: JsonRecord, keys: readonly 
   }
 }
 
-/** An array of at most `max` items (bounds hostile input before any per-item work). */
+/**
+ * An array of at most `max` items of its own (bounds hostile input before any per-item work),
+ * returned as a copy. A hole or a swapped prototype would let `list[i]` read an inherited item.
+ */
 export function expectArray(name: string, value: unknown, max: number): readonly unknown[] {
   if (!Array.isArray(value)) throw new TypeError(message(name, 'an array', value));
   if (value.length > max) throw new RangeError(`${name} must be an array of at most ${max} items, got ${value.length} items`);
-  return value;
+  // Array.prototype is itself an array whose prototype is a realm's Object.prototype.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(proto) || !isPlain(proto)) throw new TypeError(`${name} must be a plain array, got an array with another prototype`);
+  const items: unknown[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (!Object.hasOwn(value, i)) throw new TypeError(`${name} must be an array of items of its own, got a hole at [${i}]`);
+    items.push(value[i]);
+  }
+  return items;
 }
 
 /** A u64 carried as a decimal string ("1234"), the stream's encoding for counters. */
