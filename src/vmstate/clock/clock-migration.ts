@@ -13,7 +13,7 @@
  */
 import type { ClockProtocol } from './clock-protocols.ts';
 import { kvmClockClocksource, tscClocksource } from './clocksource.ts';
-import { KVM_CLOCK_REALTIME, type KvmClockData, type KvmVm } from './kvmclock.ts';
+import { KVM_CLOCK_REALTIME, KVM_CLOCK_VALID_FLAGS, type KvmClockData, type KvmVm } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, setTscKhz, type TscScaling } from './tsc.ts';
 import { u64 } from '../u64.ts';
 import { expectArray, expectOnlyKeys, expectRecord, expectU64String, requireBigInt, requireInteger } from '../../validate.ts';
@@ -184,6 +184,16 @@ export function encodeClockState(state: ClockMigrationState): Record<string, unk
   };
 }
 
+/** KVM_GET_CLOCK flags as the stream carries them: a bit KVM_SET_CLOCK would refuse is refused here, by name. */
+function decodeClockFlags(name: string, value: unknown): number {
+  const flags = requireInteger(name, value, 0, 0xffff_ffff);
+  const unknown = (flags & ~KVM_CLOCK_VALID_FLAGS) >>> 0;
+  if (unknown !== 0) {
+    throw new RangeError(`${name} must be a combination of KVM_CLOCK_TSC_STABLE (2), KVM_CLOCK_REALTIME (4) and KVM_CLOCK_HOST_TSC (8), got 0x${flags.toString(16)}: bits 0x${unknown.toString(16)} are no KVM_SET_CLOCK flag`);
+  }
+  return flags;
+}
+
 /** Validates an incoming clock state; throws TypeError/RangeError naming the field. */
 export function decodeClockState(json: unknown): ClockMigrationState {
   const root = expectRecord('clock state', json);
@@ -194,7 +204,7 @@ export function decodeClockState(json: unknown): ClockMigrationState {
   expectOnlyKeys('clock state.clock', c, ['clock', 'flags', 'realtime', 'hostTsc']);
   const clock: KvmClockData = {
     clock: expectU64String('clock state.clock.clock', c.clock),
-    flags: requireInteger('clock state.clock.flags', c.flags, 0, 0xffff_ffff),
+    flags: decodeClockFlags('clock state.clock.flags', c.flags),
     realtime: expectU64String('clock state.clock.realtime', c.realtime),
     hostTsc: expectU64String('clock state.clock.hostTsc', c.hostTsc),
   };

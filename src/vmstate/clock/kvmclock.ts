@@ -14,7 +14,8 @@ export const KVM_CLOCK_TSC_STABLE = 2;
 export const KVM_CLOCK_REALTIME = 4;
 /** GET: `hostTsc` holds the raw host TSC read at the same instant. */
 export const KVM_CLOCK_HOST_TSC = 8;
-const KVM_CLOCK_VALID_FLAGS = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
+/** Every flag KVM_SET_CLOCK accepts (x86.c): any other bit is -EINVAL. */
+export const KVM_CLOCK_VALID_FLAGS = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 /** sizeof(struct kvm_clock_data). */
 export const KVM_CLOCK_DATA_SIZE = 48;
 

@@ -6,7 +6,7 @@
  * mitigation once promised never vanishes; when that cannot be kept the migration is refused.
  */
 import { ARM_HOST_PROFILES, ArmVm, type ArmHostName, type ArmHostProfile } from './psci-vm.ts';
-import { KVM_REG_ARM_PSCI_VERSION, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
+import { FW_REG_NAMES, KVM_REG_ARM_PSCI_VERSION, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
 import { expectArray, expectOnlyKeys, expectRecord, expectU64String } from '../../validate.ts';
 
 /** The firmware part of the migration stream: what GET_REG_LIST + GET_ONE_REG returned on vCPU 0. */
@@ -147,7 +147,7 @@ export function encodeFirmwareState(state: FirmwareState): { regs: { id: string;
   return { regs: state.regs.map((r) => ({ id: r.id.toString(), value: r.value.toString() })) };
 }
 
-/** Validates incoming firmware state (at most 64 registers, no duplicates). */
+/** Validates incoming firmware state (at most 64 firmware pseudo-registers, each once). */
 export function decodeFirmwareState(json: unknown): FirmwareState {
   const root = expectRecord('firmware state', json);
   expectOnlyKeys('firmware state', root, ['regs']);
@@ -157,6 +157,11 @@ export function decodeFirmwareState(json: unknown): FirmwareState {
     const r = expectRecord(name, item);
     expectOnlyKeys(name, r, ['id', 'value']);
     const id = expectU64String(`${name}.id`, r.id);
+    // A register no kernel has is a corrupt or foreign stream; one this destination lacks is its
+    // kernel's answer (-ENOENT at restore), so only the first is refused here.
+    if (!FW_REG_NAMES.has(id)) {
+      throw new RangeError(`${name}.id must be a firmware pseudo-register (${[...FW_REG_NAMES.values()].join(', ')}), got 0x${id.toString(16)}`);
+    }
     if (seen.has(id)) throw new RangeError(`${name}.id must be a register not sent before, got ${fwRegName(id)} again: send each register once`);
     seen.add(id);
     return { id, value: expectU64String(`${name}.value`, r.value) };
