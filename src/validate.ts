@@ -35,17 +35,26 @@ function message(name: string, what: string, value: unknown, fix?: string): stri
 }
 
 /**
- * A plain object of its caller's own fields. Inherited fields would be read by `o.x` but are
- * invisible to the unknown-key check, so an object with any prototype other than a realm's
- * Object.prototype (or none) is refused. Objects from another realm (node:vm) are accepted.
+ * A plain object of its caller's own fields. Objects from another realm (node:vm) are accepted.
  * `undefined` stands for "no options".
  */
 export function requireObject(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlain(value)) {
-    throw new TypeError(message(name, 'a plain object', value));
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'a plain object', value));
+  refuseInherited(name, value, 'pass an object of its own fields, not one derived from another');
   return value as Record<string, unknown>;
+}
+
+/**
+ * Inherited fields would be read by `o.x` but are invisible to the unknown-key check, which
+ * sees only own keys. So the prototype must be a realm's Object.prototype or none, and no
+ * enumerable field may come from further up (a chain ending in null, a polluted prototype).
+ */
+function refuseInherited(name: string, value: object, fix: string): void {
+  if (!isPlain(value)) throw new TypeError(`${name} must be a plain object with fields of its own, got an object with a prototype: ${fix}`);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) throw new TypeError(`${name} must be a plain object with fields of its own, got one that inherits ${quote(key)}: ${fix}`);
+  }
 }
 
 function isPlain(value: object): boolean {
@@ -147,18 +156,13 @@ export function requireSignal(name: string, value: unknown): AbortSignal | undef
 export type JsonRecord = Readonly<Record<string, unknown>>;
 
 /**
- * A plain object, returned as a prototype-less copy of its own fields. An inherited field
- * (`Object.create(valid)`, a prototype chain ending in null, a polluted Object.prototype) would
- * be read by `record.x` yet never reach the unknown-field check, which sees only own keys; the
- * copy makes the fields a decoder reads exactly the fields that check saw.
+ * A plain object of its own fields (see refuseInherited), returned as a prototype-less copy of
+ * them: the fields a decoder reads are then exactly those the unknown-field check saw, even
+ * under a polluted Object.prototype or with non-enumerable own fields.
  */
 export function expectRecord(name: string, value: unknown): JsonRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'an object', value));
-  const fix = 'decode the parsed JSON itself, not an object derived from it';
-  if (!isPlain(value)) throw new TypeError(`${name} must be a plain object with fields of its own, got an object with a prototype: ${fix}`);
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) throw new TypeError(`${name} must be a plain object with fields of its own, got one that inherits ${quote(key)}: ${fix}`);
-  }
+  refuseInherited(name, value, 'decode the parsed JSON itself, not an object derived from it');
   const own: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value)) own[key] = (value as Record<string, unknown>)[key];
   return own;
