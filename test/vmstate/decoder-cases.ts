@@ -59,13 +59,3 @@ export const ARRAYS: readonly { name: string; decode: (json: unknown) => unknown
   { name: 'sev state.shared', decode: decodeSevState, input: (swap) => { const s = sevState(); return { ...s, shared: swap(s.shared as unknown[]) }; } },
   { name: 'sev state.shared[0]', decode: decodeSevState, input: (swap) => { const s = sevState(); return { ...s, shared: [swap((s.shared as unknown[][])[0]!)] }; } },
 ];
-
-/** What a decoder threw, or undefined when it accepted the input. */
-export function thrown(run: () => unknown): Error | undefined {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  return undefined;
-}

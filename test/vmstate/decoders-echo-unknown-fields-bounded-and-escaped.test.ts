@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RECORDS, thrown } from './decoder-cases.ts';
+import { RECORDS } from './decoder-cases.ts';
+import { thrown } from './thrown.ts';
 
 // A stream is untrusted: an unknown field's name is quoted short and escaped, so a hostile key
 // can neither flood a log (10 MB) nor forge lines or terminal output (newlines, ANSI codes).

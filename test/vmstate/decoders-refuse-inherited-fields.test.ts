@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ARRAYS, RECORDS, thrown } from './decoder-cases.ts';
+import { ARRAYS, RECORDS } from './decoder-cases.ts';
+import { thrown } from './thrown.ts';
 
 // A decoded record's fields must be its own: an inherited field is read like an own one but
 // is invisible to the unknown-field check, so an object derived from a valid one would slip

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { decodeClockState } from '../../src/vmstate/index.ts';
-import { DECODERS, thrown } from './decoder-cases.ts';
+import { DECODERS } from './decoder-cases.ts';
+import { thrown } from './thrown.ts';
 
 // KVM_SET_CLOCK takes only TSC_STABLE (2), REALTIME (4) and HOST_TSC (8); any other bit is
 // -EINVAL. The decoder refuses such a stream itself, naming the field and the allowed flags,

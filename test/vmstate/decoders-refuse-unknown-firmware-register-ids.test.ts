@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ARM_HOST_PROFILES, FW_REG_NAMES, KVM_REG_ARM_VENDOR_HYP_BMAP_2, decodeFirmwareState, restoreFirmware } from '../../src/vmstate/index.ts';
-import { thrown } from './decoder-cases.ts';
+import { thrown } from './thrown.ts';
 
 // A firmware stream carries only KVM's firmware pseudo-registers (class 0x14 KVM_REG_ARM_FW and
 // class 0x16 KVM_REG_ARM_FW_FEAT_BMAP, index 0 to 3). Any other id is refused at decode, naming

@@ -11,12 +11,15 @@
  *
  * The unsafe formulas are kept, selectable, so tests can show which invariant each one breaks.
  */
-import type { ClockProtocol } from './clock-protocols.ts';
+import { StopMachineRendezvous, SuspendResumeProtocol, type ClockProtocol } from './clock-protocols.ts';
 import { kvmClockClocksource, tscClocksource } from './clocksource.ts';
-import { KVM_CLOCK_REALTIME, KVM_CLOCK_VALID_FLAGS, type KvmClockData, type KvmVm } from './kvmclock.ts';
+import { KVM_CLOCK_REALTIME, KVM_CLOCK_VALID_FLAGS, KvmVm, type KvmClockData } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, setTscKhz, type TscScaling } from './tsc.ts';
-import { u64 } from '../u64.ts';
-import { expectArray, expectOnlyKeys, expectRecord, expectU64String, requireBigInt, requireInteger } from '../../validate.ts';
+import { U64_MAX, u64 } from '../u64.ts';
+import {
+  describe, expectArray, expectOnlyKeys, expectRecord, expectU64String, rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger,
+  requireObject, requireOneOf,
+} from '../../validate.ts';
 
 /** What the source sends for the clock (VM paused), steps 1 to 3. */
 export interface ClockMigrationState {
@@ -38,6 +41,12 @@ export type OffsetFormula =
   | 'msr-per-vcpu'
   /** Skips KVM_SET_TSC_KHZ on the destination: the guest runs at the destination host rate. */
   | 'keep-host-rate';
+
+/** Every formula, for validation and the CLI. */
+export const OFFSET_FORMULAS: readonly OffsetFormula[] = ['documented', 'unscaled-units', 'raw-host-tsc', 'copy-offsets', 'msr-per-vcpu', 'keep-host-rate'];
+/** Why the clock is restored: it decides whether KVM_CLOCK_REALTIME is passed back by default. */
+export const RESTORE_PURPOSES: readonly RestoreClockOptions['purpose'][] = ['live-migration', 'snapshot-restore'];
+const RESTORE_KEYS = ['purpose', 'passRealtime', 'formula', 'protocol', 'checks', 'msrWriteGapNs'];
 
 /** Options of {@link restoreClock}. */
 export interface RestoreClockOptions {
@@ -112,13 +121,19 @@ function cyclesToNs(cycles: bigint, khz: bigint): bigint {
  * on 'refused' the destination VM is untouched.
  */
 export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, options: RestoreClockOptions): RestoreClockOutcome {
-  const { purpose } = options;
-  if (purpose !== 'live-migration' && purpose !== 'snapshot-restore') {
-    throw new TypeError(`purpose must be 'live-migration' or 'snapshot-restore'; got ${String(purpose)}`);
+  if (!(dst instanceof KvmVm)) throw new TypeError(`dst must be a KvmVm, got ${describe(dst)}`);
+  requireBigInt('t', t, 0n, U64_MAX);
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, RESTORE_KEYS);
+  const purpose = requireOneOf('purpose', o.purpose, RESTORE_PURPOSES);
+  const formula = requireOneOf('formula', o.formula, OFFSET_FORMULAS, 'documented');
+  const checks = requireOneOf('checks', o.checks, ['enforce', 'off'], 'enforce');
+  const passRealtime = requireBoolean('passRealtime', o.passRealtime, purpose === 'live-migration');
+  const gapNs = requireBigInt('msrWriteGapNs', o.msrWriteGapNs ?? 50_000n, 0n, 10n ** 12n);
+  const protocol = o.protocol;
+  if (protocol !== undefined && !(protocol instanceof SuspendResumeProtocol) && !(protocol instanceof StopMachineRendezvous)) {
+    throw new TypeError(`protocol must be a SuspendResumeProtocol or a StopMachineRendezvous, got ${describe(protocol)}`);
   }
-  const formula = options.formula ?? 'documented';
-  const checks = options.checks ?? 'enforce';
-  const gapNs = requireBigInt('msrWriteGapNs', options.msrWriteGapNs ?? 50_000n, 0n, 10n ** 12n);
   if (state.vcpus.length !== dst.vcpus.length) {
     throw new RangeError(`state has ${state.vcpus.length} vCPUs but the destination VM has ${dst.vcpus.length}; create it with the same count`);
   }
@@ -128,7 +143,6 @@ export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, 
   if (rate?.kind === 'error') return refuse(`KVM_SET_TSC_KHZ(${state.tscKhz}) on host ${dst.host.spec.name}: ${rate.reason}`);
   const scaling = rate ? rate.scaling : dst.vcpus[0]!.scaling;
 
-  const passRealtime = options.passRealtime ?? purpose === 'live-migration';
   const setData: KvmClockData = { ...state.clock, flags: passRealtime ? state.clock.flags | KVM_CLOCK_REALTIME : state.clock.flags & ~KVM_CLOCK_REALTIME };
   const preview = dst.previewSetClock(setData, t);
   if (preview.kind === 'error') return refuse(`KVM_SET_CLOCK: ${preview.errno} (${preview.reason})`);
@@ -146,7 +160,7 @@ export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, 
     if (jumpNs > forwardJumpNs) forwardJumpNs = jumpNs;
   }
   const maxIdleNs = [tscClocksource(state.tscKhz).maxIdleNs, kvmClockClocksource().maxIdleNs].reduce((a, b) => (a < b ? a : b));
-  if (checks === 'enforce' && forwardJumpNs > maxIdleNs && options.protocol?.isFrozen() !== true) {
+  if (checks === 'enforce' && forwardJumpNs > maxIdleNs && protocol?.isFrozen() !== true) {
     const snapshotHint = purpose === 'snapshot-restore' && passRealtime ? ' and clear KVM_CLOCK_REALTIME for a snapshot restore' : '';
     return refuse(`the guest clock would jump ${forwardJumpNs} ns, beyond max_idle_ns ${maxIdleNs}; suspend the guest or use the stop_machine rendezvous first${snapshotHint}`, forwardJumpNs);
   }

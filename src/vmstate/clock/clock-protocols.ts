@@ -7,6 +7,7 @@
  * Both are table driven: a transition not in the table is refused with the expected actions,
  * and the state never changes on a refusal.
  */
+import { requireOneOf } from '../../validate.ts';
 
 /** Who performs a step. */
 export type ProtocolActor = 'vmm-src' | 'vmm-dst' | 'guest' | 'guest-work' | 'chosen-vcpu';
@@ -45,6 +46,8 @@ class ProtocolMachine<S extends string, A extends string> {
   }
 
   protected transition(action: A, guard?: () => string | undefined): StepOutcome<S> {
+    // A name no step has is the caller's typo, not a step out of order.
+    requireOneOf('action', action, this.table.map((t) => t.action));
     const row = this.table.find((t) => t.from === this.#state && t.action === action);
     if (!row) {
       const expected = this.table.filter((t) => t.from === this.#state).map((t) => `'${t.action}'`);

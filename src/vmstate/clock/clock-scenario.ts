@@ -4,11 +4,14 @@
  * order so invariants 1 to 7 of vm-state.md can be checked on what the guest actually saw.
  */
 import { StopMachineRendezvous, SuspendResumeProtocol, type ClockProtocol } from './clock-protocols.ts';
-import { decodeClockState, encodeClockState, restoreClock, saveClock, tscAtKvmclockZero, type OffsetFormula, type RestoreClockOutcome } from './clock-migration.ts';
+import {
+  OFFSET_FORMULAS, RESTORE_PURPOSES, decodeClockState, encodeClockState, restoreClock, saveClock, tscAtKvmclockZero,
+  type OffsetFormula, type RestoreClockOutcome,
+} from './clock-migration.ts';
 import { GuestTimekeeper, tscClocksource } from './clocksource.ts';
 import { Host, KvmVm, type HostSpec } from './kvmclock.ts';
 import { nsToCycles, scaleTsc, TSC_SCALING } from './tsc.ts';
-import { requireBigInt } from '../../validate.ts';
+import { rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger, requireObject, requireOneOf } from '../../validate.ts';
 
 /** Options of {@link runClockMigration}; every field has a default. */
 export interface ClockScenarioOptions {
@@ -69,6 +72,8 @@ const MS = 1_000_000n;
 const DEFAULT_SRC: HostSpec = { name: 'src', vendor: 'vmx', tscKhz: 3_000_000n, tscAtZero: 7_000_000_000_000n, realtimeAtZeroNs: 1_700_000_000n * 1_000_000_000n };
 const DEFAULT_DST: HostSpec = { name: 'dst', vendor: 'vmx', tscKhz: 3_200_000n, tscAtZero: 6_000_000_000_000n, realtimeAtZeroNs: 1_700_000_000n * 1_000_000_000n };
 const QUANTITIES = ['tsc', 'kvmclockNs', 'monotonicNs'] as const;
+const SCENARIO_KEYS = ['vcpus', 'guestKhz', 'src', 'dst', 'purpose', 'downtimeNs', 'formula', 'protocol', 'checks', 'passRealtime', 'rounds', 'uptimeNs'];
+const PROTOCOLS = ['none', 'suspend-resume', 'stop-machine'] as const;
 
 function firstDecrease(readings: readonly ClockReading[], sameVcpuOnly: boolean): string | undefined {
   for (const q of QUANTITIES) {
@@ -92,20 +97,27 @@ function measuredKhz(all: readonly ClockReading[]): bigint {
 
 /** Runs one migration and checks invariants 1 to 7 on what the readers saw. */
 export function runClockMigration(options: ClockScenarioOptions = {}): ClockScenarioReport {
-  const vcpus = options.vcpus ?? 4;
-  const guestKhz = requireBigInt('guestKhz', options.guestKhz ?? 2_500_000n, 1n, 0xffff_ffffn);
-  const downtimeNs = requireBigInt('downtimeNs', options.downtimeNs ?? 150n * MS, 0n, 10n ** 15n);
-  const rounds = options.rounds ?? 6;
-  if (!Number.isSafeInteger(rounds) || rounds < 2 || rounds > 1000) throw new RangeError(`rounds must be an integer in [2, 1000]; got ${rounds}`);
-  const src = new Host(options.src ?? DEFAULT_SRC);
-  const dst = new Host(options.dst ?? DEFAULT_DST);
-  const formula = options.formula ?? 'documented';
+  // Every option is checked before anything runs.
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, SCENARIO_KEYS);
+  const vcpus = requireInteger('vcpus', o.vcpus ?? 4, 1, 1024);
+  const guestKhz = requireBigInt('guestKhz', o.guestKhz ?? 2_500_000n, 1n, 0xffff_ffffn);
+  const downtimeNs = requireBigInt('downtimeNs', o.downtimeNs ?? 150n * MS, 0n, 10n ** 15n);
+  const uptimeNs = requireBigInt('uptimeNs', o.uptimeNs ?? 600_000n * MS, 0n, 10n ** 15n);
+  const rounds = requireInteger('rounds', o.rounds ?? 6, 2, 1000);
+  const src = new Host((o.src ?? DEFAULT_SRC) as HostSpec, 'src');
+  const dst = new Host((o.dst ?? DEFAULT_DST) as HostSpec, 'dst');
+  const purpose = requireOneOf('purpose', o.purpose, RESTORE_PURPOSES, 'live-migration');
+  const formula = requireOneOf('formula', o.formula, OFFSET_FORMULAS, 'documented');
+  const checks = requireOneOf('checks', o.checks, ['enforce', 'off'], 'enforce');
+  const passRealtime = o.passRealtime === undefined ? undefined : requireBoolean('passRealtime', o.passRealtime, false);
+  const protocolName = requireOneOf('protocol', o.protocol, PROTOCOLS, 'none');
   const protocol: ClockProtocol | undefined =
-    options.protocol === 'suspend-resume' ? new SuspendResumeProtocol() : options.protocol === 'stop-machine' ? new StopMachineRendezvous() : undefined;
+    protocolName === 'suspend-resume' ? new SuspendResumeProtocol() : protocolName === 'stop-machine' ? new StopMachineRendezvous() : undefined;
 
   let t = 1_000n * MS;
   let vm = KvmVm.create(src, { vcpus, tscKhz: guestKhz, t });
-  t += requireBigInt('uptimeNs', options.uptimeNs ?? 600_000n * MS, 0n, 10n ** 15n);
+  t += uptimeNs;
   const timekeeper = new GuestTimekeeper(tscClocksource(guestKhz), vm.readTsc(0, t));
   let kvmclockAtBase = vm.kvmclock(t);
   const readings: ClockReading[] = [];
@@ -155,8 +167,7 @@ export function runClockMigration(options: ClockScenarioOptions = {}): ClockScen
   t = tPause + downtimeNs;
   const before = readings.slice();
   const dstVm = KvmVm.create(dst, { vcpus, tscKhz: formula === 'keep-host-rate' ? dst.spec.tscKhz : guestKhz, t });
-  const restoreOptions = { purpose: options.purpose ?? 'live-migration', formula, checks: options.checks ?? 'enforce', ...(protocol ? { protocol } : {}) } as const;
-  const restore = restoreClock(dstVm, state, t, options.passRealtime === undefined ? restoreOptions : { ...restoreOptions, passRealtime: options.passRealtime });
+  const restore = restoreClock(dstVm, state, t, { purpose, formula, checks, ...(protocol ? { protocol } : {}), ...(passRealtime === undefined ? {} : { passRealtime }) });
   if (restore.kind === 'refused') {
     return { restore, readings: before, invariants: checkInvariants(before, [], undefined), blockedGuestRuns };
   }

@@ -4,9 +4,9 @@
  * (KVM_VCPU_TSC_CTRL / KVM_VCPU_TSC_OFFSET). Time is simulated: every call takes `t`, the world
  * time in ns, so a test decides exactly when each host reads its counters.
  */
-import { guestTsc, scaleTsc, setTscKhz, type SetTscKhzOutcome, type TscScaling, type TscVendor } from './tsc.ts';
+import { TSC_VENDORS, guestTsc, scaleTsc, setTscKhz, type SetTscKhzOutcome, type TscScaling, type TscVendor } from './tsc.ts';
 import { U64_MAX, mulDiv, u64 } from '../u64.ts';
-import { requireBigInt } from '../../validate.ts';
+import { describe, rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger, requireObject, requireOneOf } from '../../validate.ts';
 
 /** Every vCPU sees exactly the returned kvmclock (master clock). Value 1 is deliberately unused. */
 export const KVM_CLOCK_TSC_STABLE = 2;
@@ -44,11 +44,20 @@ export interface HostSpec {
 export class Host {
   readonly spec: HostSpec;
 
-  constructor(spec: HostSpec) {
-    requireBigInt(`host ${spec.name} tscKhz`, spec.tscKhz, 1n, 0xffff_ffffn);
-    requireBigInt(`host ${spec.name} tscAtZero`, spec.tscAtZero, 0n, U64_MAX);
-    requireBigInt(`host ${spec.name} realtimeAtZeroNs`, spec.realtimeAtZeroNs, 0n, U64_MAX);
-    this.spec = spec;
+  /** @param name how messages call `spec` (runClockMigration passes 'src' or 'dst'). */
+  constructor(spec: HostSpec, name = 'spec') {
+    const s = requireObject(name, spec);
+    rejectUnknownKeys(name, s, ['name', 'vendor', 'tscKhz', 'tscAtZero', 'realtimeAtZeroNs', 'clocksourceIsTsc']);
+    if (typeof s.name !== 'string') throw new TypeError(`${name}.name must be a string, got ${describe(s.name)}`);
+    // A copy of the checked fields: the caller's object may change later, this host may not.
+    this.spec = Object.freeze({
+      name: s.name,
+      vendor: requireOneOf(`${name}.vendor`, s.vendor, TSC_VENDORS),
+      tscKhz: requireBigInt(`${name}.tscKhz`, s.tscKhz, 1n, 0xffff_ffffn),
+      tscAtZero: requireBigInt(`${name}.tscAtZero`, s.tscAtZero, 0n, U64_MAX),
+      realtimeAtZeroNs: requireBigInt(`${name}.realtimeAtZeroNs`, s.realtimeAtZeroNs, 0n, U64_MAX),
+      clocksourceIsTsc: requireBoolean(`${name}.clocksourceIsTsc`, s.clocksourceIsTsc, true),
+    });
   }
 
   /** Raw host TSC at world time `t`. */
@@ -94,9 +103,12 @@ export class KvmVm {
    * the rate (nothing is created).
    */
   static create(host: Host, options: { readonly vcpus: number; readonly tscKhz: bigint; readonly t: bigint }): KvmVm {
-    const { vcpus, tscKhz, t } = options;
-    if (!Number.isSafeInteger(vcpus) || vcpus < 1 || vcpus > 1024) throw new RangeError(`vcpus must be an integer in [1, 1024]; got ${vcpus}`);
-    requireBigInt('t', t, 0n, U64_MAX);
+    if (!(host instanceof Host)) throw new TypeError(`host must be a Host, got ${describe(host)}`);
+    const o = requireObject('options', options);
+    rejectUnknownKeys('options', o, ['vcpus', 'tscKhz', 't']);
+    const vcpus = requireInteger('vcpus', o.vcpus, 1, 1024);
+    const tscKhz = requireBigInt('tscKhz', o.tscKhz, 1n, 0xffff_ffffn);
+    const t = requireBigInt('t', o.t, 0n, U64_MAX);
     const outcome = setTscKhz({ userKhz: tscKhz, hostKhz: host.spec.tscKhz, vendor: host.spec.vendor });
     if (outcome.kind === 'error') throw new RangeError(`tscKhz ${tscKhz} cannot run on host ${host.spec.name}: ${outcome.reason}`);
     const offset = u64(-scaleTsc(host.tsc(t), outcome.scaling));
@@ -105,9 +117,7 @@ export class KvmVm {
   }
 
   #vcpu(index: number): VcpuTsc {
-    const vcpu = this.vcpus[index];
-    if (!vcpu) throw new RangeError(`vcpu ${index} does not exist; this VM has ${this.vcpus.length}`);
-    return vcpu;
+    return this.vcpus[requireInteger('vcpu index', index, 0, this.vcpus.length - 1, `this VM has ${this.vcpus.length} vCPUs`)]!;
   }
 
   /** kvmclock ns at world time `t`. */

@@ -7,10 +7,12 @@
  * with N = 48 fractional bits on Intel VMX (TSC_MULTIPLIER) and 32 on AMD SVM (TSC_RATIO).
  */
 import { mulDiv, mulShr, u64 } from '../u64.ts';
-import { requireBigInt } from '../../validate.ts';
+import { rejectUnknownKeys, requireBigInt, requireBoolean, requireObject, requireOneOf } from '../../validate.ts';
 
 /** The two hardware scaling formats. */
 export type TscVendor = 'vmx' | 'svm';
+/** Every vendor, for validation and the CLI. */
+export const TSC_VENDORS: readonly TscVendor[] = ['vmx', 'svm'];
 
 /** Fixed-point format of a vendor's ratio register. */
 export interface TscScalingFormat {
@@ -69,10 +71,12 @@ export function identityScaling(vendor: TscVendor, hostKhz: bigint, virtualTscKh
 
 /** KVM_SET_TSC_KHZ: picks the ratio, the +/-250 ppm no-scaling window, or catch-up mode. */
 export function setTscKhz(options: SetTscKhzOptions): SetTscKhzOutcome {
-  const userKhz = requireBigInt('userKhz', options.userKhz, 1n, KHZ_MAX);
-  const hostKhz = requireBigInt('hostKhz', options.hostKhz, 1n, KHZ_MAX);
-  const vendor = options.vendor;
-  if (vendor !== 'vmx' && vendor !== 'svm') throw new TypeError(`vendor must be 'vmx' or 'svm'; got ${String(vendor)}`);
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, ['userKhz', 'hostKhz', 'vendor', 'hostCanScale']);
+  const userKhz = requireBigInt('userKhz', o.userKhz, 1n, KHZ_MAX);
+  const hostKhz = requireBigInt('hostKhz', o.hostKhz, 1n, KHZ_MAX);
+  const vendor = requireOneOf('vendor', o.vendor, TSC_VENDORS);
+  const hostCanScale = requireBoolean('hostCanScale', o.hostCanScale, true);
   const fmt = TSC_SCALING[vendor];
   if (userKhz === hostKhz) return { kind: 'identity', why: 'same-rate', scaling: identityScaling(vendor, hostKhz) };
   // Inside the window KVM reports the requested kHz but runs the guest at the host rate:
@@ -80,7 +84,7 @@ export function setTscKhz(options: SetTscKhzOptions): SetTscKhzOutcome {
   if (userKhz >= adjustKhz(hostKhz, -TSC_TOLERANCE_PPM) && userKhz <= adjustKhz(hostKhz, TSC_TOLERANCE_PPM)) {
     return { kind: 'identity', why: 'within-tolerance', scaling: identityScaling(vendor, hostKhz, userKhz) };
   }
-  if (options.hostCanScale === false) {
+  if (!hostCanScale) {
     if (userKhz > hostKhz) {
       return {
         kind: 'catch-up',

@@ -6,16 +6,28 @@
  * mitigation once promised never vanishes; when that cannot be kept the migration is refused.
  */
 import { ARM_HOST_PROFILES, ArmVm, type ArmHostName, type ArmHostProfile } from './psci-vm.ts';
-import { FW_REG_NAMES, KVM_REG_ARM_PSCI_VERSION, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
-import { expectArray, expectOnlyKeys, expectRecord, expectU64String } from '../../validate.ts';
+import { FW_REG_NAMES, KVM_REG_ARM_PSCI_VERSION, PSCI_VERSIONS, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
+import {
+  describe, expectArray, expectOnlyKeys, expectRecord, expectU64String, rejectUnknownKeys, requireBoolean, requireObject, requireOneOf,
+} from '../../validate.ts';
 
 /** The firmware part of the migration stream: what GET_REG_LIST + GET_ONE_REG returned on vCPU 0. */
 export interface FirmwareState {
   readonly regs: readonly { readonly id: bigint; readonly value: bigint }[];
 }
 
+/** A host profile's own fields; its kernel is checked by ArmVm, which every entry point creates. */
+function checkHost(name: string, value: unknown): ArmHostProfile {
+  const h = requireObject(name, value);
+  rejectUnknownKeys(name, h, ['name', 'kernel', 'vmmPinPsci']);
+  if (typeof h.name !== 'string') throw new TypeError(`${name}.name must be a string, got ${describe(h.name)}`);
+  if (h.vmmPinPsci !== undefined) requireOneOf(`${name}.vmmPinPsci`, h.vmmPinPsci, PSCI_VERSIONS);
+  return value as ArmHostProfile;
+}
+
 /** Creates a VM as the host's VMM does: pinning its configured PSCI version before the guest runs. */
 export function createArmVm(host: ArmHostProfile, vcpuPsci02: readonly boolean[] = [true, true]): ArmVm {
+  checkHost('host', host);
   const vm = new ArmVm(host.kernel, vcpuPsci02);
   if (host.vmmPinPsci) {
     const pinned = vm.setOneReg(0, KVM_REG_ARM_PSCI_VERSION, BigInt(psciVersionWord(host.vmmPinPsci)));
@@ -63,20 +75,25 @@ function advice(id: bigint, errno: KvmErrno, host: ArmHostProfile): string {
 
 /** The destination side: create the VM on `host`, write every saved register, then compare. */
 export function restoreFirmware(host: ArmHostProfile, saved: FirmwareState, options: RestoreFirmwareOptions = {}): FirmwareRestoreOutcome {
-  const vm = createArmVm(host, options.vcpuPsci02 ?? [true, true]);
-  if (options.order === 'after-run') vm.run();
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, ['sourcePsci', 'vcpuPsci02', 'order', 'ignoreErrors']);
+  const sourcePsci = o.sourcePsci === undefined ? undefined : requireOneOf('sourcePsci', o.sourcePsci, PSCI_VERSIONS);
+  const order = requireOneOf('order', o.order, ['before-run', 'after-run'], 'before-run');
+  const ignoreErrors = requireBoolean('ignoreErrors', o.ignoreErrors, false);
+  const vm = createArmVm(host, (o.vcpuPsci02 ?? [true, true]) as readonly boolean[]);
+  if (order === 'after-run') vm.run();
   for (const { id, value } of saved.regs) {
     const r = vm.setOneReg(0, id, value);
-    if (r.kind === 'error' && !options.ignoreErrors) {
+    if (r.kind === 'error' && !ignoreErrors) {
       return { kind: 'refused', errno: r.errno, reason: `${host.name} (${host.kernel.name}): SET_ONE_REG ${fwRegName(id)} = 0x${value.toString(16)} failed with -${r.errno}: ${r.reason}; ${advice(id, r.errno, host)}` };
     }
   }
   vm.run();
   const now = vm.effectivePsci(0);
-  if (options.sourcePsci && options.sourcePsci !== now) {
+  if (sourcePsci && sourcePsci !== now) {
     return {
-      kind: 'upgraded', from: options.sourcePsci, to: now, vm,
-      note: `nothing carried the version, so ${host.kernel.name} gave the guest its default ${now}; pin ${options.sourcePsci} on the destination to keep it`,
+      kind: 'upgraded', from: sourcePsci, to: now, vm,
+      note: `nothing carried the version, so ${host.kernel.name} gave the guest its default ${now}; pin ${sourcePsci} on the destination to keep it`,
     };
   }
   return { kind: 'ok', psci: now, vm };
@@ -84,6 +101,8 @@ export function restoreFirmware(host: ArmHostProfile, saved: FirmwareState, opti
 
 /** Migrates one VM from `src` to `dst` with the register design. */
 export function migrateWithRegister(src: ArmHostProfile, dst: ArmHostProfile): FirmwareRestoreOutcome {
+  checkHost('src', src);
+  checkHost('dst', dst);
   const vm = createArmVm(src);
   vm.run();
   return restoreFirmware(dst, saveFirmware(vm), { sourcePsci: vm.effectivePsci(0) });
@@ -101,7 +120,12 @@ function featureFlagFor(host: ArmHostProfile): PsciVersion | undefined {
  * Migrates with the rejected vCPU-feature design: the destination VMM is started with its own
  * command line (`dstFlag`, by default the same as the source's, as management tools do).
  */
-export function migrateWithFeatureFlag(src: ArmHostProfile, dst: ArmHostProfile, dstFlag: PsciVersion | undefined = featureFlagFor(src)): FirmwareRestoreOutcome {
+export function migrateWithFeatureFlag(src: ArmHostProfile, dst: ArmHostProfile, dstFlag?: PsciVersion): FirmwareRestoreOutcome {
+  // Both hosts (and their kernels) are checked by creating their VMs before any decision.
+  createArmVm(checkHost('src', src));
+  const dstVm = createArmVm(checkHost('dst', dst));
+  if (dstFlag !== undefined) requireOneOf('dstFlag', dstFlag, PSCI_VERSIONS);
+  dstFlag ??= featureFlagFor(src);
   const srcVersion = featureFlagFor(src) ?? FEATURE_DESIGN_DEFAULT;
   // Kernels that predate the design (old) know no flag at all.
   const dstKnowsFlag = (v: PsciVersion): boolean => dst.name !== 'old' && dst.name !== 'pre-register' && dst.kernel.knownVersions.includes(v);
@@ -112,7 +136,7 @@ export function migrateWithFeatureFlag(src: ArmHostProfile, dst: ArmHostProfile,
   if (dstVersion !== srcVersion) {
     return { kind: 'refused', errno: 'EINVAL', reason: `the guest booted with PSCI ${srcVersion} but the destination command line gives ${dstVersion}; start the destination with the source's PSCI flag` };
   }
-  return { kind: 'ok', psci: dstVersion, vm: createArmVm(dst) };
+  return { kind: 'ok', psci: dstVersion, vm: dstVm };
 }
 
 /** Rows of the matrix, as in the reference. */

@@ -11,8 +11,9 @@ import {
   KVM_REG_ARM_PSCI_VERSION, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3,
   KVM_REG_ARM_STD_BMAP, KVM_REG_ARM_STD_HYP_BMAP, KVM_REG_ARM_VENDOR_HYP_BMAP,
   KVM_REG_FEATURE_LEVEL_MASK, WA2_AVAIL, WA2_ENABLED, WA2_NOT_AVAIL, WA2_NOT_REQUIRED, WA2_UNKNOWN,
-  fwRegName, psciVersionFromWord, psciVersionWord, type OneRegOutcome, type PsciVersion,
+  PSCI_VERSIONS, fwRegName, psciVersionFromWord, psciVersionWord, type OneRegOutcome, type PsciVersion,
 } from './psci.ts';
+import { describe, expectBoolean, rejectUnknownKeys, requireObject, requireOneOf } from '../../validate.ts';
 
 /** What a host kernel offers. */
 export interface ArmKernel {
@@ -62,18 +63,49 @@ export const ARM_HOST_PROFILES = {
 } as const satisfies Record<string, ArmHostProfile>;
 export type ArmHostName = keyof typeof ARM_HOST_PROFILES;
 
+const KERNEL_KEYS = ['name', 'latestPsci', 'knownVersions', 'hasPsciVersionReg', 'workarounds', 'bitmaps'];
+
+function registerMap(name: string, value: unknown): ReadonlyMap<bigint, bigint> {
+  const fix = 'map register ids to values, both bigints';
+  if (!(value instanceof Map)) throw new TypeError(`${name} must be a Map, got ${describe(value)}: ${fix}`);
+  for (const [id, v] of value as Map<unknown, unknown>) {
+    if (typeof id !== 'bigint' || typeof v !== 'bigint') throw new TypeError(`${name} must be a Map of bigints, got an entry ${describe(id)} -> ${describe(v)}: ${fix}`);
+  }
+  return value as ReadonlyMap<bigint, bigint>;
+}
+
+/** A kernel description, checked field by field: everything ArmVm reads later is known good. */
+function checkKernel(kernel: unknown): ArmKernel {
+  const k = requireObject('kernel', kernel);
+  rejectUnknownKeys('kernel', k, KERNEL_KEYS);
+  if (typeof k.name !== 'string') throw new TypeError(`kernel.name must be a string, got ${describe(k.name)}`);
+  if (!Array.isArray(k.knownVersions)) throw new TypeError(`kernel.knownVersions must be an array of PSCI versions, got ${describe(k.knownVersions)}`);
+  const knownVersions = Array.from(k.knownVersions as unknown[], (v, i) => requireOneOf(`kernel.knownVersions[${i}]`, v, PSCI_VERSIONS));
+  return {
+    name: k.name,
+    latestPsci: requireOneOf('kernel.latestPsci', k.latestPsci, knownVersions),
+    knownVersions,
+    hasPsciVersionReg: expectBoolean('kernel.hasPsciVersionReg', k.hasPsciVersionReg),
+    workarounds: registerMap('kernel.workarounds', k.workarounds),
+    bitmaps: registerMap('kernel.bitmaps', k.bitmaps),
+  };
+}
+
 /** One VM's firmware state on a host. */
 export class ArmVm {
   readonly kernel: ArmKernel;
+  readonly vcpuPsci02: readonly boolean[];
   #psciVersion: PsciVersion | undefined;
   readonly #bitmaps: Map<bigint, bigint>;
   #hasRun = false;
 
   /** Creates the VM and runs VCPU_INIT on every vCPU (`psci02` = KVM_ARM_VCPU_PSCI_0_2 requested). */
-  constructor(kernel: ArmKernel, readonly vcpuPsci02: readonly boolean[]) {
-    if (vcpuPsci02.length === 0) throw new RangeError('vcpuPsci02 must list at least one vCPU');
-    this.kernel = kernel;
-    this.#bitmaps = new Map(kernel.bitmaps);
+  constructor(kernel: ArmKernel, vcpuPsci02: readonly boolean[]) {
+    if (!Array.isArray(vcpuPsci02)) throw new TypeError(`vcpuPsci02 must be an array of booleans, one per vCPU, got ${describe(vcpuPsci02)}`);
+    if (vcpuPsci02.length === 0 || vcpuPsci02.length > 512) throw new RangeError(`vcpuPsci02 must list 1 to 512 vCPUs, got ${vcpuPsci02.length}`);
+    this.vcpuPsci02 = Array.from(vcpuPsci02 as unknown[], (v, i) => expectBoolean(`vcpuPsci02[${i}]`, v));
+    this.kernel = checkKernel(kernel);
+    this.#bitmaps = new Map(this.kernel.bitmaps);
   }
 
   get hasRun(): boolean {
@@ -98,7 +130,7 @@ export class ArmVm {
   }
 
   #vcpuError(vcpu: number): OneRegOutcome | undefined {
-    if (!Number.isSafeInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuPsci02.length) return { kind: 'error', errno: 'ENOEXEC', reason: `vCPU ${vcpu} was never initialized (VCPU_INIT)` };
+    if (!Number.isSafeInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuPsci02.length) return { kind: 'error', errno: 'ENOEXEC', reason: `vCPU ${describe(vcpu)} was never initialized (VCPU_INIT)` };
     return undefined;
   }
 

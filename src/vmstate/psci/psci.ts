@@ -3,6 +3,7 @@
  * include/kvm/arm_psci.h, Documentation/virt/kvm/arm/fw-pseudo-registers.rst). KVM errors are
  * values: `{ kind: 'error', errno }`, as an ioctl's negative return would be.
  */
+import { describe, requireOneOf } from '../../validate.ts';
 
 /** PSCI versions KVM can expose. */
 export const PSCI_VERSIONS = ['0.1', '0.2', '1.0', '1.1', '1.2', '1.3'] as const;
@@ -10,12 +11,14 @@ export type PsciVersion = (typeof PSCI_VERSIONS)[number];
 
 /** PSCI_VERSION's return word: major in [30:16], minor in [15:0] (1.3 = 0x10003). */
 export function psciVersionWord(version: PsciVersion): number {
+  requireOneOf('version', version, PSCI_VERSIONS);
   const [major, minor] = version.split('.').map(Number) as [number, number];
   return (major << 16) | minor;
 }
 
 /** The version a word names, or undefined for a word no known version has. */
 export function psciVersionFromWord(word: bigint): PsciVersion | undefined {
+  if (typeof word !== 'bigint') throw new TypeError(`word must be a bigint (e.g. 0x10003n), got ${describe(word)}`);
   return PSCI_VERSIONS.find((v) => BigInt(psciVersionWord(v)) === word);
 }
 
@@ -56,7 +59,7 @@ export const PSCI_FUNCTIONS: readonly { name: string; n: number; since: PsciVers
 
 /** The function IDs a guest may call at `version`. 0.1 has none: its numbers come from the device tree. */
 export function psciFunctionIds(version: PsciVersion): { name: string; smc32?: number; smc64?: number }[] {
-  if (version === '0.1') return [];
+  if (requireOneOf('version', version, PSCI_VERSIONS) === '0.1') return [];
   return PSCI_FUNCTIONS.filter((f) => versionAtLeast(version, f.since)).map((f) => ({
     name: f.name,
     ...(f.conv !== 'smc64' ? { smc32: PSCI_FN_BASE_SMC32 + f.n } : {}),

@@ -4,6 +4,7 @@
  * bits before reading types; a conversion is an exit that invalidates contents and re-dirties
  * the frame; the guest announces before writing data of the new type) none does.
  */
+import { requireInteger } from '../../validate.ts';
 import { KVM_MIGRATION_READY, MSR_KVM_MIGRATION_CONTROL, SevVm, type PageType, type SevOrdering, type Transfer } from './sev.ts';
 
 /** The three scenarios of the reference. */
@@ -119,7 +120,7 @@ const RUNNERS: Record<SevScenario, (vm: SevVm) => SevScenarioResult> = { 1: scen
 
 /** Replays scenario `n` under `ordering` on a fresh single-frame guest. */
 export function runSevScenario(n: SevScenario, ordering: SevOrdering): SevScenarioReport {
-  if (!SEV_SCENARIOS.includes(n)) throw new RangeError(`scenario must be 1, 2 or 3; got ${String(n)}`);
+  requireInteger('scenario', n, 1, SEV_SCENARIOS.length);
   const vm = new SevVm(1, ordering);
   vm.writeMsr(MSR_KVM_MIGRATION_CONTROL, KVM_MIGRATION_READY);
   const result = RUNNERS[n](vm);

@@ -11,7 +11,11 @@
  *   exit, a conversion invalidates the contents (the guest re-zeroes) and re-dirties the frame,
  *   and each round harvests dirty bits before reading types.
  */
-import { expectArray, expectBoolean, expectOnlyKeys, expectRecord, requireInteger } from '../../validate.ts';
+import { U64_MAX } from '../u64.ts';
+import {
+  describe, expectArray, expectBoolean, expectOnlyKeys, expectRecord, rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger, requireObject,
+  requireOneOf,
+} from '../../validate.ts';
 
 export const KVM_HC_MAP_GPA_RANGE = 12;
 export const KVM_EXIT_HYPERCALL = 3;
@@ -28,6 +32,9 @@ const PAGE_SHIFT = 12n;
 
 export type PageType = 'private' | 'shared';
 export type SevOrdering = 'naive' | 'engine';
+/** Every page type and ordering, for validation and the CLI. */
+export const PAGE_TYPES: readonly PageType[] = ['private', 'shared'];
+export const SEV_ORDERINGS: readonly SevOrdering[] = ['naive', 'engine'];
 
 /** A run of bytes the guest wrote, tagged with the type it was written for; 'garbled' after a wrong-type transfer. */
 export interface Segment {
@@ -71,9 +78,12 @@ export class SevVm {
   #pendingExit: readonly [bigint, bigint, bigint] | undefined;
   #migrationReady = false;
 
-  constructor(readonly pages: number, readonly ordering: SevOrdering) {
-    if (!Number.isSafeInteger(pages) || pages < 1 || pages > 1 << 20) throw new RangeError(`pages must be an integer in [1, 1048576]; got ${pages}`);
-    if (ordering !== 'naive' && ordering !== 'engine') throw new TypeError(`ordering must be 'naive' or 'engine'; got ${String(ordering)}`);
+  readonly pages: number;
+  readonly ordering: SevOrdering;
+
+  constructor(pages: number, ordering: SevOrdering) {
+    this.pages = requireInteger('pages', pages, 1, 1 << 20);
+    this.ordering = requireOneOf('ordering', ordering, SEV_ORDERINGS);
     // SEV memory is private unless the guest converts it.
     this.frames = Array.from({ length: pages }, (): Frame => ({ type: 'private', data: [] }));
     this.#vmmTypes = this.frames.map(() => 'private');
@@ -81,9 +91,7 @@ export class SevVm {
   }
 
   #frame(gfn: number): Frame {
-    const f = this.frames[gfn];
-    if (!f) throw new RangeError(`gfn ${gfn} is outside the guest (${this.pages} pages)`);
-    return f;
+    return this.frames[requireInteger('gfn', gfn, 0, this.pages - 1, `the guest has ${this.pages} pages`)]!;
   }
 
   get migrationReady(): boolean {
@@ -96,15 +104,20 @@ export class SevVm {
 
   /** The guest writes `text` into `gfn`; `replace` overwrites the whole page (e.g. zeroing). */
   guestWrite(gfn: number, text: string, options: { readonly as?: PageType; readonly replace?: boolean } = {}): void {
+    const o = requireObject('options', options);
+    rejectUnknownKeys('options', o, ['as', 'replace']);
+    if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${describe(text)}`);
     const f = this.#frame(gfn);
-    const seg = { text, type: options.as ?? f.type };
-    f.data = options.replace ? [seg] : [...f.data, seg];
+    const seg = { text, type: o.as === undefined ? f.type : requireOneOf('as', o.as, PAGE_TYPES) };
+    f.data = requireBoolean('replace', o.replace, false) ? [seg] : [...f.data, seg];
     this.#dirty.add(gfn);
     this.log.push(`guest: write '${text}' (${seg.type}) to gfn ${gfn}`);
   }
 
   /** The guest's KVM_HC_MAP_GPA_RANGE(gpa, npages, attrs). */
   guestMapGpaRange(gpa: bigint, npages: bigint, attrs: bigint): MapGpaRangeOutcome {
+    // Registers are u64: a wrong type is the caller's bug; a bad value is the guest's -EINVAL.
+    for (const [name, value] of [['gpa', gpa], ['npages', npages], ['attrs', attrs]] as const) requireBigInt(name, value, 0n, U64_MAX);
     const einval = (reason: string): MapGpaRangeOutcome => ({ kind: 'error', errno: 'EINVAL', reason });
     if ((attrs & ~0x1fn) !== 0n) return einval('attrs bits 63:5 must be 0');
     if ((attrs & 0xfn) > KVM_MAP_GPA_RANGE_PAGE_SZ_1G) return einval(`page size ${attrs & 0xfn} is not 4K, 2M or 1G`);
@@ -134,6 +147,9 @@ export class SevVm {
 
   /** Convenience: convert one frame. */
   convert(gfn: number, to: PageType): MapGpaRangeOutcome {
+    requireOneOf('to', to, PAGE_TYPES);
+    // A gfn outside the guest is the guest's mistake: MAP_GPA_RANGE answers -EINVAL.
+    requireInteger('gfn', gfn, 0, Number.MAX_SAFE_INTEGER);
     return this.guestMapGpaRange(BigInt(gfn) << PAGE_SHIFT, 1n, to === 'private' ? KVM_MAP_GPA_RANGE_ENCRYPTED : 0n);
   }
 
@@ -144,6 +160,8 @@ export class SevVm {
 
   /** The guest's WRMSR to MSR_KVM_MIGRATION_CONTROL, forwarded by the VMM's MSR filter. */
   writeMsr(index: number, value: bigint): { kind: 'ok' } | { kind: 'error'; reason: string } {
+    requireInteger('index', index, 0, 0xffff_ffff);
+    requireBigInt('value', value, 0n, U64_MAX);
     if (index !== MSR_KVM_MIGRATION_CONTROL) return { kind: 'error', reason: `MSR 0x${index.toString(16)} is not filtered to userspace` };
     if ((value & ~KVM_MIGRATION_READY) !== 0n) return { kind: 'error', reason: 'only bit 0 (KVM_MIGRATION_READY) is defined' };
     this.#migrationReady = value === KVM_MIGRATION_READY;

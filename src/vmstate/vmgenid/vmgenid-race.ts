@@ -7,6 +7,7 @@
  * before each use, the first use after the restore already sees the change and reseeds.
  */
 import { createHash } from 'node:crypto';
+import { rejectUnknownKeys, requireInteger, requireObject, requireOneOf } from '../../validate.ts';
 import { VmGenIdDevice, VmGenIdDriver, VMGENID_SIZE } from './vmgenid.ts';
 
 /** A deterministic guest RNG: clones restored from one snapshot produce the same stream until reseeded. */
@@ -35,6 +36,7 @@ class GuestRng {
 
 /** How the consumer learns of a fork. */
 export type ForkDetection = 'push' | 'pull';
+const FORK_DETECTIONS: readonly ForkDetection[] = ['push', 'pull'];
 
 /** Options of {@link measureVmGenIdRace}. */
 export interface VmGenIdRaceOptions {
@@ -56,18 +58,14 @@ export interface VmGenIdRaceReport {
   readonly reusedAcrossClones: number;
 }
 
-function checkCount(value: number, name: string, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}]; got ${value}`);
-  return value;
-}
-
 /** Restores `clones` VMs from one snapshot and counts stale and reused values. */
 export function measureVmGenIdRace(options: VmGenIdRaceOptions): VmGenIdRaceReport {
-  const { mode } = options;
-  if (mode !== 'push' && mode !== 'pull') throw new TypeError(`mode must be 'push' or 'pull'; got ${String(mode)}`);
-  const delay = checkCount(options.notifyDelayUses ?? 5, 'notifyDelayUses', 0, 1_000_000);
-  const uses = checkCount(options.usesAfterRestore ?? 20, 'usesAfterRestore', 1, 1_000_000);
-  const clones = checkCount(options.clones ?? 2, 'clones', 1, 1000);
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, ['mode', 'notifyDelayUses', 'usesAfterRestore', 'clones']);
+  const mode = requireOneOf('mode', o.mode, FORK_DETECTIONS);
+  const delay = requireInteger('notifyDelayUses', o.notifyDelayUses ?? 5, 0, 1_000_000);
+  const uses = requireInteger('usesAfterRestore', o.usesAfterRestore ?? 20, 1, 1_000_000);
+  const clones = requireInteger('clones', o.clones ?? 2, 1, 1000);
 
   // The snapshot: the same RNG state and the same device bytes for every clone.
   const snapshotRng = new GuestRng(createHash('sha256').update('pre-fork guest state').digest());

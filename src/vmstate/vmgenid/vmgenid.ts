@@ -6,7 +6,8 @@
  * restored instruction, and raises ACPI Notify(0x80) only after the write.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expectOnlyKeys, expectRecord, expectU64String, requireInteger } from '../../validate.ts';
+import { U64_MAX } from '../u64.ts';
+import { describe, expectOnlyKeys, expectRecord, expectU64String, requireBigInt, requireFunction, requireInteger, requireOneOf } from '../../validate.ts';
 
 /** VMGENID_SIZE. */
 export const VMGENID_SIZE = 16;
@@ -58,7 +59,7 @@ export class VmGenIdDevice {
 
   /** @param random source of fresh IDs (cryptographically random by default). */
   constructor(id?: Uint8Array, random: (size: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n))) {
-    this.#random = random;
+    this.#random = requireFunction('random', random);
     this.blob.set(checkId(id ?? random(VMGENID_SIZE), 'id'), VMGENID_GUID_OFFSET);
   }
 
@@ -86,7 +87,7 @@ export class VmGenIdDevice {
    * guest can never read it torn; the notification is only queued, to be raised after resume.
    */
   applyEvent(event: VmLifecycleEvent): VmGenIdEventOutcome {
-    if (!(event in VMGENID_CHANGES_ON)) throw new TypeError(`event must be one of ${VM_LIFECYCLE_EVENTS.join(', ')}; got ${String(event)}`);
+    requireOneOf('event', event, VM_LIFECYCLE_EVENTS);
     if (this.#running) return { kind: 'refused', reason: `stop the VM before applying '${event}': the ID must not change under running vCPUs` };
     // QEMU's post_load rewrites and notifies even when unchanged; the guest driver drops duplicates.
     this.#notifyPending = true;
@@ -117,6 +118,7 @@ export class VmGenIdDevice {
    */
   unsafeWriteWhileRunning(id: Uint8Array, guestRead: (device: VmGenIdDevice) => Uint8Array): Uint8Array {
     checkId(id, 'id');
+    requireFunction('guestRead', guestRead);
     this.blob.set(id.subarray(0, 8), VMGENID_GUID_OFFSET);
     const seen = guestRead(this);
     this.blob.set(id.subarray(8), VMGENID_GUID_OFFSET + 8);
@@ -125,6 +127,8 @@ export class VmGenIdDevice {
 
   /** The migration-stream state: QEMU migrates the address; the GUID is configuration, carried here too. */
   save(guestPhysAddr: bigint): VmGenIdState {
+    requireBigInt('guestPhysAddr', guestPhysAddr, 0n, U64_MAX);
+    if (guestPhysAddr % 8n !== 0n) throw new RangeError(`guestPhysAddr must be 8-byte aligned, got ${guestPhysAddr}n: the VMGenID spec requires it`);
     return { guestPhysAddr: guestPhysAddr.toString(), id: Buffer.from(this.readId()).toString('hex'), generation: this.generation() };
   }
 
@@ -147,7 +151,8 @@ export interface VmGenIdState {
 }
 
 function checkId(id: Uint8Array, name: string): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length !== VMGENID_SIZE) throw new TypeError(`${name} must be a Uint8Array of ${VMGENID_SIZE} bytes`);
+  if (!(id instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array of ${VMGENID_SIZE} bytes, got ${describe(id)}`);
+  if (id.length !== VMGENID_SIZE) throw new RangeError(`${name} must be a Uint8Array of ${VMGENID_SIZE} bytes, got ${id.length} bytes`);
   return id;
 }
 
@@ -174,8 +179,9 @@ export class VmGenIdDriver {
 
   /** probe: copy the ID and mix it into the RNG (no entropy credit). */
   constructor(device: VmGenIdDevice, onFork: (id: Uint8Array) => void) {
+    if (!(device instanceof VmGenIdDevice)) throw new TypeError(`device must be a VmGenIdDevice, got ${describe(device)}`);
+    this.#onFork = requireFunction('onFork', onFork);
     this.#thisId = device.readId();
-    this.#onFork = onFork;
   }
 
   /** The ACPI notify handler: old = this_id; this_id = copy; equal -> return; else vmfork. */
