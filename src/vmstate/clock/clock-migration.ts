@@ -135,7 +135,7 @@ export function restoreClock(dst: KvmVm, state: ClockMigrationState, t: bigint, 
     throw new TypeError(`protocol must be a SuspendResumeProtocol or a StopMachineRendezvous, got ${describe(protocol)}`);
   }
   if (state.vcpus.length !== dst.vcpus.length) {
-    throw new RangeError(`state has ${state.vcpus.length} vCPUs but the destination VM has ${dst.vcpus.length}; create it with the same count`);
+    throw new RangeError(`state.vcpus must be as many as the destination VM's ${dst.vcpus.length}, got ${state.vcpus.length}: create the destination with the same count`);
   }
   const refuse = (reason: string, forwardJumpNs = 0n): RestoreClockOutcome => ({ kind: 'refused', reason, forwardJumpNs });
   const { vendor, tscKhz: hostKhz } = dst.host.spec;

@@ -6,7 +6,7 @@
  */
 import { TSC_VENDORS, guestTsc, scaleTsc, setTscKhz, type SetTscKhzOutcome, type TscScaling, type TscVendor } from './tsc.ts';
 import { U64_MAX, mulDiv, u64 } from '../u64.ts';
-import { describe, rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger, requireObject, requireOneOf } from '../../validate.ts';
+import { describe, quote, rejectUnknownKeys, requireBigInt, requireBoolean, requireInteger, requireObject, requireOneOf } from '../../validate.ts';
 
 /** Every vCPU sees exactly the returned kvmclock (master clock). Value 1 is deliberately unused. */
 export const KVM_CLOCK_TSC_STABLE = 2;
@@ -110,7 +110,7 @@ export class KvmVm {
     const tscKhz = requireBigInt('tscKhz', o.tscKhz, 1n, 0xffff_ffffn);
     const t = requireBigInt('t', o.t, 0n, U64_MAX);
     const outcome = setTscKhz({ userKhz: tscKhz, hostKhz: host.spec.tscKhz, vendor: host.spec.vendor });
-    if (outcome.kind === 'error') throw new RangeError(`tscKhz ${tscKhz} cannot run on host ${host.spec.name}: ${outcome.reason}`);
+    if (outcome.kind === 'error') throw new RangeError(`tscKhz must be a rate host ${quote(host.spec.name)} can run, got ${tscKhz}n: ${outcome.reason}`);
     const offset = u64(-scaleTsc(host.tsc(t), outcome.scaling));
     const list = Array.from({ length: vcpus }, () => ({ scaling: outcome.scaling, offset, tscAdjust: 0n }));
     return new KvmVm(host, list, u64(-t));

@@ -136,7 +136,7 @@ export function composeNested(
 export function truncationLoss(hostCycles: bigint, userKhz: bigint, hostKhz: bigint, vendor: TscVendor): bigint {
   const exact = (hostCycles * userKhz) / hostKhz;
   const outcome = setTscKhz({ userKhz, hostKhz, vendor });
-  if (outcome.kind === 'error') throw new RangeError(`truncationLoss: ${outcome.reason}`);
+  if (outcome.kind === 'error') throw new RangeError(`userKhz must be a rate the host can scale to, got ${userKhz}n: ${outcome.reason}`);
   return exact - scaleTsc(hostCycles, outcome.scaling);
 }
 

@@ -8,7 +8,7 @@
 import { ARM_HOST_PROFILES, ArmVm, type ArmHostName, type ArmHostProfile } from './psci-vm.ts';
 import { FW_REG_NAMES, KVM_REG_ARM_PSCI_VERSION, PSCI_VERSIONS, fwRegName, psciVersionWord, type KvmErrno, type PsciVersion } from './psci.ts';
 import {
-  describe, expectArray, expectOnlyKeys, expectRecord, expectU64String, rejectUnknownKeys, requireBoolean, requireObject, requireOneOf,
+  describe, quote, expectArray, expectOnlyKeys, expectRecord, expectU64String, rejectUnknownKeys, requireBoolean, requireObject, requireOneOf,
 } from '../../validate.ts';
 
 /** The firmware part of the migration stream: what GET_REG_LIST + GET_ONE_REG returned on vCPU 0. */
@@ -31,7 +31,7 @@ export function createArmVm(host: ArmHostProfile, vcpuPsci02: readonly boolean[]
   const vm = new ArmVm(host.kernel, vcpuPsci02);
   if (host.vmmPinPsci) {
     const pinned = vm.setOneReg(0, KVM_REG_ARM_PSCI_VERSION, BigInt(psciVersionWord(host.vmmPinPsci)));
-    if (pinned.kind === 'error') throw new RangeError(`host ${host.name}: cannot pin PSCI ${host.vmmPinPsci}: ${pinned.reason}`);
+    if (pinned.kind === 'error') throw new RangeError(`host.vmmPinPsci must be a version ${quote(host.kernel.name)} accepts, got ${quote(host.vmmPinPsci)}: ${pinned.reason}`);
   }
   return vm;
 }

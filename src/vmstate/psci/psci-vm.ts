@@ -102,7 +102,7 @@ export class ArmVm {
   /** Creates the VM and runs VCPU_INIT on every vCPU (`psci02` = KVM_ARM_VCPU_PSCI_0_2 requested). */
   constructor(kernel: ArmKernel, vcpuPsci02: readonly boolean[]) {
     if (!Array.isArray(vcpuPsci02)) throw new TypeError(`vcpuPsci02 must be an array of booleans, one per vCPU, got ${describe(vcpuPsci02)}`);
-    if (vcpuPsci02.length === 0 || vcpuPsci02.length > 512) throw new RangeError(`vcpuPsci02 must list 1 to 512 vCPUs, got ${vcpuPsci02.length}`);
+    if (vcpuPsci02.length === 0 || vcpuPsci02.length > 512) throw new RangeError(`vcpuPsci02 must be an array of 1 to 512 vCPUs, got ${vcpuPsci02.length} items`);
     this.vcpuPsci02 = Array.from(vcpuPsci02 as unknown[], (v, i) => expectBoolean(`vcpuPsci02[${i}]`, v));
     this.kernel = checkKernel(kernel);
     this.#bitmaps = new Map(this.kernel.bitmaps);

@@ -135,7 +135,7 @@ export class VmGenIdDevice {
   /** Loads validated state into a stopped device; throws (nothing changed) on bad input. */
   load(json: unknown): { guestPhysAddr: bigint } {
     const state = decodeVmGenIdState(json);
-    if (this.#running) throw new RangeError('load: stop the VM first; the ID must not change under running vCPUs');
+    if (this.#running) throw new RangeError('the VM must be stopped to load VMGenID state, got a running one: call stop() first; the ID must not change under running vCPUs');
     this.blob.set(state.id, VMGENID_GUID_OFFSET);
     new DataView(this.blob.buffer).setUint32(VMGENID_GENERATION_OFFSET, state.generation, true);
     return { guestPhysAddr: state.guestPhysAddr };
