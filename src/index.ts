@@ -15,4 +15,4 @@ export { STRATEGIES, MODES, trackingMode, BROKEN_COLLECTORS, type Strategy, type
 export type { Inject } from './threads/protocol.ts';
 export { PATTERNS, type Pattern } from './vcpu/workload.ts';
 export { parseSize, formatSize } from './run/size.ts';
-export * from './vm/index.ts';
+export * from './vmstate/index.ts';

@@ -35,17 +35,26 @@ function message(name: string, what: string, value: unknown, fix?: string): stri
 }
 
 /**
- * A plain object of its caller's own fields. Inherited fields would be read by `o.x` but are
- * invisible to the unknown-key check, so an object with any prototype other than a realm's
- * Object.prototype (or none) is refused. Objects from another realm (node:vm) are accepted.
+ * A plain object of its caller's own fields. Objects from another realm (node:vm) are accepted.
  * `undefined` stands for "no options".
  */
 export function requireObject(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlain(value)) {
-    throw new TypeError(message(name, 'a plain object', value));
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'a plain object', value));
+  refuseInherited(name, value, 'pass an object of its own fields, not one derived from another');
   return value as Record<string, unknown>;
+}
+
+/**
+ * Inherited fields would be read by `o.x` but are invisible to the unknown-key check, which
+ * sees only own keys. So the prototype must be a realm's Object.prototype or none, and no
+ * enumerable field may come from further up (a chain ending in null, a polluted prototype).
+ */
+function refuseInherited(name: string, value: object, fix: string): void {
+  if (!isPlain(value)) throw new TypeError(`${name} must be a plain object with fields of its own, got an object with a prototype: ${fix}`);
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) throw new TypeError(`${name} must be a plain object with fields of its own, got one that inherits ${quote(key)}: ${fix}`);
+  }
 }
 
 function isPlain(value: object): boolean {
@@ -143,4 +152,68 @@ export function requireSignal(name: string, value: unknown): AbortSignal | undef
     throw new TypeError(message(name, 'an AbortSignal', value, 'pass controller.signal'));
   }
   return value as AbortSignal;
+}
+
+// Records decoded from a stream ------------------------------------------------------------
+// A migration stream is untrusted input: a decoder checks every field before anything is
+// applied, refuses fields it does not know, and names the field in every message. u64 values
+// travel as decimal strings because JSON numbers are doubles (exact only up to 2^53).
+
+/** A record decoded from a stream, before its fields are checked. */
+export type JsonRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * A plain object of its own fields (see refuseInherited), returned as a prototype-less copy of
+ * them: the fields a decoder reads are then exactly those the unknown-field check saw, even
+ * under a polluted Object.prototype or with non-enumerable own fields.
+ */
+export function expectRecord(name: string, value: unknown): JsonRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(message(name, 'an object', value));
+  refuseInherited(name, value, 'decode the parsed JSON itself, not an object derived from it');
+  const own: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) own[key] = (value as Record<string, unknown>)[key];
+  return own;
+}
+
+/** Refuses fields the decoder does not know, so a typo or an injected field is not silently dropped. */
+export function expectOnlyKeys(name: string, record: JsonRecord, keys: readonly string[]): void {
+  for (const key of Object.keys(record)) {
+    if (keys.includes(key)) continue;
+    const near = closest(key, keys);
+    throw new TypeError(message(name, `a record with only the fields ${keys.join(', ')}`, key, near ? `did you mean ${near}?` : ''));
+  }
+}
+
+/**
+ * An array of at most `max` items of its own (bounds hostile input before any per-item work),
+ * returned as a copy. A hole or a swapped prototype would let `list[i]` read an inherited item.
+ */
+export function expectArray(name: string, value: unknown, max: number): readonly unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(message(name, 'an array', value));
+  if (value.length > max) throw new RangeError(`${name} must be an array of at most ${max} items, got ${value.length} items`);
+  // Array.prototype is itself an array whose prototype is a realm's Object.prototype.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(proto) || !isPlain(proto)) throw new TypeError(`${name} must be a plain array, got an array with another prototype`);
+  const items: unknown[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (!Object.hasOwn(value, i)) throw new TypeError(`${name} must be an array of items of its own, got a hole at [${i}]`);
+    items.push(value[i]);
+  }
+  return items;
+}
+
+/** A u64 carried as a decimal string ("1234"), the stream's encoding for counters. */
+export function expectU64String(name: string, value: unknown): bigint {
+  if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(value)) {
+    throw new TypeError(message(name, 'a u64 as a decimal string such as "1234"', value, 'JSON numbers are exact only up to 2^53'));
+  }
+  const parsed = BigInt(value);
+  if (BigInt.asUintN(64, parsed) !== parsed) throw new RangeError(message(name, 'at most 2^64-1 (18446744073709551615)', value));
+  return parsed;
+}
+
+/** A boolean that must be present (a stream field has no default). */
+export function expectBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(message(name, 'true or false', value));
+  return value;
 }

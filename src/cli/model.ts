@@ -7,7 +7,7 @@ import {
   PSCI_VERSIONS, SEV_SCENARIOS, VM_LIFECYCLE_EVENTS, VMGENID_CHANGES_ON, VmGenIdDevice, hex, kvmClockClocksource,
   measureVmGenIdRace, psciCompatibilityMatrix, runClockMigration, runSevScenario, tscClocksource,
   type ClockScenarioOptions, type ClocksourceLimits, type SevScenario, type VmLifecycleEvent,
-} from '../vm/index.ts';
+} from '../vmstate/index.ts';
 import { UsageError, type Command, type Io } from './command.ts';
 
 const HELP = `usage: dirtylog model <tsc|vmgenid|psci|sev> [options] [--json]
