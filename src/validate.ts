@@ -75,13 +75,15 @@ export function rejectUnknownKeys(name: string, value: Record<string, unknown>, 
 /** The known name within a small edit distance of `key`, if there is one. */
 export function closest(key: string, known: readonly string[]): string | undefined {
   if (key.length > 64) return undefined;
+  const lower = key.toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    const d = editDistance(lower, k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  return best;
+  // A word and its longer or shorter form ("zipfian", "zipf") are close whatever the distance.
+  return best ?? (lower.length >= 3 ? known.find((k) => lower.startsWith(k.toLowerCase()) || k.toLowerCase().startsWith(lower)) : undefined);
 }
 
 function editDistance(a: string, b: string): number {

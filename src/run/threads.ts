@@ -48,6 +48,7 @@ export class RunThreads {
   #syncs = 0;
   #pendingSyncs = new Map<number, (r: SyncReply) => void>();
   #readyWaiters: (() => void)[] = [];
+  #later = new Map<NodeJS.Immediate, ThreadFailure>();
 
   constructor(spec: RunThreadsSpec) {
     this.#spec = spec;
@@ -175,6 +176,12 @@ export class RunThreads {
       this.fail(new ThreadFailure(`the collector did not stop within ${ms} ms; terminated`, { thread: 'collector' }));
       await this.#collector.terminate();
     }
+    // An exit seen just before is judged now, not after the run has ended.
+    for (const [later, f] of this.#later) {
+      clearImmediate(later);
+      this.fail(f);
+    }
+    this.#later.clear();
   }
 
   #spawnVcpu(id: number, device: boolean): void {
@@ -182,7 +189,9 @@ export class RunThreads {
     const label = device ? `device writer ${id}` : `vCPU ${id}`;
     const data: VcpuWorkerData = {
       arena: arenaHandle(this.#spec.arena), vcpu: id, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
-      fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: o.timeouts.pauseMs, ...(o.inject ? { inject: o.inject } : {}),
+      // A paused vCPU waits out the host's own bounded waits (the pause, the final sync) before it blames the host.
+      fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: 2 * (o.timeouts.pauseMs + o.timeouts.kickMs + o.timeouts.fullWaitMs),
+      ...(o.inject ? { inject: o.inject } : {}),
     };
     const worker = spawnWorker('vcpu/vcpu-worker', data, `dirtylog ${label}`);
     const blamed = this.#blamed(id);
@@ -224,7 +233,12 @@ export class RunThreads {
    * before an exit is taken as the failure.
    */
   #failLater(f: ThreadFailure): void {
-    setImmediate(() => this.fail(f));
+    if (this.#failure) return;
+    const later = setImmediate(() => {
+      this.#later.delete(later);
+      this.fail(f);
+    });
+    this.#later.set(later, f);
   }
 
   #blamed(id: number): Blamed {

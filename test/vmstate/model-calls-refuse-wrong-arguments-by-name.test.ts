@@ -25,7 +25,7 @@ it.each([
   ['KvmVm#readTsc', () => vm().readTsc('0' as never, 0n), TypeError, 'vcpu index must be an integer, got "0": this VM has 1 vCPUs'],
   ['restoreClock(dst)', () => restoreClock({} as never, saveClock(vm(), 0n), 0n, { purpose: 'live-migration' }), TypeError, 'dst must be a KvmVm, got an object'],
   ['runClockMigration({ protocol })', () => runClockMigration({ protocol: 'stop_machine' as never }), TypeError, 'protocol must be one of none, suspend-resume, stop-machine, got "stop_machine": did you mean stop-machine?'],
-  ['runClockMigration({ formula })', () => runClockMigration({ formula: 'copy' as never }), TypeError, 'formula must be one of documented, unscaled-units, raw-host-tsc, copy-offsets, msr-per-vcpu, keep-host-rate, got "copy"'],
+  ['runClockMigration({ formula })', () => runClockMigration({ formula: 'copy' as never }), TypeError, 'formula must be one of documented, unscaled-units, raw-host-tsc, copy-offsets, msr-per-vcpu, keep-host-rate, got "copy": did you mean copy-offsets?'],
   ['setTscKhz({ vendor })', () => setTscKhz({ userKhz: 1n, hostKhz: 1n, vendor: 'intel' as never }), TypeError, 'vendor must be one of vmx, svm, got "intel"'],
 ])('%s refuses a wrong argument by name', (_entry, call, type, message) => {
   const error = thrown(call);
