@@ -2,7 +2,7 @@
  * Classic KVM_GET_DIRTY_LOG: each GET exchanges the slot's dirty words with zero and re-arms
  * the pages it returns, so one call both collects and re-arms.
  */
-import { readCollected } from './context.ts';
+import { readCollected, type CollectContext } from './context.ts';
 import { NOTHING_COLLECTED, type TrackingMode } from './mode.ts';
 
 export const bitmap: TrackingMode = {
@@ -16,11 +16,16 @@ export const bitmap: TrackingMode = {
   cost: 'per-guest-page',
   verify: { initiallySet: false, ringlessCollected: 'every-sync' },
   collect(ctx) {
-    for (const s of ctx.slots) {
-      ctx.verbs.getDirtyLog(s, false);
-      ctx.verbs.markSnapshot(s);
-    }
+    getDirtyLogs(ctx, false);
     readCollected(ctx);
     return NOTHING_COLLECTED;
   },
 };
+
+/** KVM_GET_DIRTY_LOG of every slot, each snapshot marked in the VMM's bitmap. */
+export function getDirtyLogs(ctx: CollectContext, manualProtect: boolean): void {
+  for (const s of ctx.slots) {
+    ctx.verbs.getDirtyLog(s, manualProtect);
+    ctx.verbs.markSnapshot(s);
+  }
+}

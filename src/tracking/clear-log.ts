@@ -3,6 +3,7 @@
  * re-arms with KVM_CLEAR_DIRTY_LOG in chunks (QEMU's clear-bitmap-shift, 1 GiB), clearing
  * only bits it has seen. The first GET reports every page.
  */
+import { getDirtyLogs } from './bitmap.ts';
 import { readCollected } from './context.ts';
 import { NOTHING_COLLECTED, type TrackingMode } from './mode.ts';
 
@@ -17,9 +18,8 @@ export const clearLog: TrackingMode = {
   cost: 'per-guest-page',
   verify: { initiallySet: true, ringlessCollected: 'every-sync' },
   collect(ctx) {
+    getDirtyLogs(ctx, true);
     for (const s of ctx.slots) {
-      ctx.verbs.getDirtyLog(s, true);
-      ctx.verbs.markSnapshot(s);
       const pages = ctx.arena.slots[s]!.npages;
       for (let first = 0; first < pages; first += ctx.clearChunkPages) {
         ctx.verbs.clearDirtyLog(s, first, Math.min(ctx.clearChunkPages, pages - first));

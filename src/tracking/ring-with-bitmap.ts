@@ -3,6 +3,7 @@
  * vCPU (a device, the vGIC/ITS table saves) go to a backup bitmap per slot, which the VMM
  * reads with a classic GET as the very last step of a round, after the rings drained.
  */
+import { getDirtyLogs } from './bitmap.ts';
 import { readCollected } from './context.ts';
 import { reapRings } from './ring.ts';
 import type { TrackingMode } from './mode.ts';
@@ -20,12 +21,7 @@ export const ringWithBitmap: TrackingMode = {
   reap: reapRings,
   collect(ctx, final) {
     const stats = reapRings(ctx);
-    if (final) {
-      for (const s of ctx.slots) {
-        ctx.verbs.getDirtyLog(s, false);
-        ctx.verbs.markSnapshot(s);
-      }
-    }
+    if (final) getDirtyLogs(ctx, false);
     readCollected(ctx);
     return stats;
   },

@@ -25,7 +25,8 @@ export function makeCollectOps({ u32 }: Views) {
     return skipped;
   }
 
-  function bitmapOr(dst: number, src: number, npages: number): number {
+  /** dst |= src, word by nonzero word of src; with `drain`, src is emptied as it is read. */
+  function orWords(dst: number, src: number, npages: number, drain: boolean): number {
     const n32 = 2 * Math.ceil(npages / 64);
     const d = dst >>> 2;
     const s = src >>> 2;
@@ -34,25 +35,14 @@ export function makeCollectOps({ u32 }: Views) {
       const v = u32[s + i]!;
       if (v === 0) continue;
       u32[d + i]! |= v;
+      if (drain) u32[s + i] = 0;
       count += popcount32(v);
     }
     return count;
   }
 
-  function bitmapDrain(dst: number, src: number, npages: number): number {
-    const n32 = 2 * Math.ceil(npages / 64);
-    const d = dst >>> 2;
-    const s = src >>> 2;
-    let count = 0;
-    for (let i = 0; i < n32; i++) {
-      const v = u32[s + i]!;
-      if (v === 0) continue;
-      u32[d + i]! |= v;
-      u32[s + i] = 0;
-      count += popcount32(v);
-    }
-    return count;
-  }
+  const bitmapOr = (dst: number, src: number, npages: number): number => orWords(dst, src, npages, false);
+  const bitmapDrain = (dst: number, src: number, npages: number): number => orWords(dst, src, npages, true);
 
   function bitmapAndNot(dst: number, src: number, npages: number): number {
     const n32 = 2 * Math.ceil(npages / 64);
