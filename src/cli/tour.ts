@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { compareStrategies, TOUR } from '../run/compare.ts';
 import { formatTable } from '../report/engine-table.ts';
+import { formatDuration } from '../report/units.ts';
 import type { RunResult } from '../run/run.ts';
 import { UsageError, type Command } from './command.ts';
 
@@ -44,6 +45,6 @@ function row(r: RunResult): string[] {
     Math.round(t.dirtyPages / Math.max(1, t.iterations)).toLocaleString('en-US'),
     t.fullExits.toLocaleString('en-US'),
     `${((100 * t.stallMs) / (r.options.vcpus * t.runningMs)).toFixed(0)}%`,
-    `${(t.collectorBusyMs / Math.max(1, t.iterations)).toFixed(2)} ms`,
+    formatDuration(t.collectorBusyMs / Math.max(1, t.iterations)),
   ];
 }

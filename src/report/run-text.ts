@@ -1,9 +1,9 @@
 /** Plain-text lines for runs: per iteration like dirty_log_test, then totals and the verdict. */
 import type { IterationReport, RunResult } from '../run/run.ts';
 import { formatSize } from '../run/size.ts';
+import { formatDuration } from './units.ts';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
-const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const rate = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`);
 
 export function runHeader(r: Pick<RunResult, 'options'>): string {
@@ -13,7 +13,7 @@ export function runHeader(r: Pick<RunResult, 'options'>): string {
 }
 
 export function iterationLine(r: IterationReport): string {
-  const exits = r.fullExits ? `, full exits ${n(r.fullExits)}, stall ${ms(r.stallMs)} ms` : '';
+  const exits = r.fullExits ? `, full exits ${n(r.fullExits)}, stall ${formatDuration(r.stallMs)}` : '';
   const bad = r.violations ? `, ${n(r.violations)} VIOLATIONS` : '';
   return `iteration ${r.iteration}: dirty ${n(r.dirty)}, clean ${n(r.clean)}, writes ${n(r.writes)}${exits}${bad}`;
 }
@@ -24,9 +24,9 @@ export function runSummary(r: RunResult): string {
     `totals: ${t.iterations} iterations in ${(t.elapsedMs / 1000).toFixed(2)} s (vCPUs ran ${(t.runningMs / 1000).toFixed(2)} s), ${n(t.writes)} writes (${rate(t.writesPerSecond)}), ${n(t.dirtyPages)} pages reported dirty`,
   ];
   if (t.fullExits || t.entriesHarvested) {
-    lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${ms(t.stallMs)} ms (${ms(t.stallPerExitMs)} ms per exit), ${n(t.entriesHarvested)} entries harvested (${rate(t.entriesPerSecond)}), ${n(t.entriesReset)} reset`);
+    lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${formatDuration(t.stallMs)} (${formatDuration(t.stallPerExitMs)} per exit), ${n(t.entriesHarvested)} entries harvested (${rate(t.entriesPerSecond)}), ${n(t.entriesReset)} reset`);
   }
-  lines.push(`collector busy ${ms(t.collectorBusyMs)} ms`);
+  lines.push(`collector busy ${formatDuration(t.collectorBusyMs)}`);
   const v = r.verification;
   if (v?.kind === 'passed') lines.push(`verification: passed (${v.iterations} iterations, ${n(v.pagesChecked)} page checks, mirror equal to guest memory)`);
   if (v?.kind === 'failed') {
