@@ -3,7 +3,8 @@
  * `dirtylog`: dispatches to one command module per subcommand. All behaviour lives in the
  * library; a command parses its options, calls the library and sets the exit code.
  */
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { UsageError, type Command, type Io } from './command.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
@@ -44,7 +45,21 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/**
+ * Whether Node started this file. npm's bin link (node_modules/.bin/dirtylog, and so npx) is a
+ * symlink, and process.argv[1] keeps the link's path: compare real paths, not URLs.
+ */
+function startedAsProgram(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (startedAsProgram()) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
   const io: Io = {
