@@ -28,6 +28,7 @@ export function formatEngineReport(report: EngineBenchReport): string {
     `sampling: ${report.method.timeMs} ms per task, at least ${report.method.minIterations} iterations after ${report.method.warmupIterations} warm-up; seed ${report.method.seed}`,
     '',
     formatTable(ENGINE_HEADER, report.rows.map(engineRowLine)),
+    ...(report.interrupted ? ['', `interrupted (Ctrl-C): only the ${report.rows.length} row${report.rows.length === 1 ? '' : 's'} above finished`] : []),
     '',
   ].join('\n');
 }

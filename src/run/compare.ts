@@ -42,6 +42,10 @@ export async function compareStrategies(scenario: Scenario, strategies: readonly
     if (signal?.aborted) break;
     results.push(await startRun({ ...scenario.options, strategy, ...(signal ? { signal } : {}) }).result);
   }
+  // A strategy cut short or never started decides nothing: no winner rather than a wrong one.
+  if (results.length < strategies.length || results.some((r) => r.kind === 'aborted')) {
+    return { scenario, results, winner: undefined, reason: 'no verdict: interrupted before every strategy finished' };
+  }
   return { scenario, results, ...verdict(results) };
 }
 
