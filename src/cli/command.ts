@@ -12,3 +12,19 @@ export type Command = (argv: readonly string[], io: Io) => Promise<number>;
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** The exit status section every help text ends with; `failed` says what status 1 means for the command. */
+export function exitStatusHelp(failed: string, more: readonly string[] = []): string {
+  return [
+    'exit status:',
+    '  0    success',
+    `  1    ${failed}`,
+    '  2    usage error: a bad or unknown option (the message on stderr names it)',
+    ...more,
+    '  130  interrupted (Ctrl-C): what finished is printed; a second Ctrl-C exits at once',
+    '',
+  ].join('\n');
+}
+

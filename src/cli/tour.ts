@@ -1,28 +1,37 @@
 /** `dirtylog tour` (what `npm start` runs): ring against bitmap on the same workloads, with a verdict. */
-import { parseArgs } from 'node:util';
 import { compareStrategies, TOUR } from '../run/compare.ts';
 import { formatTable } from '../report/engine-table.ts';
 import { formatDuration } from '../report/units.ts';
 import type { RunResult } from '../run/run.ts';
-import { UsageError, type Command } from './command.ts';
+import { EXIT, exitStatusHelp, type Command } from './command.ts';
+import { noPositionals, parseFlags } from './flags.ts';
 
 const HELP = `usage: dirtylog tour [--json]
 
 Runs two workloads under the ring and the bitmap strategies, the first verified page by page,
-and says which strategy won each and why. Takes about half a minute.
-`;
+and says which strategy won each and why. Takes about half a minute. This is what dirtylog
+runs with no command, and what npm start runs.
+
+options:
+  --json              print every comparison as one JSON document
+  -h, --help          this help
+
+${exitStatusHelp('a run failed, or a page the collector missed was found')}`;
+
+const STRATEGIES = ['ring', 'bitmap'] as const;
+const FLAGS = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const main: Command = async (argv, io) => {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseFlags('tour', argv, FLAGS);
   if (values.help) {
     io.stdout(HELP);
-    return 0;
+    return EXIT.ok;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument '${String(positionals[0])}': see dirtylog tour --help`);
+  noPositionals('tour', positionals);
   const comparisons = [];
   for (const scenario of TOUR) {
     if (!values.json) io.stdout(`\n${scenario.name}\n  (${scenario.why})\n`);
-    const c = await compareStrategies(scenario, ['ring', 'bitmap'], io.signal);
+    const c = await compareStrategies(scenario, STRATEGIES, io.signal);
     comparisons.push(c);
     if (values.json) continue;
     io.stdout(`${formatTable(HEADER, c.results.map(row))}\n`);
@@ -30,7 +39,7 @@ export const main: Command = async (argv, io) => {
   }
   if (values.json) io.stdout(`${JSON.stringify(comparisons, null, 2)}\n`);
   const failed = comparisons.some((c) => c.results.some((r) => r.kind !== 'completed' || r.verification?.kind === 'failed'));
-  return io.signal.aborted ? 130 : failed ? 1 : 0;
+  return io.signal.aborted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.ok;
 };
 
 const HEADER = ['strategy', 'verified', 'iterations', 'writes/s', 'dirty/iter', 'full exits', 'vCPU stall', 'collector/iter'];
