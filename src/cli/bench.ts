@@ -1,9 +1,10 @@
 /** `dirtylog bench engine|transfer`: the benchmarks, as a table or one JSON document. */
-import { runEngineBench, GUESTS, KERNELS, type EngineBenchReport, type Kernel } from '../bench/engine.ts';
+import { engineBenchMethod, runEngineBench, GUESTS, KERNELS, type BenchRow, type EngineBenchReport, type Kernel } from '../bench/engine.ts';
 import { ENGINE_HEADER, formatEngineReport, engineRowLine, formatTable } from '../report/engine-table.ts';
-import { runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
+import { TRANSFER_GUEST, runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
+import { machineInfo } from '../bench/machine.ts';
 import { quote } from '../validate.ts';
-import { EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
+import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io } from './command.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 
 const STATUS = exitStatusHelp('a benchmark failed');
@@ -29,7 +30,8 @@ options:
   --kernel K          only this kernel (repeatable): ${KERNELS.join(', ')}
   --density PCT       only this dirty density, in percent (repeatable), e.g. 0.01, 1, 50
   --seed N            fixture seed (default 24301)
-  --json              print one JSON document (machine, method, rows) on stdout
+  --json              print one JSON document (machine, method, rows) on stdout; rows go to
+                      stderr as progress when it is a terminal
   -h, --help          this help
 
 ${STATUS}`;
@@ -44,7 +46,8 @@ options:
   --trials N          trials per ring size (default 3)
   --seconds S         seconds per trial (default 1)
   --engine E          wasm | js | both (default wasm)
-  --json              print one JSON document on stdout
+  --json              print one JSON document on stdout; rows go to stderr as progress when
+                      it is a terminal
   -h, --help          this help
 
 ${STATUS}`;
@@ -93,19 +96,28 @@ async function engine(argv: readonly string[], io: Io): Promise<number> {
   const seed = values.seed === undefined ? undefined : numberFlag('--seed', values.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got ${quote(values.seed!)}`);
   const json = values.json === true;
-  const print = (report: EngineBenchReport) => (json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatEngineReport(report)}`);
-  if (!json) io.stderr(`${ENGINE_HEADER.join(' | ')}\n`);
-  const report = await runEngineBench({
+  const progress = progressWriter(io, json);
+  const options = {
     full: values.full === true,
     ...(values.guest ? { guests: values.guest } : {}),
     ...(values.kernel ? { kernels: values.kernel as Kernel[] } : {}),
     ...(densities ? { densities } : {}),
     ...(seed !== undefined ? { seed } : {}),
+  };
+  const rows: BenchRow[] = [];
+  const print = (report: EngineBenchReport) => (json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatEngineReport(report)}`);
+  io.keepPartial?.(() => print({ kind: 'engine-bench', date: new Date().toISOString(), machine: machineInfo(), method: engineBenchMethod(options), rows, interrupted: true }));
+  progress(ENGINE_HEADER.join(' | '));
+  const report = await runEngineBench({
+    ...options,
     signal: io.signal,
-    onRow: json ? undefined : (row) => io.stderr(`${engineRowLine(row).join(' | ')}\n`),
+    onRow: (row) => {
+      rows.push(row);
+      progress(engineRowLine(row).join(' | '));
+    },
   });
   io.stdout(print(report));
-  return EXIT.ok;
+  return report.interrupted ? EXIT.interrupted : EXIT.ok;
 }
 
 const TRANSFER_HEADER = ['ring', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall'];
@@ -141,12 +153,19 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
   const e = values.engine ?? 'wasm';
   if (!['wasm', 'js', 'both'].includes(e)) throw new UsageError(`--engine must be wasm, js or both, got ${quote(e)}`);
   const json = values.json === true;
+  const progress = progressWriter(io, json);
+  const rows: TransferRow[] = [];
+  const method = { secondsPerTrial: seconds, trials, guest: TRANSFER_GUEST };
   const print = (report: TransferReport) => (json ? `${JSON.stringify(report, null, 2)}\n` : transferText(report));
-  if (!json) io.stderr(`${TRANSFER_HEADER.join(' | ')}\n`);
+  io.keepPartial?.(() => print({ kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method, rows, interrupted: true }));
+  progress(TRANSFER_HEADER.join(' | '));
   const report = await runTransferBench({
     trials, seconds, engines: e === 'both' ? ['wasm', 'js'] : [e as 'wasm' | 'js'], signal: io.signal,
-    onRow: json ? undefined : (r) => io.stderr(`${transferLine(r).join(' | ')}\n`),
+    onRow: (r) => {
+      rows.push(r);
+      progress(transferLine(r).join(' | '));
+    },
   });
   io.stdout(print(report));
-  return EXIT.ok;
+  return report.interrupted ? EXIT.interrupted : EXIT.ok;
 }

@@ -2,8 +2,15 @@
 export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  /** Aborted on Ctrl-C; long commands stop and print what they have. */
+  /** Aborted on Ctrl-C; long commands stop within a second and print what finished. */
   readonly signal: AbortSignal;
+  /** stderr is a terminal: progress goes there even with --json, whose document keeps stdout. */
+  readonly stderrIsTerminal?: boolean;
+  /**
+   * Keeps what a long command has finished so far, as it would print it. A second Ctrl-C does
+   * not wait for the command to stop: it prints this and exits at once.
+   */
+  readonly keepPartial?: (render: () => string) => void;
 }
 
 export type Command = (argv: readonly string[], io: Io) => Promise<number>;
@@ -28,3 +35,13 @@ export function exitStatusHelp(failed: string, more: readonly string[] = []): st
   ].join('\n');
 }
 
+/**
+ * Where progress goes: stderr, unless the command prints a --json document and stderr is not a
+ * terminal (a pipe or a file gets the document alone, a person watching gets progress too).
+ */
+export function progressWriter(io: Io, json: boolean | undefined): (line: string) => void {
+  const show = !json || io.stderrIsTerminal === true;
+  return (line) => {
+    if (show) io.stderr(`${line}\n`);
+  };
+}

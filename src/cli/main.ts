@@ -3,10 +3,11 @@
  * `dirtylog`: dispatches to one command module per subcommand. All behaviour lives in the
  * library; a command parses its options, calls the library and sets the exit code.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { closest, quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
+import { interrupts } from './interrupt.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
   tour: { summary: 'ring against bitmap on the same workloads, verified, with a verdict (npm start)', load: () => import('./tour.ts') },
@@ -89,11 +90,25 @@ function startedAsProgram(): boolean {
 
 if (startedAsProgram()) {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+  const ctrlC = interrupts({
+    controller,
+    write: (fd, text) => {
+      try {
+        writeSync(fd, text);
+      } catch {
+        // stdout or stderr already gone: exiting is all that is left.
+      }
+    },
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGINT', ctrlC.onSigint);
   const io: Io = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void (process.stderr.writable && process.stderr.write(t)),
     signal: controller.signal,
+    stderrIsTerminal: process.stderr.isTTY === true,
+    keepPartial: ctrlC.keepPartial,
   };
   process.exitCode = await runCli(process.argv.slice(2), io);
+  ctrlC.commandFinished();
 }

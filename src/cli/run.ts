@@ -1,8 +1,9 @@
 /** `dirtylog run`: one workload under one strategy, printed like dirty_log_test. */
 import { startRun } from '../run/run.ts';
+import type { IterationReport, RunResult } from '../run/run.ts';
 import type { RunOptions } from '../run/options.ts';
-import { iterationLine, runHeader, runSummary } from '../report/run-text.ts';
-import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
+import { iterationLine, partialRunSummary, runHeader, runSummary } from '../report/run-text.ts';
+import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command } from './command.ts';
 import { noPositionals, numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: dirtylog run --strategy S [options]
@@ -25,7 +26,8 @@ options:
   --reap-interval MS  the reaper's period (default 1000, as QEMU)
   --engine E          wasm | js (default wasm)
   --verify            stamp pages and check every page after every iteration (mem <= 1GiB)
-  --json              print the whole result as one JSON document
+  --json              print the whole result as one JSON document (iterations go to stderr
+                      as progress when it is a terminal)
   -h, --help          this help
 
 ${exitStatusHelp('a thread failed, or --verify found a page the collector missed')}`;
@@ -91,10 +93,20 @@ export const main: Command = async (argv, io) => {
     throw err;
   }
   const json = values.json === true;
-  if (!json) {
-    run.on('started', (e) => io.stdout(`${runHeader(e)}\n`));
-    run.on('iteration', (e) => io.stdout(`${iterationLine(e.report)}\n`));
-  }
+  const progress = progressWriter(io, json);
+  const iterations: IterationReport[] = [];
+  let resolved: RunResult['options'] | undefined;
+  run.on('started', (e) => {
+    resolved = e.options;
+    if (json) progress(runHeader(e));
+    else io.stdout(`${runHeader(e)}\n`);
+  });
+  run.on('iteration', (e) => {
+    iterations.push(e.report);
+    if (json) progress(iterationLine(e.report));
+    else io.stdout(`${iterationLine(e.report)}\n`);
+  });
+  io.keepPartial?.(() => (json ? `${JSON.stringify({ kind: 'aborted', exitedAtOnce: true, options: resolved, iterations }, null, 2)}\n` : `${partialRunSummary(iterations)}\n`));
   const result = await run.result;
   io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : `${runSummary(result)}\n`);
   if (result.kind === 'aborted') return EXIT.interrupted;

@@ -4,6 +4,7 @@ import { formatSize } from '../run/size.ts';
 import { formatDuration } from './units.ts';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const INTERRUPTED = 'interrupted (Ctrl-C): stopped early, the results above are partial';
 const rate = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`);
 
 export function runHeader(r: Pick<RunResult, 'options'>): string {
@@ -33,7 +34,19 @@ export function runSummary(r: RunResult): string {
     lines.push(`verification: FAILED, ${n(v.violationCount)} violations, mirror differs on ${v.mirrorDiffers.length}${v.mirrorDiffers.length === 50 ? '+' : ''} pages`);
     for (const x of v.violations.slice(0, 5)) lines.push(`  page ${x.page} (iteration ${x.iteration}, stamp ${x.stamp}): ${x.kind}`);
   }
-  if (r.kind === 'aborted') lines.push('stopped early (interrupted): the results above are partial');
+  if (r.kind === 'aborted') lines.push(INTERRUPTED);
   if (r.error) lines.push(`FAILED in the ${r.error.thread === 'host' ? 'host' : r.error.thread} thread: ${r.error.message}`);
   return lines.join('\n');
+}
+
+/**
+ * What a second Ctrl-C leaves: the run is abandoned before its result exists, so the totals
+ * are summed from the iterations that finished.
+ */
+export function partialRunSummary(iterations: readonly IterationReport[]): string {
+  const sum = (f: (r: IterationReport) => number) => iterations.reduce((a, r) => a + f(r), 0);
+  return [
+    `totals of the ${iterations.length} iteration${iterations.length === 1 ? '' : 's'} that finished: ${n(sum((r) => r.writes))} writes, ${n(sum((r) => r.dirty))} pages reported dirty, ${n(sum((r) => r.fullExits))} full exits`,
+    'interrupted twice (Ctrl-C): exited at once, the results above are partial',
+  ].join('\n');
 }
