@@ -88,7 +88,17 @@ function startedAsProgram(): boolean {
   }
 }
 
+/** Status of a program whose reader went away, as if SIGPIPE had ended it (128 + 13), like any Unix tool in `| head`. */
+const READER_GONE_EXIT = 141;
+
 if (startedAsProgram()) {
+  // The reader of our output has gone (`dirtylog ... | head -1`): nobody is left to tell, so no stack trace, and no point in finishing.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(READER_GONE_EXIT);
+  });
+  // Progress is best effort: a closed stderr must not end a run whose results still reach stdout.
+  process.stderr.on('error', () => {});
   const controller = new AbortController();
   const ctrlC = interrupts({
     controller,
