@@ -38,8 +38,9 @@ export const main: Command = async (argv, io) => {
   io.keepPartial?.(() => (json ? document() : notRun()));
   for (const scenario of TOUR) {
     if (io.signal.aborted) break;
+    // The heading is the progress in text mode; --json says on stderr (a terminal) what runs.
     if (!json) io.stdout(`\n${scenario.name}\n  (${scenario.why})\n`);
-    progress(`tour: ${scenario.name}: ${STRATEGIES.join(', then ')}, ${scenario.options.seconds ?? 1} s each`);
+    else progress(`tour: ${scenario.name}: ${STRATEGIES.join(', then ')}, ${scenario.options.seconds ?? 1} s each`);
     const c = await compareStrategies(scenario, STRATEGIES, io.signal);
     comparisons.push(c);
     if (json) continue;
