@@ -9,7 +9,7 @@ import { noPositionals, parseFlags } from './flags.ts';
 const HELP = `usage: dirtylog tour [--json]
 
 Runs two workloads under the ring and the bitmap strategies, the first verified page by page,
-and says which strategy won each and why. Takes about half a minute. This is what dirtylog
+and says which strategy won each and why. Takes about ten seconds. This is what dirtylog
 runs with no command, and what npm start runs.
 
 options:
