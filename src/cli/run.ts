@@ -52,8 +52,8 @@ export function inFlagTerms(message: string): string {
   return message.replace(OPTION_NAME, (name) => FLAG_OF[name]!);
 }
 
-/** Strategies with a dirty ring, the ones --ring sizes. */
-const RING_STRATEGIES: readonly string[] = ['ring', 'ring-with-bitmap'];
+/** Strategies without a dirty ring: --ring has nothing to size. (An unknown strategy is the library's to name.) */
+const RINGLESS_STRATEGIES: readonly string[] = ['bitmap', 'clear-log'];
 
 export const main: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, FLAGS);
@@ -63,7 +63,7 @@ export const main: Command = async (argv, io) => {
   }
   noPositionals('run', positionals);
   if (!values.strategy) throw new UsageError('--strategy is required: ring, bitmap, clear-log or ring-with-bitmap');
-  if (values.ring !== undefined && !RING_STRATEGIES.includes(values.strategy)) {
+  if (values.ring !== undefined && RINGLESS_STRATEGIES.includes(values.strategy)) {
     throw new UsageError(`--ring sizes the dirty ring, and --strategy ${values.strategy} has none: drop --ring, or use --strategy ring or ring-with-bitmap`);
   }
   const num = (flag: keyof typeof FLAGS, v: string) => numberFlag(`--${flag}`, v);
