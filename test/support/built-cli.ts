@@ -87,3 +87,7 @@ export async function builtCli(): Promise<string> {
   }
   return main;
 }
+
+// `npm test` runs this file first (tsx test/support/built-cli.ts): the build then competes
+// with no test for the two cores, and no test file waits for it.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await builtCli();
