@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'dist-test/**', 'build/**', 'node_modules/**', 'assembly/**'] },
+  { ignores: ['dist/**', 'dist-check/**', 'build/**', 'node_modules/**', 'assembly/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

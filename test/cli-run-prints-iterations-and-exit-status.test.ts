@@ -29,8 +29,8 @@ it('--json prints the whole result as one document', async () => {
 
 it.each([
   [['run'], /--strategy is required/],
-  [['run', '--strategy', 'ring', '--ring', '1000'], /dirtyRing\.entries must be a power of two, got 1000: try 1024/],
-  [['run', '--strategy', 'ring', '--vcpus', 'two'], /--vcpus must be a number, got 'two'/],
+  [['run', '--strategy', 'ring', '--ring', '1000'], /--ring must be a power of two, got 1000: try 1024/],
+  [['run', '--strategy', 'ring', '--vcpus', 'two'], /--vcpus must be a number, got "two"/],
 ])('bad usage %j exits 2 naming the option', async (argv, message) => {
   const { err, io } = capture();
   expect(await runCli(argv, io)).toBe(2);

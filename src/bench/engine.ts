@@ -70,8 +70,19 @@ export interface EngineBenchReport {
   readonly kind: 'engine-bench';
   readonly date: string;
   readonly machine: MachineInfo;
-  readonly method: { readonly timeMs: number; readonly minIterations: number; readonly warmupIterations: number; readonly seed: number };
+  readonly method: EngineBenchMethod;
   readonly rows: readonly BenchRow[];
+  /** The signal stopped the run: `rows` holds the rows that finished, and no more. */
+  readonly interrupted: boolean;
+}
+
+export interface EngineBenchMethod { readonly timeMs: number; readonly minIterations: number; readonly warmupIterations: number; readonly seed: number }
+
+export function engineBenchMethod(options: Pick<EngineBenchOptions, 'full' | 'seed'> = {}): EngineBenchMethod {
+  const seed = options.seed ?? 0x5eed;
+  return options.full
+    ? { timeMs: 1000, minIterations: 20, warmupIterations: 5, seed }
+    : { timeMs: 60, minIterations: 4, warmupIterations: 2, seed };
 }
 
 interface Hooks {
@@ -93,16 +104,17 @@ interface Case {
 type Engine = Vm['arena']['engine'];
 
 export async function runEngineBench(options: EngineBenchOptions = {}): Promise<EngineBenchReport> {
-  const seed = options.seed ?? 0x5eed;
-  const method = options.full
-    ? { timeMs: 1000, minIterations: 20, warmupIterations: 5, seed }
-    : { timeMs: 60, minIterations: 4, warmupIterations: 2, seed };
+  const method = engineBenchMethod(options);
   const guests = GUESTS.filter((g) => !options.guests || options.guests.includes(g.name));
   const densities = options.densities ?? DENSITIES;
   const kernels = options.kernels ?? KERNELS;
+  const { signal } = options;
   const rows: BenchRow[] = [];
+  const report = () => ({ kind: 'engine-bench', date: new Date().toISOString(), machine: machineInfo(), method, rows, interrupted: signal?.aborted ?? false }) as const;
   for (const guest of guests) {
-    const cases = casesFor(guest.pages, kernels, densities, seed);
+    // Fixtures of a large guest take a while to draw: let a pending Ctrl-C in first.
+    if (await interrupted(signal)) return report();
+    const cases = casesFor(guest.pages, kernels, densities, method.seed);
     const ringCases = cases.filter((c) => c.density === null);
     const bitmapCases = cases.filter((c) => c.density !== null);
     for (const [group, ring] of [[ringCases, true], [bitmapCases, false]] as const) {
@@ -111,9 +123,12 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
       const vms = new Map<EngineKind, Vm>();
       for (const engine of ENGINE_KINDS) vms.set(engine, await fixtureVm(engine, guest.pages, ring));
       for (const c of group) {
-        options.signal?.throwIfAborted();
         const stats = new Map<EngineKind, Summary>();
-        for (const engine of ENGINE_KINDS) stats.set(engine, await measure(c, vms.get(engine)!, method, options.signal));
+        for (const engine of ENGINE_KINDS) {
+          const summary = await measure(c, vms.get(engine)!, method, signal);
+          if (!summary) return report(); // a row measured for one engine only is no row
+          stats.set(engine, summary);
+        }
         const wasm = stats.get('wasm')!;
         const js = stats.get('js')!;
         const row: BenchRow = { kernel: c.kernel, guest: guest.name, pages: guest.pages, density: c.density, items: c.items, unit: c.unit, wasm, js, ratio: js.median / wasm.median };
@@ -122,8 +137,22 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
       }
     }
   }
-  return { kind: 'engine-bench', date: new Date().toISOString(), machine: machineInfo(), method, rows };
+  return report();
 }
+
+/**
+ * Signals reach JavaScript only when the event loop turns, and a chain of synchronous kernels
+ * and resolved promises never lets it: Ctrl-C would wait for the whole benchmark. This turns
+ * the loop once (setImmediate runs after the poll phase that delivers signals) and says
+ * whether the signal has fired.
+ */
+async function interrupted(signal: AbortSignal | undefined): Promise<boolean> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return signal?.aborted ?? false;
+}
+
+/** Between timed iterations, a turn of the event loop at most this often: Ctrl-C stops within about this long plus one call. */
+const SIGNAL_CHECK_MS = 50;
 
 async function fixtureVm(engine: EngineKind, pages: number, ring: boolean): Promise<Vm> {
   return createVm({
@@ -135,7 +164,14 @@ async function fixtureVm(engine: EngineKind, pages: number, ring: boolean): Prom
   });
 }
 
-async function measure(c: Case, vm: Vm, method: EngineBenchReport['method'], signal?: AbortSignal): Promise<Summary> {
+/** One kernel on one engine; undefined when the signal stopped it. */
+async function measure(c: Case, vm: Vm, method: EngineBenchMethod, signal?: AbortSignal): Promise<Summary | undefined> {
+  if (signal?.aborted) return undefined;
+  // tinybench adds an abort listener per Bench and per task and never removes them: give it a
+  // signal of its own, so the caller's does not collect dozens (MaxListenersExceededWarning).
+  const local = new AbortController();
+  const forward = () => local.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
   const bench = new Bench({
     time: method.timeMs,
     iterations: method.minIterations,
@@ -143,17 +179,31 @@ async function measure(c: Case, vm: Vm, method: EngineBenchReport['method'], sig
     warmupTime: 0,
     retainSamples: true,
     throws: true,
-    ...(signal ? { signal } : {}),
+    signal: local.signal,
   });
   const { fn, beforeAll, beforeEach, afterEach } = c.setup(vm);
+  let lastTurn = performance.now();
+  // Outside the timed window, and right before the iteration's own setup as before.
+  const letSignalsIn = (): Promise<void> | void => {
+    if (performance.now() - lastTurn < SIGNAL_CHECK_MS) return beforeEach?.();
+    return interrupted(signal).then(() => {
+      lastTurn = performance.now();
+      beforeEach?.();
+    });
+  };
   bench.add(c.kernel, fn, {
     ...(beforeAll ? { beforeAll } : {}),
-    ...(beforeEach ? { beforeEach } : {}),
+    beforeEach: letSignalsIn,
     ...(afterEach ? { afterEach } : {}),
   });
-  await bench.run();
+  try {
+    await bench.run();
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
   const task: Task = bench.tasks[0]!;
   const result = task.result;
+  if (local.signal.aborted) return undefined;
   if (result.state !== 'completed') throw new Error(`benchmark ${c.kernel} did not complete: ${result.state}`);
   const samples = result.latency.samples ?? [];
   const scale = c.unit === 'ms/call' ? 1 : 1e6 / c.items;

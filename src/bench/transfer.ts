@@ -29,6 +29,8 @@ export interface TransferReport {
   readonly machine: MachineInfo;
   readonly method: { readonly secondsPerTrial: number; readonly trials: number; readonly guest: string };
   readonly rows: readonly TransferRow[];
+  /** The signal stopped the run: `rows` holds the ring sizes whose trials all finished. */
+  readonly interrupted: boolean;
 }
 
 export interface TransferOptions {
@@ -40,23 +42,29 @@ export interface TransferOptions {
   readonly onRow?: (row: TransferRow) => void;
 }
 
-const GUEST = '64GiB'; // tracking only; a sequential pass is 16 M pages, longer than any trial
+export const TRANSFER_GUEST = '64GiB'; // tracking only; a sequential pass is 16 M pages, longer than any trial
 
 export async function runTransferBench(options: TransferOptions = {}): Promise<TransferReport> {
   const trials = options.trials ?? 3;
   const seconds = options.seconds ?? 1;
   const rows: TransferRow[] = [];
+  const report = (): TransferReport => ({
+    kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method: { secondsPerTrial: seconds, trials, guest: TRANSFER_GUEST }, rows,
+    interrupted: options.signal?.aborted ?? false,
+  });
   for (const engine of options.engines ?? ['wasm']) {
     for (const ringEntries of options.sizes ?? TRANSFER_RING_SIZES) {
       const runs: RunResult[] = [];
       for (let t = 0; t < trials; t++) {
-        options.signal?.throwIfAborted();
+        if (options.signal?.aborted) return report();
         const r = await startRun({
-          strategy: ring.name, engine, vcpus: 1, memory: GUEST, ringEntries, pattern: 'sequential', seconds,
+          strategy: ring.name, engine, vcpus: 1, memory: TRANSFER_GUEST, ringEntries, pattern: 'sequential', seconds,
           intervalMs: seconds * 1000, minWrites: 0, reapIntervalMs: 0, sliceWrites: 4096,
           ...(options.signal ? { signal: options.signal } : {}),
         }).result;
-        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.kind === 'failed' ? r.error.message : 'interrupted'}`);
+        // An interrupted trial is cut short: its rates would skew the row, so the row is dropped.
+        if (r.kind === 'aborted') return report();
+        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.kind === 'failed' ? r.error.message : ''}`);
         runs.push(r);
       }
       const per = (f: (r: RunResult) => number) => summarize(runs.map(f));
@@ -71,5 +79,5 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
       options.onRow?.(row);
     }
   }
-  return { kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method: { secondsPerTrial: seconds, trials, guest: GUEST }, rows };
+  return report();
 }

@@ -1,44 +1,118 @@
 /**
  * `dirtylog model <tsc|vmgenid|psci|sev>`: prints what the migration-state models compute.
- * An adapter only: every number and verdict comes from src/vm.
+ * An adapter only: every number and verdict comes from src/vmstate.
  */
-import { parseArgs } from 'node:util';
 import {
   PSCI_VERSIONS, SEV_SCENARIOS, VM_LIFECYCLE_EVENTS, VMGENID_CHANGES_ON, VmGenIdDevice, hex, kvmClockClocksource,
   measureVmGenIdRace, psciCompatibilityMatrix, runClockMigration, runSevScenario, tscClocksource,
   type ClockScenarioOptions, type ClocksourceLimits, type SevScenario, type VmLifecycleEvent,
 } from '../vmstate/index.ts';
-import { UsageError, type Command, type Io } from './command.ts';
+import { quote } from '../validate.ts';
+import { EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
+import { parseFlags } from './flags.ts';
+
+const STATUS = exitStatusHelp('an unexpected error', ['  3    tsc --migrate: the restore was refused (the output says why)']);
 
 const HELP = `usage: dirtylog model <tsc|vmgenid|psci|sev> [options] [--json]
 
   tsc [--freq-khz N]            guest clocksource limits (max_cycles, max_idle_ns) for a TSC at N kHz and kvm-clock
-  tsc --migrate [--downtime-ms N] [--formula documented|unscaled-units|raw-host-tsc|copy-offsets|msr-per-vcpu|keep-host-rate]
-      [--protocol none|suspend-resume|stop-machine] [--purpose live-migration|snapshot-restore] [--checks enforce|off]
-                                migrate a 4-vCPU guest and check invariants 1-7
+  tsc --migrate [...]           migrate a 4-vCPU guest and check invariants 1-7
   vmgenid [--event E]           whether E changes the ID, and the device's ordering log
   vmgenid --race [--delay N]    stale uses after a clone restore, push notification vs pull check
   psci --matrix                 the migration compatibility matrix, register vs vCPU-feature design
-  sev --scenario 1|2|3 [--ordering naive|engine]   replay one of the three races
-`;
+  sev --scenario 1|2|3          replay one of the three races
 
-const OPTIONS = {
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  'freq-khz': { type: 'string' }, migrate: { type: 'boolean' }, 'downtime-ms': { type: 'string' },
-  formula: { type: 'string' }, protocol: { type: 'string' }, purpose: { type: 'string' }, checks: { type: 'string' },
-  event: { type: 'string' }, race: { type: 'boolean' }, delay: { type: 'string' },
-  matrix: { type: 'boolean' }, scenario: { type: 'string' }, ordering: { type: 'string' },
+dirtylog model <model> --help lists a model's options.
+
+${STATUS}`;
+
+const JSON_HELP = `  --json                        print one JSON document
+  -h, --help                    this help`;
+
+const SUB_HELP: Record<string, string> = {
+  tsc: `usage: dirtylog model tsc [--freq-khz N] [--json]
+       dirtylog model tsc --migrate [options] [--json]
+
+Without --migrate: the guest clocksource limits (mult, shift, max_cycles, max_idle_ns) the
+kernel computes for a TSC at N kHz, and for kvm-clock. With --migrate: migrates a 4-vCPU
+guest and checks invariants 1-7 on what its readers saw.
+
+options:
+  --freq-khz N                  TSC frequency in kHz (default 3407993, the reference's 3.408 GHz row)
+  --migrate                     run the clock migration
+  --downtime-ms N               migration downtime (default 150)
+  --formula F                   documented | unscaled-units | raw-host-tsc | copy-offsets | msr-per-vcpu | keep-host-rate
+  --protocol P                  none | suspend-resume | stop-machine
+  --purpose P                   live-migration | snapshot-restore
+  --checks C                    enforce | off
+${JSON_HELP}
+
+${STATUS}`,
+  vmgenid: `usage: dirtylog model vmgenid [--event E] [--json]
+       dirtylog model vmgenid --race [--delay N] [--json]
+
+Whether each VM lifecycle event changes the VMGenID, and the device's ordering log; with
+--race, the stale random values a caching consumer uses after a clone restore, push
+notification against a pull check.
+
+options:
+  --event E                     only this event: ${VM_LIFECYCLE_EVENTS.join(', ')}
+  --race                        measure the race after a clone restore
+  --delay N                     uses before the notification arrives (default 5)
+${JSON_HELP}
+
+${STATUS}`,
+  psci: `usage: dirtylog model psci --matrix [--json]
+
+The Arm PSCI migration compatibility matrix between host profiles, for the merged firmware
+register design and the rejected vCPU-feature design.
+
+options:
+  --matrix                      print the matrix (required)
+${JSON_HELP}
+
+${STATUS}`,
+  sev: `usage: dirtylog model sev --scenario 1|2|3 [--ordering naive|engine] [--json]
+
+Replays one of the three AMD SEV page-status races of the reference, under the naive
+ordering (which produces the bad result) and the engine's (which does not).
+
+options:
+  --scenario N                  1, 2 or 3 (required)
+  --ordering O                  naive | engine (default: both)
+${JSON_HELP}
+
+${STATUS}`,
+};
+
+const COMMON = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const FLAGS = {
+  tsc: {
+    ...COMMON, 'freq-khz': { type: 'string' }, migrate: { type: 'boolean' }, 'downtime-ms': { type: 'string' },
+    formula: { type: 'string' }, protocol: { type: 'string' }, purpose: { type: 'string' }, checks: { type: 'string' },
+  },
+  vmgenid: { ...COMMON, event: { type: 'string' }, race: { type: 'boolean' }, delay: { type: 'string' } },
+  psci: { ...COMMON, matrix: { type: 'boolean' } },
+  sev: { ...COMMON, scenario: { type: 'string' }, ordering: { type: 'string' } },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+/** The flags of every model, as the model functions read them; each model parses only its own. */
+interface Values {
+  json?: boolean; help?: boolean; migrate?: boolean; race?: boolean; matrix?: boolean;
+  'freq-khz'?: string; 'downtime-ms'?: string; formula?: string; protocol?: string; purpose?: string; checks?: string;
+  event?: string; delay?: string; scenario?: string; ordering?: string;
+}
 
 function toJson(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v), 2)}\n`;
 }
 
+/** A value as typed, in quotes, unless it could carry newlines or terminal escapes into the message. */
+const shown = (text: string): string => (/^[\w.,:+-]{0,40}$/.test(text) ? `'${text}'` : quote(text));
+
 function integer(text: string | undefined, name: string, fallback: bigint, min: bigint, max: bigint): bigint {
   if (text === undefined) return fallback;
-  if (!/^[0-9]+$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer; got '${text}'`);
+  if (!/^[0-9]+$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer; got ${shown(text)}`);
   const n = BigInt(text);
   if (n < min || n > max) throw new UsageError(`--${name} must be in [${min}, ${max}]; got ${n}`);
   return n;
@@ -46,7 +120,7 @@ function integer(text: string | undefined, name: string, fallback: bigint, min: 
 
 function oneOf<T extends string>(text: string | undefined, name: string, allowed: readonly T[]): T | undefined {
   if (text === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got '${text}'`);
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got ${shown(text)}`);
   return text as T;
 }
 
@@ -129,23 +203,29 @@ function sev(v: Values, io: Io): number {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (v: Values, io: Io) => number> = { tsc, vmgenid, psci, sev };
+const SUBCOMMANDS: Record<keyof typeof FLAGS, (v: Values, io: Io) => number> = { tsc, vmgenid, psci, sev };
 
 /** `dirtylog model ...`; exit 0, 2 on bad usage, 3 when a migration was refused. */
 export const main: Command = async (argv, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-  }
-  const [name, ...extra] = parsed.positionals;
-  if (parsed.values.help || name === undefined) {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') {
     io.stdout(HELP);
-    return name === undefined && !parsed.values.help ? 2 : 0;
+    return EXIT.ok;
   }
-  const sub = SUBCOMMANDS[name];
-  if (!sub) throw new UsageError(`unknown model '${name}'; expected tsc, vmgenid, psci or sev`);
-  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  return sub(parsed.values, io);
+  if (name === undefined) {
+    io.stderr(HELP);
+    return EXIT.usage;
+  }
+  if (!Object.hasOwn(SUBCOMMANDS, name)) {
+    if (name.startsWith('-')) throw new UsageError(`name the model first: dirtylog model <tsc|vmgenid|psci|sev> [options]`);
+    throw new UsageError(`unknown model ${shown(name)}; expected tsc, vmgenid, psci or sev`);
+  }
+  const model = name as keyof typeof FLAGS;
+  const { values, positionals } = parseFlags(`model ${model}`, rest, FLAGS[model]);
+  if (values.help) {
+    io.stdout(SUB_HELP[model]!);
+    return EXIT.ok;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument ${quote(positionals[0]!)}: see dirtylog model ${model} --help`);
+  return SUBCOMMANDS[model](values as Values, io);
 };

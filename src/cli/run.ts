@@ -1,9 +1,11 @@
 /** `dirtylog run`: one workload under one strategy, printed like dirty_log_test. */
-import { parseArgs } from 'node:util';
 import { startRun } from '../run/run.ts';
+import type { IterationReport, RunResult } from '../run/run.ts';
 import type { RunOptions } from '../run/options.ts';
-import { iterationLine, runHeader, runSummary } from '../report/run-text.ts';
-import { UsageError, type Command } from './command.ts';
+import { MODES } from '../tracking/index.ts';
+import { iterationLine, partialRunSummary, runHeader, runSummary } from '../report/run-text.ts';
+import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command } from './command.ts';
+import { noPositionals, numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: dirtylog run --strategy S [options]
 
@@ -13,8 +15,8 @@ Runs vCPU threads writing guest memory and a collector thread harvesting it, in 
 options:
   --strategy S        ring | bitmap | clear-log | ring-with-bitmap   (required)
   --vcpus N           vCPU threads (default 2)
-  --mem SIZE          guest memory, e.g. 64MiB, 1GiB, 256GiB (default 64MiB)
-  --ring ENTRIES      ring size per vCPU, a power of two (default 4096)
+  --mem SIZE          guest memory, e.g. 64MiB, 512M, 1G, 256GiB (default 64MiB; binary suffixes, as QEMU's -m)
+  --ring ENTRIES      ring size per vCPU, a power of two (default 4096); ring strategies only
   --pml               Intel PML: a 512-entry log per vCPU, drained at exits
   --pattern P         sequential | random | zipf | strided | memstress (default random)
   --seed N            workload seed (default 1)
@@ -25,60 +27,89 @@ options:
   --reap-interval MS  the reaper's period (default 1000, as QEMU)
   --engine E          wasm | js (default wasm)
   --verify            stamp pages and check every page after every iteration (mem <= 1GiB)
-  --json              print the whole result as one JSON document
+  --json              print the whole result as one JSON document (iterations go to stderr
+                      as progress when it is a terminal)
   -h, --help          this help
 
-exit status: 0 completed (and verified with --verify), 1 a thread failed or verification
-failed, 130 interrupted (partial results printed).
-`;
+${exitStatusHelp('a thread failed, or --verify found a page the collector missed')}`;
+
+const FLAGS = {
+  strategy: { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
+  pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
+  seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
+  engine: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The library's option names as the user typed them, so an error names a flag that exists. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
+  reapIntervalMs: '--reap-interval', writeRate: '--write-rate', vcpus: '--vcpus', seconds: '--seconds',
+  iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
+};
+const OPTION_NAME = new RegExp(`(?<![\\w.-])(${Object.keys(FLAG_OF).map((k) => k.replace('.', '\\.')).join('|')})(?![\\w-])`, 'g');
+
+/** A library error message in the command line's terms: "intervalMs must be ..." reads "--interval must be ...". */
+export function inFlagTerms(message: string): string {
+  return message.replace(OPTION_NAME, (name) => FLAG_OF[name]!);
+}
+
+/** Whether --strategy names a mode without a dirty ring: --ring has nothing to size. (An unknown strategy is the library's to name.) */
+const ringless = (strategy: string): boolean => MODES.some((m) => m.name === strategy && !m.usesRing);
 
 export const main: Command = async (argv, io) => {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      strategy: { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
-      pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
-      seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
-      engine: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseFlags('run', argv, FLAGS);
   if (values.help) {
     io.stdout(HELP);
-    return 0;
+    return EXIT.ok;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument '${String(positionals[0])}': see dirtylog run --help`);
+  noPositionals('run', positionals);
   if (!values.strategy) throw new UsageError('--strategy is required: ring, bitmap, clear-log or ring-with-bitmap');
-  const num = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new UsageError(`--${flag} must be a number, got '${v}'`);
-    return x;
-  };
+  if (values.ring !== undefined && ringless(values.strategy)) {
+    throw new UsageError(`--ring sizes the dirty ring, and --strategy ${values.strategy} has none: drop --ring, or use --strategy ring or ring-with-bitmap`);
+  }
+  const num = (flag: keyof typeof FLAGS, v: string) => numberFlag(`--${flag}`, v);
   const options: RunOptions = {
     strategy: values.strategy as RunOptions['strategy'],
     ...(values.engine !== undefined ? { engine: values.engine as RunOptions['engine'] } : {}),
-    ...(values.vcpus !== undefined ? { vcpus: num('vcpus', values.vcpus)! } : {}),
+    ...(values.vcpus !== undefined ? { vcpus: num('vcpus', values.vcpus) } : {}),
     ...(values.mem !== undefined ? { memory: values.mem } : {}),
-    ...(values.ring !== undefined ? { ringEntries: num('ring', values.ring)! } : {}),
+    ...(values.ring !== undefined ? { ringEntries: num('ring', values.ring) } : {}),
     ...(values.pml ? { pml: true } : {}),
     ...(values.pattern !== undefined ? { pattern: values.pattern as RunOptions['pattern'] } : {}),
-    ...(values.seed !== undefined ? { seed: num('seed', values.seed)! } : {}),
-    ...(values['write-rate'] !== undefined ? { writeRate: num('write-rate', values['write-rate'])! } : {}),
-    ...(values.seconds !== undefined ? { seconds: num('seconds', values.seconds)! } : {}),
-    ...(values.iterations !== undefined ? { iterations: num('iterations', values.iterations)! } : {}),
-    ...(values.interval !== undefined ? { intervalMs: num('interval', values.interval)! } : {}),
-    ...(values['reap-interval'] !== undefined ? { reapIntervalMs: num('reap-interval', values['reap-interval'])! } : {}),
+    ...(values.seed !== undefined ? { seed: num('seed', values.seed) } : {}),
+    ...(values['write-rate'] !== undefined ? { writeRate: num('write-rate', values['write-rate']) } : {}),
+    ...(values.seconds !== undefined ? { seconds: num('seconds', values.seconds) } : {}),
+    ...(values.iterations !== undefined ? { iterations: num('iterations', values.iterations) } : {}),
+    ...(values.interval !== undefined ? { intervalMs: num('interval', values.interval) } : {}),
+    ...(values['reap-interval'] !== undefined ? { reapIntervalMs: num('reap-interval', values['reap-interval']) } : {}),
     ...(values.verify ? { verify: true } : {}),
     signal: io.signal,
   };
-  const run = startRun(options);
-  if (!values.json) {
-    run.on('started', (e) => io.stdout(`${runHeader(e)}\n`));
-    run.on('iteration', (e) => io.stdout(`${iterationLine(e.report)}\n`));
+  let run;
+  try {
+    run = startRun(options);
+  } catch (err) {
+    // Options are checked before any thread starts: a bad one is a usage error, named as typed.
+    if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(inFlagTerms(err.message));
+    throw err;
   }
+  const json = values.json === true;
+  const progress = progressWriter(io, json);
+  const iterations: IterationReport[] = [];
+  let resolved: RunResult['options'] | undefined;
+  run.on('started', (e) => {
+    resolved = e.options;
+    if (json) progress(runHeader(e));
+    else io.stdout(`${runHeader(e)}\n`);
+  });
+  run.on('iteration', (e) => {
+    iterations.push(e.report);
+    if (json) progress(iterationLine(e.report));
+    else io.stdout(`${iterationLine(e.report)}\n`);
+  });
+  io.keepPartial?.(() => (json ? `${JSON.stringify({ kind: 'aborted', exitedAtOnce: true, options: resolved, iterations }, null, 2)}\n` : `${partialRunSummary(iterations)}\n`));
   const result = await run.result;
-  io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${runSummary(result)}\n`);
-  if (result.kind === 'aborted') return 130;
-  return result.kind === 'failed' || result.verification.kind === 'failed' ? 1 : 0;
+  io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : `${runSummary(result)}\n`);
+  if (result.kind === 'aborted') return EXIT.interrupted;
+  return result.kind === 'failed' || result.verification.kind === 'failed' ? EXIT.failed : EXIT.ok;
 };

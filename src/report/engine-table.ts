@@ -1,16 +1,18 @@
 /** Plain-text table of an engine benchmark: wasm and js side by side with their ratio. */
 import type { BenchRow, EngineBenchReport } from '../bench/engine.ts';
 import type { Summary } from '../bench/stats.ts';
+import { formatSpread } from './units.ts';
 
-const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(2));
-const cell = (s: Summary): string => `${fmt(s.median)} ±${fmt(s.mad)}`;
+/** Each cell in its own time unit: a 1 TiB GET in ms next to a 1 GiB one in µs. */
+const TO_MS: Record<BenchRow['unit'], number> = { 'ns/entry': 1e-6, 'ns/page': 1e-6, 'ms/call': 1 };
+const cell = (s: Summary, unit: BenchRow['unit']): string => formatSpread(s.median * TO_MS[unit], s.mad * TO_MS[unit]);
 const density = (d: number | null): string => (d === null ? '-' : `${+(d * 100).toPrecision(3)}%`);
 
 export function engineRowLine(r: BenchRow): string[] {
-  return [r.kernel, r.guest, density(r.density), r.unit, cell(r.wasm), cell(r.js), `${r.ratio.toFixed(1)}x`];
+  return [r.kernel, r.guest, density(r.density), r.unit.slice(3), cell(r.wasm, r.unit), cell(r.js, r.unit), `${r.ratio.toFixed(1)}x`];
 }
 
-export const ENGINE_HEADER = ['kernel', 'guest', 'dirty', 'unit', 'wasm median ±MAD', 'js median ±MAD', 'js/wasm'];
+export const ENGINE_HEADER = ['kernel', 'guest', 'dirty', 'per', 'wasm median ±MAD', 'js median ±MAD', 'js/wasm'];
 
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -26,6 +28,7 @@ export function formatEngineReport(report: EngineBenchReport): string {
     `sampling: ${report.method.timeMs} ms per task, at least ${report.method.minIterations} iterations after ${report.method.warmupIterations} warm-up; seed ${report.method.seed}`,
     '',
     formatTable(ENGINE_HEADER, report.rows.map(engineRowLine)),
+    ...(report.interrupted ? ['', `interrupted (Ctrl-C): only the ${report.rows.length} row${report.rows.length === 1 ? '' : 's'} above finished`] : []),
     '',
   ].join('\n');
 }

@@ -56,7 +56,8 @@ export async function compareStrategies(scenario: Scenario, strategies: readonly
 
 function verdict(results: readonly RunResult[], strategies: readonly Strategy[]): { winner: Strategy | undefined; reason: string } {
   if (results.length < strategies.length || results.some((r) => r.kind === 'aborted')) {
-    return { winner: undefined, reason: 'no verdict: interrupted before every strategy had run' };
+    // A strategy cut short or never started decides nothing: no winner rather than a wrong one.
+    return { winner: undefined, reason: 'no verdict: interrupted before every strategy finished' };
   }
   const unsound = results.filter((r) => r.kind !== 'completed' || r.verification.kind === 'failed');
   if (unsound.length) {

@@ -1,5 +1,5 @@
 // Dev and tests only: Node 20 cannot load a .ts worker entry. The test run compiles the
-// sources once (test/support/compile-workers.ts) and names the output here, so a worker
+// sources once (test/support/compile-workers.ts) and names the compiled dist/ here, so a worker
 // starts in a tenth of the time; otherwise tsx compiles the entry in this thread.
 // The built package starts its .js entries directly and never loads this file.
 import { workerData } from 'node:worker_threads';

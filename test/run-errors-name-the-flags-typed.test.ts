@@ -1,0 +1,24 @@
+/**
+ * `dirtylog run`'s errors name the flags the user typed (--mem, --interval, --ring), never the
+ * library's option names (memory, intervalMs, ringEntries).
+ */
+import { expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.ts';
+import { captureIo } from './support/capture-io.ts';
+
+it.each([
+  [['--mem', 'lots'], /^dirtylog run: --mem must be a size like 64MiB/],
+  [['--mem', '8TiB'], /^dirtylog run: --mem must be below 8 TiB/],
+  [['--mem', '4GiB', '--verify'], /^dirtylog run: verify keeps page contents and a host mirror, so --mem must be at most 1GiB/],
+  [['--interval', '1'], /^dirtylog run: --interval must be between 2 and 60000, got 1/],
+  [['--reap-interval=-1'], /^dirtylog run: --reap-interval must be between 0 and/],
+  [['--ring', '1000'], /^dirtylog run: --ring must be a power of two, got 1000: try 1024/],
+  [['--write-rate', '0.5'], /^dirtylog run: --write-rate must be an integer, got 0.5/],
+  [['--vcpus', '0'], /^dirtylog run: --vcpus must be between 1 and/],
+])('run --strategy ring %j', async (...args) => {
+  const [flags, message] = args;
+  const io = captureIo({ interrupted: true });
+  expect(await runCli(['run', '--strategy', 'ring', ...flags], io)).toBe(2);
+  expect(io.err()).toMatch(message);
+  expect(io.err()).not.toMatch(/\b(memory|intervalMs|reapIntervalMs|ringEntries|dirtyRing\.entries|writeRate)\b/);
+});
