@@ -8,8 +8,8 @@ import { captureIo } from './support/capture-io.ts';
 
 it.each([
   [['--mem', 'lots'], /^dirtylog run: --mem must be a size like 64MiB/],
-  [['--mem', '8TiB'], /^dirtylog run: --mem must be below 8 TiB/],
-  [['--mem', '4GiB', '--verify'], /^dirtylog run: verify keeps page contents and a host mirror, so --mem must be at most 1GiB/],
+  [['--mem', '8TiB'], /^dirtylog run: --mem must be less than 8 TiB .*got 8TiB: use 8191GiB or less/],
+  [['--mem', '4GiB', '--verify'], /^dirtylog run: --mem must be at most 1GiB with --verify .*got 4GiB: drop --verify for tracking only/],
   [['--interval', '1'], /^dirtylog run: --interval must be between 2 and 60000, got 1/],
   [['--reap-interval=-1'], /^dirtylog run: --reap-interval must be between 0 and/],
   [['--ring', '1000'], /^dirtylog run: --ring must be a power of two, got 1000: try 1024/],

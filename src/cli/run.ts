@@ -45,6 +45,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
   reapIntervalMs: '--reap-interval', writeRate: '--write-rate', vcpus: '--vcpus', seconds: '--seconds',
   iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
+  verify: '--verify', pml: '--pml',
 };
 const OPTION_NAME = new RegExp(`(?<![\\w.-])(${Object.keys(FLAG_OF).map((k) => k.replace('.', '\\.')).join('|')})(?![\\w-])`, 'g');
 
