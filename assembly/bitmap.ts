@@ -4,7 +4,7 @@
 //          write faults, disarms it and logs it. This is the model of KVM's re-arming.
 //   dirty: KVM's memslot dirty bitmap (bitmap mode, or the ring's backup bitmap).
 import {
-  SLOT_NPAGES, SLOT_ARMED, SLOT_DIRTY, SLOT_SNAPSHOT, SLOT_CLEAR_ARG,
+  SLOT_NPAGES, SLOT_ARMED, SLOT_DIRTY, SLOT_SNAPSHOT, SLOT_CLEAR_ARG, SLOT_REARMED,
   CLEAR_EINVAL_FIRST_PAGE, CLEAR_EINVAL_NUM_PAGES, CLEAR_EINVAL_RANGE,
 } from "./layout.generated";
 
@@ -114,6 +114,7 @@ export function getDirtyLog(desc: usize): u32 {
   const dirty = <usize>load<u32>(desc + SLOT_DIRTY);
   const armed = <usize>load<u32>(desc + SLOT_ARMED);
   const snap = <usize>load<u32>(desc + SLOT_SNAPSHOT);
+  const rearmed = <usize>atomic.load<u32>(desc + SLOT_REARMED); // the verifier's record (content mode)
   memory.fill(snap, 0, <usize>n << 3);
   let count: u32 = 0;
   let i = nextNonzeroWord(dirty, 0, n);
@@ -124,6 +125,7 @@ export function getDirtyLog(desc: usize): u32 {
     const old = atomic.xchg<u64>(wordAddr(dirty, i), 0);
     store<u64>(wordAddr(snap, i), old);
     atomic.or<u64>(wordAddr(armed, i), old);
+    if (rearmed != 0) atomic.or<u64>(wordAddr(rearmed, i), old);
     count += <u32>popcnt(old);
     i = nextAfter(dirty, i, n);
   }
@@ -152,10 +154,11 @@ export function clearDirtyLog(desc: usize, first: u32, num: u32): i32 {
   const dirty = <usize>load<u32>(desc + SLOT_DIRTY);
   const armed = <usize>load<u32>(desc + SLOT_ARMED);
   const arg = <usize>load<u32>(desc + SLOT_CLEAR_ARG);
+  const rearmed = <usize>atomic.load<u32>(desc + SLOT_REARMED);
   const w0 = first >> 6;
   const n = wordCount(<u32>end) - w0;
   const tail = <u32>end & 63;
-  let rearmed: u32 = 0;
+  let count: u32 = 0;
   let j = nextNonzeroWord(arg, 0, n);
   while (j < n) {
     let mask = load<u64>(wordAddr(arg, j));
@@ -164,9 +167,10 @@ export function clearDirtyLog(desc: usize, first: u32, num: u32): i32 {
     const cleared = old & mask;
     if (cleared != 0) {
       atomic.or<u64>(wordAddr(armed, w0 + j), cleared);
-      rearmed += <u32>popcnt(cleared);
+      if (rearmed != 0) atomic.or<u64>(wordAddr(rearmed, w0 + j), cleared);
+      count += <u32>popcnt(cleared);
     }
     j = nextAfter(arg, j, n);
   }
-  return <i32>rearmed;
+  return <i32>count;
 }

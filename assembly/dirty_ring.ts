@@ -6,7 +6,7 @@ import {
   VM_CTL, VM_NR_SLOTS, VM_NR_AS, VM_SLOTS, VM_RESET_ABORT, VM_REJECTED_BATCHES, VM_REJECTED_PAGES,
   VCPU_RING, VCPU_ENTRIES, VCPU_SOFT_LIMIT, VCPU_HARVEST_BUF, VCPU_DIRTY_INDEX, VCPU_PUSHES,
   VCPU_HARD_FULL, VCPU_RESET_INDEX, VCPU_FETCH_INDEX, VCPU_RESET_BATCHES,
-  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ARMED, SLOT_F_LOG_DIRTY,
+  SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ARMED, SLOT_REARMED, SLOT_F_LOG_DIRTY,
   PUSH_OK, PUSH_SOFT_FULL, PUSH_HARD_FULL,
 } from "./layout.generated";
 import { gfnFlags, gfnSlot, gfnOffset, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } from "./dirty_gfn";
@@ -104,6 +104,8 @@ function reprotect(slot: u32, base: u64, mask: u64): bool {
       && base + (63 - clz(mask)) < npages;
     if (ok) {
       orMask(<usize>load<u32>(desc + SLOT_ARMED), <u32>base, mask);
+      const rearmed = <usize>atomic.load<u32>(desc + SLOT_REARMED); // the verifier's record (content mode)
+      if (rearmed != 0) orMask(rearmed, <u32>base, mask);
       return true;
     }
   }

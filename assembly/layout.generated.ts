@@ -145,6 +145,8 @@
 // @ts-ignore: decorator
 @inline export const SLOT_TRUTH_BITMAP: u32 = 40;
 // @ts-ignore: decorator
+@inline export const SLOT_REARMED: u32 = 44;
+// @ts-ignore: decorator
 @inline export const SLOT_F_LOG_DIRTY: u32 = 1;
 // @ts-ignore: decorator
 @inline export const SLOT_F_HAS_BITMAP: u32 = 2;

@@ -289,6 +289,7 @@ export const SLOT_WORD = {
   collected: 8,
   truthRing: 9,
   truthBitmap: 10,
+  rearmed: 11,
 } as const;
 
 /** A memslot's descriptor (SLOT_FIELDS), at plan.slots[i].desc. Every access is atomic (sequentially consistent). */
@@ -342,4 +343,8 @@ export class SlotDesc {
   /** the same for writers without a ring (bitmap modes, devices), 0 = not recording */
   get truthBitmap(): number { return Atomics.load(this.u32, this.w + 10); }
   set truthBitmap(v: number) { Atomics.store(this.u32, this.w + 10, v); }
+
+  /** verifier: bitmap the engine marks with every page it re-arms (reset, classic GET, CLEAR), 0 = not recording */
+  get rearmed(): number { return Atomics.load(this.u32, this.w + 11); }
+  set rearmed(v: number) { Atomics.store(this.u32, this.w + 11, v); }
 }

@@ -122,6 +122,7 @@ export const SLOT_FIELDS = {
   COLLECTED: u32(32, "byte offset: the VMM's own per-slot bitmap (QEMU's), filled by the collector"),
   TRUTH_RING: u32(36, "verifier's ground truth: bitmap the guest marks for each completed write by a writer with a ring, 0 = not recording"),
   TRUTH_BITMAP: u32(40, 'the same for writers without a ring (bitmap modes, devices), 0 = not recording'),
+  REARMED: u32(44, "verifier: bitmap the engine marks with every page it re-arms (reset, classic GET, CLEAR), 0 = not recording"),
 } as const;
 
 type Offsets<P extends string, T> = { readonly [K in keyof T & string as `${P}${K}`]: number };
@@ -252,6 +253,7 @@ export interface SlotRegions {
   /** The verifier's ground-truth bitmaps (content mode; 0 when tracking-only). */
   readonly truthRing: number;
   readonly truthBitmap: number;
+  readonly rearmed: number;
   /** KVM's bitmap size: one bit per page rounded up to 64-bit words. */
   readonly bitmapBytes: number;
   /** The region size actually reserved (rounded to REGION_ALIGN so SIMD scans need no tail). */
@@ -316,6 +318,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
       contents: 0,
       truthRing: s.contents ? take(stride) : 0,
       truthBitmap: s.contents ? take(stride) : 0,
+      rearmed: s.contents ? take(stride) : 0,
       bitmapBytes: bytes,
       bitmapStride: stride,
     };

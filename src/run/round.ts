@@ -86,7 +86,7 @@ function check(x: RoundContext, iteration: number, running: SyncReply, stopped: 
   const { arena, options: o } = x;
   const r = arena.plan.slots[x.slot]!;
   const stamps = new Uint32Array(arena.memory.buffer, r.contents, (o.pages * ABI.PAGE_SIZE) / 4);
-  const missed = [...running.missed, ...stopped.missed].map((m): Violation => ({ ...m, iteration, kind: 'written-but-not-collected' }));
+  const missed = [...running.missed, ...stopped.missed].map((m): Violation => ({ ...m, iteration }));
   const ends = checkIteration({
     iteration, initiallySet: x.mode.verify.initiallySet, pages: o.pages,
     stampOf: (p) => stamps[p * (ABI.PAGE_SIZE / 4)]!, // the low half: the iteration

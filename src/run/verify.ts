@@ -14,7 +14,7 @@ export interface Violation {
   readonly page: number;
   readonly stamp: number;
   readonly iteration: number;
-  readonly kind: 'reported-but-stale' | 'written-but-not-reported' | 'stamp-from-the-future' | 'written-but-not-collected';
+  readonly kind: 'reported-but-stale' | 'written-but-not-reported' | 'stamp-from-the-future' | 'written-but-not-collected' | 're-armed-but-not-collected';
 }
 
 export interface IterationCheck {

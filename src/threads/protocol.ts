@@ -78,8 +78,12 @@ export type CollectorCommand =
   | { readonly kind: 'sync'; readonly id: number; readonly final: boolean }
   | { readonly kind: 'stop' };
 
-/** A page the guest finished writing before a sync that the sync did not report. */
+/**
+ * A page the verifier's ground truth has and the collector does not: written before a sync
+ * that did not report it, or re-armed by KVM without having been reported to the VMM.
+ */
 export interface Missed {
+  readonly kind: 'written-but-not-collected' | 're-armed-but-not-collected';
   readonly page: number;
   /** The page's stamp when the loss was found (its low half: the iteration of its last write). */
   readonly stamp: number;
@@ -97,7 +101,7 @@ export interface SyncReply {
   readonly busyMs: number;
   /** Verify: this sync's pages as KVM bitmaps, one per slot (a copy of the set, nothing more). */
   readonly sets: readonly Uint8Array[] | undefined;
-  /** Verify: writes completed before the sync that it did not report (count, and the first few). */
+  /** Verify: pages lost since the previous sync (count, and the first few), see Missed. */
   readonly missedCount: number;
   readonly missed: readonly Missed[];
 }

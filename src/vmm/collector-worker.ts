@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
 import { Control } from '../threads/control.ts';
-import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, SyncReply } from '../threads/protocol.ts';
+import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { injectCollector } from './inject.ts';
@@ -34,6 +34,8 @@ const ctx = collectContext(arena, {
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
 const pollBatch = Math.max(64, (ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0) / 8);
 const queue: CollectorCommand[] = [];
+/** Losses found by reaps since the last sync, reported with it. */
+const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 /** Another thread did not answer in time: the host is told which, and this thread stops. */
@@ -101,6 +103,7 @@ function reap(): void {
   const stats = busy(() => mode.reap!(ctx));
   count(stats);
   vm.collectorReaps++;
+  if (truth && stats.reset) lost.count += truth.checkRearmed(lost.missed);
   if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
 }
 
@@ -129,7 +132,9 @@ async function sync(id: number, final: boolean): Promise<void> {
  * the set for the host (verify), and move the pages into the round's.
  */
 function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' | 'entriesReset' | 'busyMs'> {
-  const { count: missedCount, missed } = truth?.check(final) ?? { count: 0, missed: [] };
+  const missed = lost.missed.splice(0);
+  const missedCount = lost.count + (truth?.check(final, missed) ?? 0);
+  lost.count = 0;
   let pages = 0;
   let roundPages = 0;
   const sets: Uint8Array[] = [];

@@ -10,6 +10,11 @@
  *
  * Writes made during the collection are not recorded: they race the collection, and the
  * end-of-round stamp check and the mirror comparison cover them.
+ *
+ * The engine also records every page it re-arms (a reset, a classic GET, a CLEAR). KVM
+ * re-arms only what it handed to the VMM, and the VMM must have marked it before: a page
+ * re-armed and not collected is lost unless the guest writes it again. That is checked after
+ * every reap and every sync, without racing anything: the collector does both.
  */
 import type { Arena } from '../kvm/arena.ts';
 import { ABI } from '../layout.ts';
@@ -30,14 +35,25 @@ export class GroundTruth {
     this.#rules = rules;
   }
 
-  /** Publish the bitmaps: completed writes are recorded from now on. */
+  /** Publish the bitmaps: completed writes and re-arms are recorded from now on. */
   record(): void {
     for (const s of this.#slots) {
       const r = this.#arena.plan.slots[s]!;
       const d = this.#arena.slots[s]!;
       d.truthRing = r.truthRing;
       d.truthBitmap = r.truthBitmap;
+      d.rearmed = r.rearmed;
     }
+  }
+
+  /** After a reap or a collection: every page re-armed since the last check must be collected. */
+  checkRearmed(into: Missed[]): number {
+    let count = 0;
+    for (const s of this.#slots) {
+      const r = this.#arena.plan.slots[s]!;
+      count += this.#lost(r.rearmed, r.collected, undefined, r.contents, this.#arena.slots[s]!.npages, 're-armed-but-not-collected', into);
+    }
+    return count;
   }
 
   /** Before a sync's kick: stop recording what this sync will collect. */
@@ -53,35 +69,37 @@ export class GroundTruth {
    * After the collection, before its pages move into the round's: every recorded write that
    * was not collected, counted and (the first few) listed. The checked records are cleared.
    */
-  check(final: boolean): { count: number; missed: Missed[] } {
-    const { engine } = this.#arena;
-    const missed: Missed[] = [];
-    let count = 0;
+  check(final: boolean, missed: Missed[]): number {
+    let count = this.checkRearmed(missed);
     for (const s of this.#slots) {
       const r = this.#arena.plan.slots[s]!;
       const pages = this.#arena.slots[s]!.npages;
-      const lost = (truth: number, alsoCollectedIn?: number): void => {
-        let n = engine.bitmapAndNot(truth, r.collected, pages);
-        if (alsoCollectedIn !== undefined && n) n = engine.bitmapAndNot(truth, alsoCollectedIn, pages);
-        count += n;
-        if (n) this.#list(truth, r.contents, pages, missed);
-        engine.bitmapAndNot(truth, truth, pages); // clear what is left, word by nonzero word
-      };
-      lost(r.truthRing);
+      const lost = (truth: number, alsoIn?: number) => this.#lost(truth, r.collected, alsoIn, r.contents, pages, 'written-but-not-collected', missed);
+      count += lost(r.truthRing);
       // Ringless writes collected only at a round's end may be in any of the round's syncs.
-      if (this.#collectsRingless(final)) lost(r.truthBitmap, this.#rules.ringlessCollected === 'round-end' ? r.iteration : undefined);
+      if (this.#collectsRingless(final)) count += lost(r.truthBitmap, this.#rules.ringlessCollected === 'round-end' ? r.iteration : undefined);
     }
-    return { count, missed };
+    return count;
+  }
+
+  /** What is left of `truth` after removing `collected` (and `alsoIn`): counted, listed, then cleared. */
+  #lost(truth: number, collected: number, alsoIn: number | undefined, contents: number, pages: number, kind: Missed['kind'], into: Missed[]): number {
+    const { engine } = this.#arena;
+    let n = engine.bitmapAndNot(truth, collected, pages);
+    if (alsoIn !== undefined && n) n = engine.bitmapAndNot(truth, alsoIn, pages);
+    if (n) this.#list(truth, contents, pages, kind, into);
+    engine.bitmapAndNot(truth, truth, pages); // clear what is left, word by nonzero word
+    return n;
   }
 
   #collectsRingless(final: boolean): boolean {
     return this.#rules.ringlessCollected === 'every-sync' || final;
   }
 
-  #list(truth: number, contents: number, pages: number, into: Missed[]): void {
+  #list(truth: number, contents: number, pages: number, kind: Missed['kind'], into: Missed[]): void {
     forEachSetBit(this.#arena, truth, pages, (page) => {
       if (into.length >= MISSED_LISTED) return false;
-      into.push({ page, stamp: this.#arena.u32[(contents + page * ABI.PAGE_SIZE) >>> 2]! });
+      into.push({ kind, page, stamp: this.#arena.u32[(contents + page * ABI.PAGE_SIZE) >>> 2]! });
       return true;
     });
   }

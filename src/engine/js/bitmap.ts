@@ -58,6 +58,7 @@ export function makeBitmapOps({ u8, u32 }: Views) {
     const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
     const armed = u32[slotWord(desc, 'armed')]! >>> 2;
     const snap = u32[slotWord(desc, 'snapshot')]! >>> 2;
+    const rearmed = Atomics.load(u32, slotWord(desc, 'rearmed')) >>> 2; // the verifier's record (content mode)
     u32.fill(0, snap, snap + n32);
     let count = 0;
     for (let i = 0; i < n32; i++) {
@@ -65,6 +66,7 @@ export function makeBitmapOps({ u8, u32 }: Views) {
       const old = Atomics.exchange(u32, dirty + i, 0);
       u32[snap + i] = old;
       Atomics.or(u32, armed + i, old);
+      if (rearmed !== 0) Atomics.or(u32, rearmed + i, old);
       count += popcount32(old);
     }
     return count;
@@ -88,6 +90,7 @@ export function makeBitmapOps({ u8, u32 }: Views) {
     const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
     const armed = u32[slotWord(desc, 'armed')]! >>> 2;
     const arg = u32[slotWord(desc, 'clearArg')]! >>> 2;
+    const rearmedLog = Atomics.load(u32, slotWord(desc, 'rearmed')) >>> 2;
     const w0 = first >>> 5;
     const n32 = 2 * (Math.ceil(end / 64) - first / 64);
     const endWord = end >>> 5; // 32-bit word holding page `end`, relative to the slot
@@ -102,6 +105,7 @@ export function makeBitmapOps({ u8, u32 }: Views) {
       const cleared = (old & mask) >>> 0;
       if (cleared !== 0) {
         Atomics.or(u32, armed + sw, cleared);
+        if (rearmedLog !== 0) Atomics.or(u32, rearmedLog + sw, cleared);
         rearmed += popcount32(cleared);
       }
     }

@@ -82,6 +82,8 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     const logging = (u32[slotWord(desc, 'flags')]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
     if (npages === 0 || !logging || baseHi !== 0 || baseLo >= npages || baseLo + top >= npages) return reject(hi, lo);
     bitmaps.orMask32(u32[slotWord(desc, 'armed')]!, baseLo, hi, lo);
+    const rearmed = Atomics.load(u32, slotWord(desc, 'rearmed')); // the verifier's record (content mode)
+    if (rearmed !== 0) bitmaps.orMask32(rearmed, baseLo, hi, lo);
     return true;
   }
 
