@@ -23,6 +23,8 @@ import { runEngineBench, benchFixtures, GUESTS, DENSITIES, KERNELS, type Kernel 
 import { machineInfo } from '../../src/bench/machine.ts';
 import { ABI } from '../../src/layout.ts';
 import { createVm } from '../../src/kvm/vm.ts';
+import { harvestDirtyRing, resetDirtyRings } from '../../src/kvm/dirty-ring.ts';
+import { clearDirtyLogInPlace, getDirtyLog } from '../../src/kvm/dirty-log.ts';
 
 const HELP = `usage: npx tsx bench/c/compare.ts [options]      (or: npm run bench:c -- [options])
 
@@ -47,7 +49,6 @@ const SEED = 0x5eed; // runEngineBench's default; kernels.c hard-codes the same
 const RING_ENTRIES = 65536;
 const RING_BATCH = RING_ENTRIES - 64;
 const MAX_MARKS = 1 << 20;
-const INT_MAX = 0x7fffffff;
 // The JS bench's method without --full; kernels.c runs the same loop.
 const METHOD = { timeMs: 60, minIterations: 4, warmupIterations: 2 };
 
@@ -176,9 +177,9 @@ async function wasmCheck(pages: number): Promise<unknown> {
     engine.bitmapFill(r.armed, pages, false);
     u32.set(list, plan.scratch >>> 2);
     const pushed = engine.dirtyRingPushBatch(vcpu.ctl, 0, plan.scratch, fx.n);
-    const harvested = engine.dirtyRingHarvest(vcpu.ctl, fx.n);
+    const harvested = harvestDirtyRing(vm.arena, vcpu.id, fx.n);
     const harvestBuf = hashWords(u8.subarray(plan.harvestBufs[0], plan.harvestBufs[0]! + fx.n * 16));
-    const reset = engine.dirtyRingReset(vcpu.ctl, INT_MAX);
+    const reset = resetDirtyRings(vm.arena, [vcpu.id]);
     ring[name] = {
       pushed, harvested, harvestBuf, reset,
       batches: vcpu.ring!.resetBatches,
@@ -199,7 +200,7 @@ async function wasmCheck(pages: number): Promise<unknown> {
     const markArmed = bm(r.armed);
     engine.bitmapFill(r.armed, pages, false);
     u8.set(b.template, r.dirty);
-    const get = engine.getDirtyLog(desc);
+    const get = getDirtyLog(vm.arena, 0, false);
     const getSnapshot = bm(r.snapshot);
     const getArmed = bm(r.armed);
     engine.bitmapFill(r.armed, pages, false);
@@ -207,7 +208,7 @@ async function wasmCheck(pages: number): Promise<unknown> {
     u8.set(b.template, r.clearArg);
     const arg = new BigUint64Array(u8.buffer, r.clearArg, r.bitmapBytes / 8);
     for (let i = 0; i < arg.length; i += 2) arg[i] = 0n;
-    const clear = engine.clearDirtyLog(desc, 0, pages);
+    const clear = clearDirtyLogInPlace(vm.arena, 0, 0, pages);
     bitmap.push({
       density: b.density, template: hashWords(b.template), marks: hashWords(u32Bytes(b.markList)),
       marked, markDirty, markArmed, get, getSnapshot, getArmed, clear, clearDirty: bm(r.dirty), clearArmed: bm(r.armed),

@@ -15,6 +15,9 @@
  * pages per iteration and reports per page.
  */
 import { Bench, type Task } from 'tinybench';
+import type { Arena } from '../kvm/arena.ts';
+import { clearDirtyLogInPlace, getDirtyLog } from '../kvm/dirty-log.ts';
+import { harvestDirtyRing, resetDirtyRings } from '../kvm/dirty-ring.ts';
 import { createVm, type Vm } from '../kvm/vm.ts';
 import type { EngineKind } from '../engine/exports.ts';
 import { ENGINE_KINDS } from '../engine/exports.ts';
@@ -37,7 +40,6 @@ export type Kernel = (typeof KERNELS)[number];
 const RING_ENTRIES = 65536;
 const RING_BATCH = RING_ENTRIES - 64;
 const MAX_MARKS = 1 << 20;
-const INT_MAX = 0x7fffffff;
 
 export interface EngineBenchOptions {
   /** Longer sampling (about 10x). @default false */
@@ -101,7 +103,6 @@ interface Case {
   setup(vm: Vm): Hooks;
 }
 
-type Engine = Vm['arena']['engine'];
 
 export async function runEngineBench(options: EngineBenchOptions = {}): Promise<EngineBenchReport> {
   const method = engineBenchMethod(options);
@@ -235,36 +236,36 @@ function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly
   const cases: Case[] = [];
   const want = (k: Kernel) => kernels.includes(k);
   const { n, seq, random, desc, bitmaps } = benchFixtures(pages, densities, seed);
-  const ringCase = (kernel: Kernel, list: Uint32Array, body: (vm: Vm, e: Engine, v: number) => Hooks): Case => ({
+  // Ring kernels on vCPU 0 of the fixture VM, through the KVM verbs (one ring's worth each).
+  const ringCase = (kernel: Kernel, list: Uint32Array, body: (a: Arena, push: () => void) => Hooks): Case => ({
     kernel,
     density: null,
     items: n,
     unit: 'ns/entry',
     setup: (vm) => {
-      const { engine, u32, plan } = vm.arena;
-      const r = body(vm, engine, vm.vcpus[0]!.ctl);
-      return { ...r, beforeAll: () => u32.set(list, plan.scratch >>> 2) };
+      const a = vm.arena;
+      const push = () => void a.engine.dirtyRingPushBatch(vm.vcpus[0]!.ctl, 0, a.plan.scratch, n);
+      return { ...body(a, push), beforeAll: () => a.u32.set(list, a.plan.scratch >>> 2) };
     },
   });
-  const push = (e: Engine, vm: Vm, v: number) => e.dirtyRingPushBatch(v, 0, vm.arena.plan.scratch, n);
   if (want('push')) {
-    cases.push(ringCase('push', random, (vm, e, v) => ({
-      fn: () => push(e, vm, v),
-      afterEach: () => { e.dirtyRingHarvest(v, n); e.dirtyRingReset(v, INT_MAX); },
+    cases.push(ringCase('push', random, (a, push) => ({
+      fn: push,
+      afterEach: () => { harvestDirtyRing(a, 0, n); resetDirtyRings(a, [0]); },
     })));
   }
   if (want('harvest')) {
-    cases.push(ringCase('harvest', random, (vm, e, v) => ({
-      fn: () => e.dirtyRingHarvest(v, n),
-      beforeEach: () => push(e, vm, v),
-      afterEach: () => e.dirtyRingReset(v, INT_MAX),
+    cases.push(ringCase('harvest', random, (a, push) => ({
+      fn: () => harvestDirtyRing(a, 0, n),
+      beforeEach: push,
+      afterEach: () => resetDirtyRings(a, [0]),
     })));
   }
   for (const [kernel, list] of [['reset-seq', seq], ['reset-random', random], ['reset-desc', desc]] as const) {
     if (!want(kernel)) continue;
-    cases.push(ringCase(kernel, list, (vm, e, v) => ({
-      fn: () => e.dirtyRingReset(v, INT_MAX),
-      beforeEach: () => { push(e, vm, v); e.dirtyRingHarvest(v, n); },
+    cases.push(ringCase(kernel, list, (a, push) => ({
+      fn: () => resetDirtyRings(a, [0]),
+      beforeEach: () => { push(); harvestDirtyRing(a, 0, n); },
     })));
   }
   for (const { density, template, markList } of bitmaps) {
@@ -283,16 +284,16 @@ function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly
     }
     if (want('get')) {
       cases.push({ kernel: 'get', density, items: 1, unit: 'ms/call', setup: (vm) => {
-        const { desc, r, engine, u8 } = slotOf(vm);
-        return { beforeEach: () => u8.set(template, r.dirty), fn: () => engine.getDirtyLog(desc) };
+        const { r, u8 } = slotOf(vm);
+        return { beforeEach: () => u8.set(template, r.dirty), fn: () => getDirtyLog(vm.arena, 0, false) };
       } });
     }
     if (want('clear')) {
       cases.push({ kernel: 'clear', density, items: 1, unit: 'ms/call', setup: (vm) => {
-        const { desc, r, engine, u8 } = slotOf(vm);
+        const { r, u8 } = slotOf(vm);
         return {
           beforeEach: () => { u8.set(template, r.dirty); u8.set(template, r.clearArg); },
-          fn: () => engine.clearDirtyLog(desc, 0, pages),
+          fn: () => clearDirtyLogInPlace(vm.arena, 0, 0, pages),
         };
       } });
     }

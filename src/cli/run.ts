@@ -64,7 +64,7 @@ export const main: Command = async (argv, io) => {
     return EXIT.ok;
   }
   noPositionals('run', positionals);
-  if (!values.strategy) throw new UsageError('--strategy is required: ring, bitmap, clear-log or ring-with-bitmap');
+  if (!values.strategy) throw new UsageError(`--strategy is required: ${MODES.map((m) => m.name).join(', ')}`);
   if (values.ring !== undefined && ringless(values.strategy)) {
     throw new UsageError(`--ring sizes the dirty ring, and --strategy ${values.strategy} has none: drop --ring, or use --strategy ring or ring-with-bitmap`);
   }
