@@ -17,7 +17,7 @@
 // @ts-ignore: decorator
 @inline export const VM_CTL: u32 = 64;
 // @ts-ignore: decorator
-@inline export const VM_CTL_SIZE: u32 = 128;
+@inline export const VM_CTL_SIZE: u32 = 192;
 // @ts-ignore: decorator
 @inline export const VM_NR_SLOTS: u32 = 0;
 // @ts-ignore: decorator
@@ -52,6 +52,10 @@
 @inline export const VM_ITERATION: u32 = 72;
 // @ts-ignore: decorator
 @inline export const VM_COLLECTOR_BELL: u32 = 76;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_HARVEST_US: u32 = 128;
+// @ts-ignore: decorator
+@inline export const VM_COLLECTOR_RESET_US: u32 = 136;
 // @ts-ignore: decorator
 @inline export const VCPU_STRIDE: u32 = 256;
 // @ts-ignore: decorator

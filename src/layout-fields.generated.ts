@@ -19,6 +19,8 @@ export const VM_WORD = {
   runEpoch: 17,
   iteration: 18,
   collectorBell: 19,
+  collectorHarvestUs: 32,
+  collectorResetUs: 34,
 } as const;
 
 /** The VM control block (VM_FIELDS), at ABI.VM_CTL. Every access is atomic (sequentially consistent). */
@@ -96,6 +98,14 @@ export class VmCtl {
   /** doorbell: vCPUs ring it on a ring-full exit; the collector waits on it */
   get collectorBell(): number { return Atomics.load(this.u32, this.w + 19); }
   set collectorBell(v: number) { Atomics.store(this.u32, this.w + 19, v); }
+
+  /** collector counter: microseconds in userspace harvests (and marking what they took) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get collectorHarvestUs(): number { return Atomics.load(this.u32, this.w + 32) + Atomics.load(this.u32, this.w + 33) * 0x100000000; }
+  set collectorHarvestUs(v: number) { Atomics.store(this.u32, this.w + 32, v % 0x100000000); Atomics.store(this.u32, this.w + 33, Math.floor(v / 0x100000000)); }
+
+  /** collector counter: microseconds in KVM_RESET_DIRTY_RINGS (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get collectorResetUs(): number { return Atomics.load(this.u32, this.w + 34) + Atomics.load(this.u32, this.w + 35) * 0x100000000; }
+  set collectorResetUs(v: number) { Atomics.store(this.u32, this.w + 34, v % 0x100000000); Atomics.store(this.u32, this.w + 35, Math.floor(v / 0x100000000)); }
 }
 
 /** Word (u32) index of each field of VcpuCtl, relative to the block: for doorbells and the js engine. */

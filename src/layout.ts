@@ -46,7 +46,8 @@ const u64 = (at: number, doc: string): FieldSpec => ({ at, type: 'u64', doc });
 /**
  * The VM control block (offsets relative to VM_CTL). First line: configuration read by the
  * reset and fault paths, and counters; second line: the thread-control words every vCPU
- * reads between slices, kept apart so counter updates do not bounce them.
+ * reads between slices, kept apart so counter updates do not bounce them; third line: the
+ * collector's timing counters.
  */
 export const VM_FIELDS = {
   NR_SLOTS: u32(0, 'user slot limit (slot ids >= this are invalid)'),
@@ -66,6 +67,8 @@ export const VM_FIELDS = {
   RUN_EPOCH: u32(68, 'doorbell: bumped with every RUN_STATE change; vCPUs wait on it'),
   ITERATION: u32(72, "the stamp vCPUs write into pages (dirty_log_test's iteration)"),
   COLLECTOR_BELL: u32(76, 'doorbell: vCPUs ring it on a ring-full exit; the collector waits on it'),
+  COLLECTOR_HARVEST_US: u64(128, 'collector counter: microseconds in userspace harvests (and marking what they took)'),
+  COLLECTOR_RESET_US: u64(136, 'collector counter: microseconds in KVM_RESET_DIRTY_RINGS'),
 } as const;
 
 /**
@@ -143,7 +146,7 @@ export const ABI = {
   GFN_F_MASK: 3,
 
   VM_CTL: 64,
-  VM_CTL_SIZE: 128,
+  VM_CTL_SIZE: 192,
   ...offsets('VM_', VM_FIELDS),
   VCPU_STRIDE: 256,
   ...offsets('VCPU_', VCPU_FIELDS),

@@ -40,7 +40,11 @@ export interface CollectorTotals {
   readonly entriesReset: number;
   /** Harvested records it could not place (forged slot or offset). */
   readonly entriesSkipped: number;
+  /** Time spent collecting, all told: the collector thread's CPU time on the VMM's work. */
   readonly busyMs: number;
+  /** Of which: userspace harvests (with marking what they took), and KVM_RESET_DIRTY_RINGS. */
+  readonly harvestMs: number;
+  readonly resetMs: number;
 }
 
 export interface RunTotals {
@@ -55,6 +59,9 @@ export interface RunTotals {
   readonly entriesHarvested: number;
   readonly entriesReset: number;
   readonly collectorBusyMs: number;
+  /** Collector time per harvested entry (harvest with marking) and per reset entry, in ns; 0 without entries. */
+  readonly harvestNsPerEntry: number;
+  readonly resetNsPerEntry: number;
   readonly elapsedMs: number;
   /** Time the vCPUs ran (iterations' running time): the base of the rates. */
   readonly runningMs: number;

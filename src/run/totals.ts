@@ -65,6 +65,8 @@ function totals(e: Ending): RunTotals {
     entriesHarvested,
     entriesReset: e.collector.entriesReset,
     collectorBusyMs: e.collector.busyMs,
+    harvestNsPerEntry: entriesHarvested ? (e.collector.harvestMs * 1e6) / entriesHarvested : 0,
+    resetNsPerEntry: e.collector.entriesReset ? (e.collector.resetMs * 1e6) / e.collector.entriesReset : 0,
     elapsedMs: e.elapsedMs,
     runningMs,
     writesPerSecond: runningMs > 0 ? writes / (runningMs / 1000) : 0,

@@ -37,21 +37,39 @@ export interface CollectContext {
   readonly verbs: CollectVerbs;
 }
 
+/** Where a context adds the time it spends in each verb (the collector's counters). */
+export interface VerbTimes {
+  harvestMs: number;
+  resetMs: number;
+}
+
 export interface ContextOptions {
   readonly vcpus: readonly number[];
   readonly slots: readonly number[];
   readonly clearChunkPages?: number;
   /** Host copy of guest memory, slot after slot (content mode); pages are copied in after collection. */
   readonly mirror?: Uint8Array;
+  /** Accumulates the time spent harvesting (with marking) and resetting. */
+  readonly times?: VerbTimes;
 }
 
 /** Bind the verbs to an arena. */
 export function collectContext(arena: Arena, o: ContextOptions): CollectContext {
   const mirrorAt = mirrorOffsets(arena, o.slots);
+  const times = o.times;
+  const timed = <T>(key: keyof VerbTimes, f: () => T): T => {
+    if (!times) return f();
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      times[key] += performance.now() - t0;
+    }
+  };
   const verbs: CollectVerbs = {
-    harvest: (vcpu) => harvestDirtyRing(arena, vcpu, arena.vcpus[vcpu]!.entries),
-    markHarvested: (vcpu, n) => markHarvested(arena, vcpu, n),
-    reset: () => resetDirtyRings(arena, o.vcpus),
+    harvest: (vcpu) => timed('harvestMs', () => harvestDirtyRing(arena, vcpu, arena.vcpus[vcpu]!.entries)),
+    markHarvested: (vcpu, n) => timed('harvestMs', () => markHarvested(arena, vcpu, n)),
+    reset: () => timed('resetMs', () => resetDirtyRings(arena, o.vcpus)),
     getDirtyLog: (slot, manual) => getDirtyLog(arena, slot, manual),
     markSnapshot: (slot) => {
       const r = arena.plan.slots[slot]!;

@@ -27,8 +27,9 @@ const mode = injectCollector(data.broken ? breakMode(base, data.broken) : base, 
   control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
 });
 const ringVcpus = base.usesRing ? data.vcpus : [];
+const times = { harvestMs: 0, resetMs: 0 };
 const ctx = collectContext(arena, {
-  vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages,
+  vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages, times,
   ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
 });
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
@@ -198,6 +199,8 @@ function count(stats: CollectStats): void {
   if (stats.harvested) vm.collectorHarvested += stats.harvested;
   if (stats.reset) vm.collectorReset += stats.reset;
   if (stats.skipped) vm.collectorSkipped += stats.skipped;
+  vm.collectorHarvestUs = Math.round(times.harvestMs * 1000);
+  vm.collectorResetUs = Math.round(times.resetMs * 1000);
 }
 
 function busy<T>(f: () => T): T {
