@@ -2,16 +2,28 @@
 // per-slot "collected" bitmap (QEMU's kvmslot dirty bitmap), move each sync's pages into the
 // round's, and compare bitmaps for the verifier. Only the collector writes these bitmaps.
 import {
-  GFN_SLOT, GFN_OFFSET, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VCPU_HARVEST_BUF,
-  SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
+  GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VM_COLLECTOR_SKIPPED,
+  VCPU_HARVEST_BUF, VCPU_RING, VCPU_ENTRIES, VCPU_FETCH_INDEX, SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
 } from "./layout.generated";
+import { gfnFlags, gfnSlot, gfnOffset, gfnMarkHarvested } from "./dirty_gfn";
 import { nextNonzeroWord, nextAfter } from "./bitmap";
 
 /**
- * Mark the first `n` records of the vCPU's harvest buffer in their slots' collected bitmaps.
- * Entries are untrusted, as in QEMU's kvm_dirty_ring_mark_page: a record with an unknown
- * address space or slot, or an offset past the slot's end, is skipped. Returns skipped records.
+ * Mark one harvested (slot, offset) in its slot's collected bitmap. Entries are untrusted, as
+ * in QEMU's kvm_dirty_ring_mark_page: an unknown address space or slot, or an offset past the
+ * slot's end, is not marked. Returns false when it was skipped.
  */
+// @ts-ignore: decorator
+@inline function markGfn(slots: usize, nrSlots: u32, nrAs: u32, slot: u32, offset: u64): bool {
+  const id = slot & 0xffff;
+  const desc = slots + <usize>id * SLOT_STRIDE;
+  if ((slot >> 16) >= nrAs || id >= nrSlots || offset >= <u64>load<u32>(desc + SLOT_NPAGES)) return false;
+  const w = <usize>load<u32>(desc + SLOT_COLLECTED) + (<usize>(offset >> 6) << 3);
+  store<u64>(w, load<u64>(w) | (<u64>1 << (offset & 63))); // only the collector writes it
+  return true;
+}
+
+/** Mark the first `n` records of the vCPU's harvest buffer in their slots' collected bitmaps; returns records skipped. */
 export function collectHarvested(vcpu: usize, n: u32): u32 {
   const buf = <usize>load<u32>(vcpu + VCPU_HARVEST_BUF);
   const nrAs = load<u32>(VM_CTL + VM_NR_AS);
@@ -20,18 +32,45 @@ export function collectHarvested(vcpu: usize, n: u32): u32 {
   let skipped: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const rec = buf + (<usize>i << 4);
-    const slot = load<u32>(rec + GFN_SLOT);
-    const offset = load<u64>(rec + GFN_OFFSET);
-    const id = slot & 0xffff;
-    const desc = slots + <usize>id * SLOT_STRIDE;
-    if ((slot >> 16) >= nrAs || id >= nrSlots || offset >= <u64>load<u32>(desc + SLOT_NPAGES)) {
-      skipped++;
-      continue;
-    }
-    const w = <usize>load<u32>(desc + SLOT_COLLECTED) + (<usize>(offset >> 6) << 3);
-    store<u64>(w, load<u64>(w) | (<u64>1 << (offset & 63)));
+    if (!markGfn(slots, nrSlots, nrAs, load<u32>(rec + GFN_SLOT), load<u64>(rec + GFN_OFFSET))) skipped++;
   }
   return skipped;
+}
+
+/**
+ * QEMU's kvm_dirty_ring_reap_one for the `n` vCPUs whose control-block offsets are the u32s
+ * at `list`: harvest each ring and mark every entry straight into the collected bitmaps, in
+ * one call and one pass over the entries (no harvest-buffer copy). The flag handshake is
+ * dirtyRingHarvest's: plain RESET stores, one publishing store of the fetch index per ring.
+ * Returns the entries harvested; skipped ones are added to VM_COLLECTOR_SKIPPED.
+ */
+export function dirtyRingsCollect(list: usize, n: u32): u32 {
+  const nrAs = load<u32>(VM_CTL + VM_NR_AS);
+  const nrSlots = load<u32>(VM_CTL + VM_NR_SLOTS);
+  const slots = <usize>load<u32>(VM_CTL + VM_SLOTS);
+  let total: u32 = 0;
+  let skipped: u32 = 0;
+  for (let v: u32 = 0; v < n; v++) {
+    const vcpu = <usize>load<u32>(list + (<usize>v << 2));
+    const ring = <usize>load<u32>(vcpu + VCPU_RING);
+    const entries = load<u32>(vcpu + VCPU_ENTRIES);
+    const mask = entries - 1;
+    let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);
+    let taken: u32 = 0;
+    while (taken < entries) {
+      const e = ring + (<usize>(fetch & mask) << 4);
+      if (gfnFlags(e) != GFN_F_DIRTY) break;
+      if (!markGfn(slots, nrSlots, nrAs, gfnSlot(e), gfnOffset(e))) skipped++;
+      gfnMarkHarvested(e);
+      fetch++;
+      taken++;
+    }
+    if (taken == 0) continue;
+    atomic.store<u32>(vcpu + VCPU_FETCH_INDEX, fetch); // publishes the batch's RESET flags
+    total += taken;
+  }
+  if (skipped != 0) atomic.add<u32>(VM_CTL + VM_COLLECTOR_SKIPPED, skipped);
+  return total;
 }
 
 /** dst |= src over `npages` bits, skipping zero blocks of src. Returns the bits set in src. */

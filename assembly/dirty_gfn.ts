@@ -32,10 +32,18 @@ import { GFN_FLAGS, GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, GFN_F_RESET } from "./lay
   atomic.store<u32>(e + GFN_FLAGS, GFN_F_DIRTY);
 }
 
-/** Userspace harvest, 01 -> 1X: release, so the payload read happens-before the reset. */
+/**
+ * Userspace harvest, 01 -> 1X. A plain store: the harvest publishes its whole batch with one
+ * sequentially consistent store of the fetch index (dirtyRingHarvest), and the reset loads
+ * the fetch index, sequentially consistent too, before it reads any flag (dirtyRingReset).
+ * That load synchronizes with the store, so every RESET of the batch, and every payload read
+ * before it, happens-before the walk: the edge KVM's per-entry release (harvester) and
+ * acquire (kernel) give, paid once per batch. The bytes of each entry stay KVM's. Wasm has
+ * no release store: a per-entry atomic store is a locked xchg on x86.
+ */
 // @ts-ignore: decorator
 @inline export function gfnMarkHarvested(e: usize): void {
-  atomic.store<u32>(e + GFN_FLAGS, GFN_F_RESET);
+  store<u32>(e + GFN_FLAGS, GFN_F_RESET);
 }
 
 /**

@@ -37,10 +37,10 @@ export function dirtyRingPush(vcpu: usize, slot: u32, offset: u32): i32 {
 // @ts-ignore: decorator
 @inline export function push(vcpu: usize, slot: u32, offset: u32): i32 {
   const di = load<u32>(vcpu + VCPU_DIRTY_INDEX); // only this vCPU writes it
+  const soft = load<u32>(vcpu + VCPU_SOFT_LIMIT);
   // Acquire: entries below reset_index were cleared before it was published.
   const used = di - atomic.load<u32>(vcpu + VCPU_RESET_INDEX);
-  const entries = load<u32>(vcpu + VCPU_ENTRIES);
-  if (used >= entries) {
+  if (used >= load<u32>(vcpu + VCPU_ENTRIES)) {
     atomic.add<u32>(vcpu + VCPU_HARD_FULL, 1);
     return PUSH_HARD_FULL;
   }
@@ -49,15 +49,36 @@ export function dirtyRingPush(vcpu: usize, slot: u32, offset: u32): i32 {
   // follows the DIRTY flags, so a plain store suffices; readers of occupancy are stats.
   store<u32>(vcpu + VCPU_DIRTY_INDEX, di + 1);
   store<u64>(vcpu + VCPU_PUSHES, load<u64>(vcpu + VCPU_PUSHES) + 1);
-  return used + 1 >= load<u32>(vcpu + VCPU_SOFT_LIMIT) ? PUSH_SOFT_FULL : PUSH_OK;
+  return used + 1 >= soft ? PUSH_SOFT_FULL : PUSH_OK;
 }
 
-/** Push `n` page offsets read from a u32 array: the kernel logging a burst (benchmarks, PML drains). */
+/**
+ * Push `n` page offsets read from a u32 array: the kernel logging a burst (benchmarks).
+ * The ring's geometry and the producer's indices stay in locals for the whole burst.
+ */
 export function dirtyRingPushBatch(vcpu: usize, slot: u32, pages: usize, n: u32): u32 {
-  for (let i: u32 = 0; i < n; i++) {
-    if (push(vcpu, slot, load<u32>(pages + (<usize>i << 2))) == PUSH_HARD_FULL) return i;
+  const ring = <usize>load<u32>(vcpu + VCPU_RING);
+  const mask = load<u32>(vcpu + VCPU_ENTRIES) - 1;
+  const soft = load<u32>(vcpu + VCPU_SOFT_LIMIT);
+  let di = load<u32>(vcpu + VCPU_DIRTY_INDEX);
+  // reset_index only grows while we push, so a copy read now can only overstate occupancy:
+  // it is read again only when it puts the ring at its soft limit.
+  let ri = atomic.load<u32>(vcpu + VCPU_RESET_INDEX);
+  let i: u32 = 0;
+  for (; i < n; i++) {
+    if (di - ri >= soft - 1) { // not used + 1 >= soft: used may be 2^32 - 1 after a forged reset
+      ri = atomic.load<u32>(vcpu + VCPU_RESET_INDEX);
+      if (di - ri > mask) {
+        atomic.add<u32>(vcpu + VCPU_HARD_FULL, 1);
+        break;
+      }
+    }
+    gfnMarkDirty(ring + (<usize>(di & mask) << 4), slot, <u64>load<u32>(pages + (<usize>i << 2)));
+    di++;
   }
-  return n;
+  store<u32>(vcpu + VCPU_DIRTY_INDEX, di);
+  store<u64>(vcpu + VCPU_PUSHES, load<u64>(vcpu + VCPU_PUSHES) + i);
+  return i;
 }
 
 /**
@@ -67,12 +88,14 @@ export function dirtyRingPushBatch(vcpu: usize, slot: u32, pages: usize, n: u32)
  */
 export function dirtyRingHarvest(vcpu: usize, max: u32): u32 {
   const out = <usize>load<u32>(vcpu + VCPU_HARVEST_BUF);
+  const ring = <usize>load<u32>(vcpu + VCPU_RING);
   const entries = load<u32>(vcpu + VCPU_ENTRIES);
+  const mask = entries - 1;
   if (max > entries) max = entries; // the harvest buffer holds one ring's worth
   let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);
   let n: u32 = 0;
   while (n < max) {
-    const e = entryAddr(vcpu, fetch);
+    const e = ring + (<usize>(fetch & mask) << 4);
     if (gfnFlags(e) != GFN_F_DIRTY) break;
     const rec = out + (<usize>n << 4);
     store<u32>(rec + GFN_SLOT, gfnSlot(e));
@@ -81,6 +104,7 @@ export function dirtyRingHarvest(vcpu: usize, max: u32): u32 {
     fetch++;
     n++;
   }
+  // Publishes the batch's RESET flags (see gfnMarkHarvested).
   atomic.store<u32>(vcpu + VCPU_FETCH_INDEX, fetch);
   return n;
 }
@@ -120,7 +144,11 @@ function reprotect(slot: u32, base: u64, mask: u64): bool {
  * are untrusted input. The walk stops after `limit` entries (KVM: INT_MAX shared by all
  * rings) or when VM_RESET_ABORT is set (KVM: a pending signal). Returns entries reset.
  */
-export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
+function dirtyRingReset(vcpu: usize, limit: u32): u32 {
+  // Acquire the harvester's batch (see gfnMarkHarvested) before reading any flag.
+  atomic.load<u32>(vcpu + VCPU_FETCH_INDEX);
+  const ring = <usize>load<u32>(vcpu + VCPU_RING);
+  const indexMask = load<u32>(vcpu + VCPU_ENTRIES) - 1;
   let ri = load<u32>(vcpu + VCPU_RESET_INDEX); // only the resetter writes it
   let count: u32 = 0;
   let curSlot: u32 = 0;
@@ -129,7 +157,7 @@ export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   let batches: u32 = 0;
   while (count < limit) {
     if (atomic.load<u32>(VM_CTL + VM_RESET_ABORT) != 0) break;
-    const e = entryAddr(vcpu, ri);
+    const e = ring + (<usize>(ri & indexMask) << 4);
     if ((gfnFlags(e) & GFN_F_RESET) == 0) break; // bit0 is ignored, as in KVM
     const s = gfnSlot(e);
     const o = gfnOffset(e);
@@ -163,5 +191,17 @@ export function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   store<u32>(vcpu + VCPU_RESET_BATCHES, load<u32>(vcpu + VCPU_RESET_BATCHES) + batches);
   // Release: the producer may reuse these entries only after it sees the new index.
   atomic.store<u32>(vcpu + VCPU_RESET_INDEX, ri);
+  return count;
+}
+
+/**
+ * KVM_RESET_DIRTY_RINGS over the `n` vCPUs whose control-block offsets are the u32s at
+ * `list`, at most `limit` entries in all: one call for a whole VM's rings.
+ */
+export function dirtyRingsReset(list: usize, n: u32, limit: u32): u32 {
+  let count: u32 = 0;
+  for (let i: u32 = 0; i < n && count < limit; i++) {
+    count += dirtyRingReset(<usize>load<u32>(list + (<usize>i << 2)), limit - count);
+  }
   return count;
 }

@@ -2,10 +2,10 @@
 // page indices, counts). No allocation, no mutable globals: every thread instantiates
 // this module over the same memory and all shared state lives in the arena.
 export { nextNonzeroWord, bitmapFill, bitmapCount, orMask, getDirtyLog, getDirtyLogManual, clearDirtyLog } from "./bitmap";
-export { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingReset } from "./dirty_ring";
+export { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingsReset } from "./dirty_ring";
 export { faultWrite, guestWrite, faultWriteBatch, pmlDrain } from "./fault";
 export { nextPage, runSlice } from "./workload";
-export { collectHarvested, bitmapOr, bitmapDrain, bitmapAndNot } from "./collect";
+export { collectHarvested, dirtyRingsCollect, bitmapOr, bitmapDrain, bitmapAndNot } from "./collect";
 
 /** End of the module's static data: the host checks the arena starts above it. */
 export function heapBase(): usize {

@@ -272,6 +272,8 @@ export interface ArenaPlan {
   readonly rings: readonly number[];
   readonly harvestBufs: readonly number[];
   readonly pmlBufs: readonly number[]; // 0 when PML is off
+  /** Room for the control-block offsets of every vCPU: the list a VM-wide ring verb walks. */
+  readonly ringList: number;
   readonly zipf: number; // 0 when there is no Zipf table
   readonly slots: readonly SlotRegions[];
   readonly scratch: number;
@@ -306,6 +308,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const rings = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const harvestBufs = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const pmlBufs = vcpuCtl.map(() => (spec.pml ? take(ABI.PML_LOG_ENTRIES * ABI.PML_ENTRY_SIZE) : 0));
+  const ringList = take(spec.maxVcpus * 4);
   const zipf = spec.zipfRanks ? take(spec.zipfRanks * 4) : 0;
   const slots = spec.slots.map((s, i): SlotRegions => {
     const bytes = bitmapBytes(s.pages);
@@ -348,6 +351,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     rings,
     harvestBufs,
     pmlBufs,
+    ringList,
     zipf,
     slots: withContents,
     scratch,

@@ -85,7 +85,8 @@ type Op =
   | { op: 'workload'; v: number; pattern: Pattern; seed: number; stride: number; slot: number }
   | { op: 'runSlice'; v: number; max: number }
   | { op: 'nextPage'; v: number }
-  | { op: 'collect'; v: number; max: number; n: number };
+  | { op: 'collect'; v: number; max: number; n: number }
+  | { op: 'reapAll' };
 
 const slotPage = fc.integer({ min: 0, max: 1 }).chain((slot) => fc.record({ slot: fc.constant(slot), page: fc.nat(PAGES[slot]! - 1) }));
 const v = fc.integer({ min: 0, max: 1 });
@@ -122,6 +123,7 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
       fc.record({ op: fc.constant('pushPair' as const), v, base: fc.integer({ min: 64, max: 135 }), delta: fc.constantFrom(-64, -63, -62, -1, 0, 1, 62, 63, 64) }),
       fc.record({ op: fc.constant('forgeWrappedPair' as const), v }),
       fc.record({ op: fc.constant('collect' as const), v, max: fc.nat(300), n: fc.nat(300) }),
+      fc.record({ op: fc.constant('reapAll' as const) }),
       fc.record({ op: fc.constant('reset' as const), limit: fc.oneof(fc.nat(300), fc.constant(0x7fffffff)) }),
       fc.record({
         op: fc.constant('scribble' as const),
@@ -202,6 +204,14 @@ function apply(vm: Vm, op: Op): unknown {
     case 'collect': {
       const h = vm.vcpus[op.v]!.ring!.harvest(op.max).length;
       return a.engine.collectHarvested(vcpuCtl(op.v), Math.min(op.n, h));
+    }
+    case 'reapAll': {
+      // The collector's reap: every ring harvested straight into the collected bitmaps, one reset.
+      const list = scratch + 2048;
+      vm.vcpus.forEach((c, i) => (a.u32[(list >>> 2) + i] = c.ctl));
+      const skippedBefore = a.vm.collectorSkipped;
+      const harvested = a.engine.dirtyRingsCollect(list, vm.vcpus.length);
+      return { harvested, skipped: a.vm.collectorSkipped - skippedBefore, reset: a.engine.dirtyRingsReset(list, vm.vcpus.length, 0x7fffffff) };
     }
     case 'harvest':
       return vm.vcpus[op.v]!.ring!.harvest(op.max).map((e) => ({ slot: e.slot, offset: e.offset }));
@@ -310,6 +320,16 @@ function applyRef(ref: RefVm, op: Op): unknown {
     case 'collect': {
       const h = ref.harvest(op.v, op.max).length;
       return ref.collectHarvested(op.v, Math.min(op.n, h));
+    }
+    case 'reapAll': {
+      let harvested = 0;
+      let skipped = 0;
+      for (let v = 0; v < ref.rings.length; v++) {
+        const h = ref.harvest(v, ref.rings[v]!.entries).length;
+        skipped += ref.collectHarvested(v, h);
+        harvested += h;
+      }
+      return { harvested, skipped, reset: ref.reset(0x7fffffff) };
     }
     case 'harvest':
       return ref.harvest(op.v, op.max);

@@ -24,8 +24,8 @@ export interface EngineExports {
   dirtyRingPushBatch(vcpu: number, slot: number, pages: number, n: number): number;
   /** Collect up to `max` DIRTY entries into the vCPU's harvest buffer. Returns entries taken. */
   dirtyRingHarvest(vcpu: number, max: number): number;
-  /** KVM_RESET_DIRTY_RINGS for one ring, at most `limit` entries. Returns entries reset. */
-  dirtyRingReset(vcpu: number, limit: number): number;
+  /** KVM_RESET_DIRTY_RINGS over the vCPUs whose control-block offsets are the `n` u32s at `list`, at most `limit` entries in all. */
+  dirtyRingsReset(list: number, n: number, limit: number): number;
   /** The write fault path; returns a FAULT_* outcome. `vcpu` 0 means no vCPU. */
   faultWrite(vcpu: number, slotDesc: number, page: number): number;
   /** Stamp `value` and `seq` into the page's first 8 bytes (content mode), then faultWrite. */
@@ -40,6 +40,8 @@ export interface EngineExports {
   runSlice(vcpu: number, maxWrites: number, stamp: number): number;
   /** Fold `n` harvested records into their slots' collected bitmaps; returns records skipped. */
   collectHarvested(vcpu: number, n: number): number;
+  /** Harvest the rings of the `n` vCPUs listed at `list` straight into the collected bitmaps; returns entries. */
+  dirtyRingsCollect(list: number, n: number): number;
   /** dst |= src over npages bits; returns the bits set in src. */
   bitmapOr(dst: number, src: number, npages: number): number;
   /** dst |= src, then src = 0; returns the bits moved. */
@@ -51,8 +53,8 @@ export interface EngineExports {
 export const EXPORT_NAMES = [
   'nextNonzeroWord', 'bitmapFill', 'bitmapCount', 'orMask', 'getDirtyLog', 'getDirtyLogManual',
   'clearDirtyLog', 'dirtyRingUsed', 'dirtyRingPush', 'dirtyRingPushBatch', 'dirtyRingHarvest',
-  'dirtyRingReset', 'faultWrite', 'guestWrite', 'faultWriteBatch', 'pmlDrain', 'nextPage', 'runSlice',
-  'collectHarvested', 'bitmapOr', 'bitmapDrain', 'bitmapAndNot',
+  'dirtyRingsReset', 'faultWrite', 'guestWrite', 'faultWriteBatch', 'pmlDrain', 'nextPage', 'runSlice',
+  'collectHarvested', 'dirtyRingsCollect', 'bitmapOr', 'bitmapDrain', 'bitmapAndNot',
 ] as const satisfies readonly (keyof EngineExports)[];
 
 export type EngineKind = 'wasm' | 'js';

@@ -58,13 +58,24 @@ export function markHarvested(arena: Arena, vcpu: number, n: number): number {
  * KVM_RESET_DIRTY_RINGS over the rings of `vcpus`: clear harvested entries and re-arm their
  * pages, at most `limit` entries in all (KVM: INT_MAX). Returns the entries reset.
  */
-export function resetDirtyRings(arena: Arena, vcpus: Iterable<number>, limit = INT_MAX): number {
-  let count = 0;
-  for (const v of vcpus) {
-    if (count >= limit) break;
-    count += arena.engine.dirtyRingReset(arena.plan.vcpuCtl[v]!, limit - count);
-  }
-  return count;
+export function resetDirtyRings(arena: Arena, vcpus: readonly number[], limit = INT_MAX): number {
+  return arena.engine.dirtyRingsReset(ringList(arena, vcpus), vcpus.length, limit);
+}
+
+/**
+ * The VMM's reap of every ring in one pass (QEMU's kvm_dirty_ring_reap): harvest the rings of
+ * `vcpus` and mark each entry straight into the collected bitmaps, no harvest-buffer copy.
+ * Returns the entries harvested; skipped ones are counted in the VM block.
+ */
+export function collectDirtyRings(arena: Arena, vcpus: readonly number[]): number {
+  return arena.engine.dirtyRingsCollect(ringList(arena, vcpus), vcpus.length);
+}
+
+/** The control-block offsets of `vcpus`, written where the engine's VM-wide ring verbs read them. */
+function ringList(arena: Arena, vcpus: readonly number[]): number {
+  const at = arena.plan.ringList >>> 2;
+  for (let i = 0; i < vcpus.length; i++) arena.u32[at + i] = arena.plan.vcpuCtl[vcpus[i]!]!;
+  return arena.plan.ringList;
 }
 
 /** Entries pushed and not yet reset (kvm_dirty_ring_used). */

@@ -9,7 +9,7 @@
  */
 import { ABI } from '../layout.ts';
 import { forgetHarvestedGfn } from '../kvm/dirty-ring.ts';
-import type { CollectContext, CollectVerbs } from './context.ts';
+import { reapStepwise, type CollectContext, type CollectVerbs } from './context.ts';
 import type { TrackingMode } from './mode.ts';
 
 export type BrokenCollector = 'drop-entries' | 'never-rearm' | 'read-before-reset';
@@ -97,7 +97,10 @@ export function breakMode(mode: TrackingMode, kind: BrokenCollector): TrackingMo
     throw new RangeError(`brokenCollector must suit the strategy: ${kind} applies to ${breakage.appliesTo}, not to ${mode.name}`);
   }
   const state = { dropped: 0 };
-  const broken = (ctx: CollectContext): CollectContext => ({ ...ctx, verbs: breakage.wrap(ctx, state) });
+  const broken = (ctx: CollectContext): CollectContext => {
+    const verbs = breakage.wrap(ctx, state);
+    return { ...ctx, verbs: { ...verbs, reap: () => reapStepwise(verbs, ctx.vcpus) } };
+  };
   const { reap } = mode;
   return {
     ...mode,

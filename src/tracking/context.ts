@@ -6,10 +6,16 @@
  */
 import type { Arena } from '../kvm/arena.ts';
 import { clearDirtyLog, dirtyLogSnapshot, getDirtyLog } from '../kvm/dirty-log.ts';
-import { harvestDirtyRing, markHarvested, resetDirtyRings } from '../kvm/dirty-ring.ts';
+import { collectDirtyRings, harvestDirtyRing, markHarvested, resetDirtyRings } from '../kvm/dirty-ring.ts';
 import { ABI } from '../layout.ts';
+import { NOTHING_COLLECTED, type CollectStats } from './mode.ts';
 
 export interface CollectVerbs {
+  /**
+   * Every ring at once: harvest and mark each entry in one pass, then one KVM_RESET_DIRTY_RINGS.
+   * A broken mode replaces it with {@link reapStepwise} over its own verbs.
+   */
+  reap(): CollectStats;
   /** Userspace harvest of one ring into its harvest buffer; returns the records. */
   harvest(vcpu: number): number;
   /** Set the first `n` harvested records of `vcpu` in the collected bitmaps; returns records skipped. */
@@ -67,6 +73,11 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
     }
   };
   const verbs: CollectVerbs = {
+    reap: () => {
+      const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus));
+      if (harvested === 0) return NOTHING_COLLECTED;
+      return { harvested, reset: checkedReset(harvested, timed('resetMs', () => resetDirtyRings(arena, o.vcpus))), skipped: 0 };
+    },
     harvest: (vcpu) => timed('harvestMs', () => harvestDirtyRing(arena, vcpu, arena.vcpus[vcpu]!.entries)),
     markHarvested: (vcpu, n) => timed('harvestMs', () => markHarvested(arena, vcpu, n)),
     reset: () => timed('resetMs', () => resetDirtyRings(arena, o.vcpus)),
@@ -84,6 +95,30 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
     },
   };
   return { arena, vcpus: o.vcpus, slots: o.slots, clearChunkPages: o.clearChunkPages ?? 2 ** 18, verbs };
+}
+
+/**
+ * The reap one verb at a time: harvest each ring into its buffer, mark what was harvested,
+ * then one reset for all rings. What a broken or instrumented mode uses, so it can act
+ * between the steps.
+ */
+export function reapStepwise(verbs: CollectVerbs, vcpus: readonly number[]): CollectStats {
+  let harvested = 0;
+  let skipped = 0;
+  for (const v of vcpus) {
+    const n = verbs.harvest(v);
+    if (n === 0) continue;
+    skipped += verbs.markHarvested(v, n);
+    harvested += n;
+  }
+  if (harvested === 0) return NOTHING_COLLECTED;
+  return { harvested, reset: checkedReset(harvested, verbs.reset()), skipped };
+}
+
+/** QEMU asserts this: nobody else harvests, so a difference means a corrupted ring. */
+function checkedReset(harvested: number, reset: number): number {
+  if (reset !== harvested) throw new Error(`KVM_RESET_DIRTY_RINGS reset ${reset} entries but ${harvested} were harvested`);
+  return reset;
 }
 
 /**

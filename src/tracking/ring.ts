@@ -4,7 +4,7 @@
  * Contents are read only after the reset, never before.
  */
 import { readCollected, type CollectContext } from './context.ts';
-import { NOTHING_COLLECTED, type CollectStats, type TrackingMode } from './mode.ts';
+import type { CollectStats, TrackingMode } from './mode.ts';
 
 export const ring: TrackingMode = {
   name: 'ring',
@@ -26,18 +26,5 @@ export const ring: TrackingMode = {
 
 /** Harvest every ring, mark what was harvested, and reset them all with one call. */
 export function reapRings(ctx: CollectContext): CollectStats {
-  const { verbs } = ctx;
-  let harvested = 0;
-  let skipped = 0;
-  for (const v of ctx.vcpus) {
-    const n = verbs.harvest(v);
-    if (n === 0) continue;
-    skipped += verbs.markHarvested(v, n);
-    harvested += n;
-  }
-  if (harvested === 0) return NOTHING_COLLECTED;
-  const reset = verbs.reset();
-  // QEMU asserts this: nobody else harvests, so a difference means a corrupted ring.
-  if (reset !== harvested) throw new Error(`KVM_RESET_DIRTY_RINGS reset ${reset} entries but ${harvested} were harvested`);
-  return { harvested, reset, skipped };
+  return ctx.verbs.reap();
 }

@@ -5,7 +5,7 @@
 import { ABI } from '../layout.ts';
 import type { Control } from '../threads/control.ts';
 import type { Inject } from '../threads/protocol.ts';
-import type { CollectContext, TrackingMode } from '../tracking/index.ts';
+import { reapStepwise, type CollectContext, type CollectVerbs, type TrackingMode } from '../tracking/index.ts';
 
 /** How long a held collector blocks: longer than any test, shorter than forever. */
 const HOLD_MS = 10 * 60_000;
@@ -61,14 +61,14 @@ function pausingBeforeFirstRearm(mode: TrackingMode, { control, vcpus, kickTimeo
       }
     }
   };
-  const withPause = (ctx: CollectContext): CollectContext => ({
-    ...ctx,
-    verbs: {
+  const withPause = (ctx: CollectContext): CollectContext => {
+    const verbs: CollectVerbs = {
       ...ctx.verbs,
       reset: () => (pause(), ctx.verbs.reset()),
       clearDirtyLog: (slot, first, num) => (pause(), ctx.verbs.clearDirtyLog(slot, first, num)),
-    },
-  });
+    };
+    return { ...ctx, verbs: { ...verbs, reap: () => reapStepwise(verbs, ctx.vcpus) } };
+  };
   const { reap } = mode;
   return {
     ...mode,

@@ -1,28 +1,53 @@
 /** The VMM's side of collection in the js engine: assembly/collect.ts on typed arrays. */
 import { ABI } from '../../layout.ts';
+import { makeGfnOps } from './dirty_gfn.ts';
 import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
 
 export function makeCollectOps({ u32 }: Views) {
+  const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkHarvested } = makeGfnOps(u32);
+
+  /** Mark one harvested (slot, offset) in its slot's collected bitmap; false when it was skipped. */
+  function markGfn(slot: number, lo: number, hi: number): boolean {
+    const id = slot & 0xffff;
+    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
+    if (slot >>> 16 >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]! || hi !== 0 || lo >= u32[slotWord(desc, 'npages')]!) return false;
+    u32[(u32[slotWord(desc, 'collected')]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
+    return true;
+  }
+
   function collectHarvested(vcpu: number, n: number): number {
     const buf = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
-    const nrAs = u32[vmWord('nrAs')]!;
-    const nrSlots = u32[vmWord('nrSlots')]!;
-    const slots = u32[vmWord('slots')]!;
     let skipped = 0;
     for (let i = 0; i < n; i++) {
       const rec = buf + 4 * i;
-      const slot = u32[rec + ABI.GFN_SLOT / 4]!;
-      const lo = u32[rec + ABI.GFN_OFFSET / 4]!;
-      const hi = u32[rec + ABI.GFN_OFFSET / 4 + 1]!;
-      const id = slot & 0xffff;
-      const desc = slots + id * ABI.SLOT_STRIDE;
-      if (slot >>> 16 >= nrAs || id >= nrSlots || hi !== 0 || lo >= u32[slotWord(desc, 'npages')]!) {
-        skipped++;
-        continue;
-      }
-      u32[(u32[slotWord(desc, 'collected')]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
+      if (!markGfn(u32[rec + ABI.GFN_SLOT / 4]!, u32[rec + ABI.GFN_OFFSET / 4]!, u32[rec + ABI.GFN_OFFSET / 4 + 1]!)) skipped++;
     }
     return skipped;
+  }
+
+  function dirtyRingsCollect(list: number, n: number): number {
+    let total = 0;
+    let skipped = 0;
+    for (let v = 0; v < n; v++) {
+      const vcpu = u32[(list >>> 2) + v]!;
+      const ring = u32[vcpuWord(vcpu, 'ring')]! >>> 2;
+      const entries = u32[vcpuWord(vcpu, 'entries')]!;
+      let fetch = u32[vcpuWord(vcpu, 'fetchIndex')]!;
+      let taken = 0;
+      while (taken < entries) {
+        const e = ring + 4 * ((fetch & (entries - 1)) >>> 0);
+        if (gfnFlags(e) !== ABI.GFN_F_DIRTY) break;
+        if (!markGfn(gfnSlot(e), gfnOffsetLo(e), gfnOffsetHi(e))) skipped++;
+        gfnMarkHarvested(e);
+        fetch = (fetch + 1) >>> 0;
+        taken++;
+      }
+      if (taken === 0) continue;
+      Atomics.store(u32, vcpuWord(vcpu, 'fetchIndex'), fetch); // publishes the batch's RESET flags
+      total += taken;
+    }
+    if (skipped) Atomics.add(u32, vmWord('collectorSkipped'), skipped);
+    return total;
   }
 
   /** dst |= src, word by nonzero word of src; with `drain`, src is emptied as it is read. */
@@ -58,5 +83,5 @@ export function makeCollectOps({ u32 }: Views) {
     return count;
   }
 
-  return { collectHarvested, bitmapOr, bitmapDrain, bitmapAndNot };
+  return { collectHarvested, dirtyRingsCollect, bitmapOr, bitmapDrain, bitmapAndNot };
 }

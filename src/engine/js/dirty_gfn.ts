@@ -24,8 +24,11 @@ export function makeGfnOps(u32: Uint32Array) {
       u32[e + O + 1] = 0;
       Atomics.store(u32, e + F, ABI.GFN_F_DIRTY);
     },
-    /** Userspace harvest, 01 -> 1X: after the payload was read. */
-    gfnMarkHarvested: (e: number): void => void Atomics.store(u32, e + F, ABI.GFN_F_RESET),
+    /**
+     * Userspace harvest, 01 -> 1X: a plain store, published with the batch by the harvest's
+     * seq-cst store of the fetch index (see assembly/dirty_gfn.ts).
+     */
+    gfnMarkHarvested: (e: number): void => void (u32[e + F] = ABI.GFN_F_RESET),
     /**
      * Kernel reset, 1X -> 00: a plain store, published by the seq-cst store of reset_index
      * after the walk (see assembly/dirty_gfn.ts).

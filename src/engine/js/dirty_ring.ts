@@ -24,6 +24,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function dirtyRingPush(vcpu: number, slot: number, offset: number): number {
     const diWord = vcpuWord(vcpu, 'dirtyIndex');
     const di = u32[diWord]!;
+    const soft = u32[vcpuWord(vcpu, 'softLimit')]!;
     const used = (di - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
     if (used >= u32[vcpuWord(vcpu, 'entries')]!) {
       Atomics.add(u32, vcpuWord(vcpu, 'hardFull'), 1);
@@ -33,7 +34,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     Atomics.store(u32, diWord, (di + 1) >>> 0);
     const p = vcpuWord(vcpu, 'pushes'); // u64 counter as two halves
     if (++u32[p]! === 0 || u32[p] === 0) u32[p + 1]!++;
-    return used + 1 >= u32[vcpuWord(vcpu, 'softLimit')]! ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
+    return used + 1 >= soft ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
   }
 
   function dirtyRingPushBatch(vcpu: number, slot: number, pages: number, n: number): number {
@@ -88,6 +89,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function dirtyRingReset(vcpu: number, limit: number): number {
+    Atomics.load(u32, vcpuWord(vcpu, 'fetchIndex')); // acquire the harvester's batch before any flag
     const riWord = vcpuWord(vcpu, 'resetIndex');
     const abortWord = vmWord('resetAbort');
     let ri = u32[riWord]!;
@@ -145,7 +147,13 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     return count;
   }
 
-  return { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingReset };
+  function dirtyRingsReset(list: number, n: number, limit: number): number {
+    let count = 0;
+    for (let i = 0; i < n && count < limit; i++) count += dirtyRingReset(u32[(list >>> 2) + i]!, limit - count);
+    return count;
+  }
+
+  return { dirtyRingUsed, dirtyRingPush, dirtyRingPushBatch, dirtyRingHarvest, dirtyRingsReset };
 }
 
 export type RingOps = ReturnType<typeof makeRingOps>;
