@@ -11,6 +11,7 @@
  *
  *   kernels bench <pages> <kernel> <timeMs> <minIterations> <warmupIterations> <density>...
  *   kernels check <pages> <density>...
+ *   kernels pipeline <ringEntries> <seconds>
  *
  * The densities must be the full list the JS bench uses (DENSITIES in src/bench/engine.ts),
  * in order: fixtures come from the same seeded mulberry32 sequence as casesFor() there, so
@@ -26,8 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "layout.h"
 
@@ -377,17 +382,21 @@ static u32 align_up(u32 n, u32 a) { return (n + a - 1) / a * a; }
 /* One vCPU, one slot (id 0), as createVm({ dirtyRing?, slots: [{ pages }], vcpus: 1 }). */
 struct arena {
 	size_t bytes;
-	u32 vcpu, desc, ring, harvest, armed, dirty, snapshot, clear_arg, scratch, bitmap_bytes;
+	u32 vcpu, desc, ring, harvest, armed, dirty, snapshot, clear_arg, collected, scratch, bitmap_bytes;
 };
 
-static struct arena make_arena(u32 pages, int ring)
+static struct arena make_ring_arena(u32 pages, u32 ring_entries);
+
+static struct arena make_arena(u32 pages, int ring) { return make_ring_arena(pages, ring ? RING_ENTRIES : 0); }
+
+static struct arena make_ring_arena(u32 pages, u32 ring_entries)
 {
 	struct arena r = { 0 };
 	u32 vcpu_base = VM_CTL + VM_CTL_SIZE;
 	u32 slot_table = vcpu_base + VCPU_STRIDE; /* maxVcpus = 1 */
 	u32 at = REGIONS_BASE;
 #define TAKE(bytes) (at += align_up((bytes), REGION_ALIGN), at - align_up((bytes), REGION_ALIGN))
-	u32 ring_bytes = ring ? RING_ENTRIES * GFN_SIZE : 0;
+	u32 ring_bytes = ring_entries * GFN_SIZE;
 	r.vcpu = vcpu_base;
 	r.desc = slot_table;
 	r.ring = ring_bytes ? TAKE(ring_bytes) : 0;
@@ -398,6 +407,7 @@ static struct arena make_arena(u32 pages, int ring)
 	r.dirty = TAKE(stride);
 	r.snapshot = TAKE(stride);
 	r.clear_arg = TAKE(stride);
+	r.collected = TAKE(stride);
 	r.scratch = TAKE(4 * (RING_BATCH > MAX_MARKS ? RING_BATCH : MAX_MARKS));
 #undef TAKE
 	r.bytes = align_up(at, 65536);
@@ -411,8 +421,8 @@ static struct arena make_arena(u32 pages, int ring)
 	L32(VM_CTL + VM_NR_AS) = 1;
 	L32(VM_CTL + VM_SLOTS) = slot_table;
 	L32(r.vcpu + VCPU_RING) = r.ring;
-	L32(r.vcpu + VCPU_ENTRIES) = ring ? RING_ENTRIES : 0;
-	L32(r.vcpu + VCPU_SOFT_LIMIT) = ring ? RING_BATCH : 0;
+	L32(r.vcpu + VCPU_ENTRIES) = ring_entries;
+	L32(r.vcpu + VCPU_SOFT_LIMIT) = ring_entries ? ring_entries - 64 : 0;
 	L32(r.vcpu + VCPU_HARVEST_BUF) = r.harvest;
 	L32(r.desc + SLOT_NPAGES) = pages;
 	L32(r.desc + SLOT_ID) = 0;
@@ -420,10 +430,11 @@ static struct arena make_arena(u32 pages, int ring)
 	L32(r.desc + SLOT_DIRTY) = r.dirty;
 	L32(r.desc + SLOT_SNAPSHOT) = r.snapshot;
 	L32(r.desc + SLOT_CLEAR_ARG) = r.clear_arg;
+	L32(r.desc + SLOT_COLLECTED) = r.collected;
 	/* Logging on: dirty clear, every page armed; ring mode has no bitmap. */
 	bitmap_fill(r.dirty, pages, 0);
 	bitmap_fill(r.armed, pages, 1);
-	L32(r.desc + SLOT_FLAGS) = SLOT_F_LOG_DIRTY | (ring ? 0 : SLOT_F_HAS_BITMAP);
+	L32(r.desc + SLOT_FLAGS) = SLOT_F_LOG_DIRTY | (ring_entries ? 0 : SLOT_F_HAS_BITMAP);
 	return r;
 }
 
@@ -728,8 +739,176 @@ static void check(u32 pages, int ndens, char **dens)
 	printf("]}\n");
 }
 
+
+/* ---- the two-thread pipeline: the twin of `dirtylog bench transfer` ---------------------
+ *
+ * The same protocol as src/vcpu/vcpu-worker.ts and src/vmm/collector-worker.ts in poll mode,
+ * on the same arena layout and kernels: a vCPU thread faults on fresh sequential pages of a
+ * 64 GiB slot (every write pushes an entry); at the soft limit it exits, rings the reaper's
+ * doorbell and waits for a reset (spinning 50 us, then sleeping on a futex). The reaper waits
+ * (spinning) for a batch of 1/8 of the ring or a doorbell, harvests every entry straight into
+ * its collected bitmap (QEMU's kvm_dirty_ring_reap_one), resets (KVM_RESET_DIRTY_RINGS), and
+ * wakes the vCPU. Stalls are counted in the engine's log-spaced buckets (layout.ts stallBucket).
+ */
+#define STALL_BUCKETS 64
+
+static u32 bell_collector, bell_resume;
+static volatile int pipeline_stop;
+static u64 exits, stall_ns, written;
+static u32 hist[STALL_BUCKETS];
+
+static long futex(u32 *word, int op, u32 val, long timeout_ns)
+{
+	struct timespec t = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+	return syscall(SYS_futex, word, op, val, timeout_ns ? &t : NULL, NULL, 0);
+}
+
+static void ring_bell(u32 *word)
+{
+	__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+	futex(word, FUTEX_WAKE_PRIVATE, 1 << 30, 0);
+}
+
+static u64 now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (u64)t.tv_sec * 1000000000u + (u64)t.tv_nsec;
+}
+
+static u32 ring_used(u32 vcpu)
+{
+	return __atomic_load_n(P32(vcpu + VCPU_DIRTY_INDEX), __ATOMIC_RELAXED) - __atomic_load_n(P32(vcpu + VCPU_RESET_INDEX), __ATOMIC_ACQUIRE);
+}
+
+/* Harvest with marking, in one pass: dirtyRingsCollect in assembly/collect.ts. */
+static u32 ring_collect(u32 vcpu, u32 collected)
+{
+	u32 entries = L32(vcpu + VCPU_ENTRIES);
+	u32 fetch = L32(vcpu + VCPU_FETCH_INDEX), n = 0;
+	while (n < entries) {
+		u32 e = entry_addr(vcpu, fetch);
+		if (gfn_flags(e) != GFN_F_DIRTY)
+			break;
+		u64 o = L64(e + GFN_OFFSET);
+		L64(collected + ((o >> 6) << 3)) |= 1ull << (o & 63);
+		gfn_mark_harvested(e);
+		fetch++;
+		n++;
+	}
+	__atomic_store_n(P32(vcpu + VCPU_FETCH_INDEX), fetch, __ATOMIC_RELEASE);
+	return n;
+}
+
+static void *pipeline_vcpu(void *arg)
+{
+	struct arena *ar = arg;
+	u32 vcpu = ar->vcpu, soft = L32(vcpu + VCPU_SOFT_LIMIT), pages = L32(ar->desc + SLOT_NPAGES), page = 0;
+	while (!pipeline_stop) {
+		for (u32 k = 0; k < 4096; k++) { /* a slice: sliceWrites 4096, as the transfer bench */
+			int r = fault_write(vcpu, ar->desc, page);
+			if (r == FAULT_RING_FULL)
+				break; /* retried after the reset */
+			written++;
+			page = page + 1 == pages ? 0 : page + 1;
+			if (r == FAULT_RING_SOFT_FULL)
+				break;
+		}
+		if (ring_used(vcpu) < soft)
+			continue;
+		/* KVM_EXIT_DIRTY_RING_FULL */
+		u64 t0 = now_ns();
+		exits++;
+		ring_bell(&bell_collector);
+		while (ring_used(vcpu) >= soft && !pipeline_stop) {
+			u32 seen = __atomic_load_n(&bell_resume, __ATOMIC_ACQUIRE);
+			if (ring_used(vcpu) < soft)
+				break;
+			u64 spin_until = now_ns() + 50000;
+			while (__atomic_load_n(&bell_resume, __ATOMIC_ACQUIRE) == seen && now_ns() < spin_until)
+				;
+			if (__atomic_load_n(&bell_resume, __ATOMIC_ACQUIRE) == seen)
+				futex(&bell_resume, FUTEX_WAIT_PRIVATE, seen, 5000000);
+		}
+		u64 ns = now_ns() - t0;
+		stall_ns += ns;
+		double us = ns / 1000.0;
+		int b = us < 1 ? 0 : (int)floor(4 * log2(us));
+		hist[b < STALL_BUCKETS ? b : STALL_BUCKETS - 1]++;
+	}
+	return NULL;
+}
+
+static u64 pipeline_harvested;
+
+static void *pipeline_reaper(void *arg)
+{
+	struct arena *ar = arg;
+	u32 vcpu = ar->vcpu, batch = L32(vcpu + VCPU_ENTRIES) / 8;
+	if (batch < 64)
+		batch = 64;
+	u32 bell = __atomic_load_n(&bell_collector, __ATOMIC_ACQUIRE);
+	while (!pipeline_stop) {
+		u32 seen = bell;
+		for (u32 spins = 1; !pipeline_stop; spins++) {
+			bell = __atomic_load_n(&bell_collector, __ATOMIC_ACQUIRE);
+			if (bell != seen)
+				break;
+			if (spins % 64 == 0 && __atomic_load_n(P32(vcpu + VCPU_DIRTY_INDEX), __ATOMIC_RELAXED) - L32(vcpu + VCPU_FETCH_INDEX) >= batch)
+				break;
+		}
+		u32 n = ring_collect(vcpu, ar->collected);
+		if (!n)
+			continue;
+		pipeline_harvested += n;
+		ring_reset(vcpu, INT_MAX_U);
+		ring_bell(&bell_resume);
+	}
+	return NULL;
+}
+
+static double stall_quantile(double q)
+{
+	u64 total = 0, seen = 0;
+	for (int b = 0; b < STALL_BUCKETS; b++)
+		total += hist[b];
+	if (!total)
+		return 0;
+	for (int b = 0; b < STALL_BUCKETS; b++) {
+		seen += hist[b];
+		if (seen >= q * total)
+			return pow(2, (b + 0.5) / 4);
+	}
+	return pow(2, (STALL_BUCKETS - 0.5) / 4);
+}
+
+static void pipeline(u32 ring_entries, double seconds)
+{
+	struct arena ar = make_ring_arena(1u << 24, ring_entries); /* 64 GiB, as TRANSFER_GUEST */
+	pthread_t v, r;
+	pthread_create(&r, NULL, pipeline_reaper, &ar);
+	pthread_create(&v, NULL, pipeline_vcpu, &ar);
+	u64 t0 = now_ns();
+	struct timespec d = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+	nanosleep(&d, NULL);
+	pipeline_stop = 1;
+	ring_bell(&bell_resume);
+	pthread_join(v, NULL);
+	pthread_join(r, NULL);
+	double s = (now_ns() - t0) / 1e9;
+	printf("{\"ring\":%u,\"seconds\":%.3f,\"writes\":%llu,\"entriesHarvested\":%llu,\"mEntriesPerSecond\":%.3f,"
+	       "\"fullExitsPerSecond\":%.1f,\"stallShare\":%.4f,\"stallPerExitUs\":%.2f}\n",
+	       ring_entries, s, (unsigned long long)written, (unsigned long long)pipeline_harvested,
+	       pipeline_harvested / s / 1e6, exits / s, stall_ns / 1e9 / s, stall_quantile(0.5));
+	free_arena(&ar);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "pipeline")) {
+		pipeline((u32)strtoul(argv[2], NULL, 0), strtod(argv[3], NULL));
+		return 0;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "check")) {
 		check((u32)strtoul(argv[2], NULL, 0), argc - 3, argv + 3);
 		return 0;
@@ -740,6 +919,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: kernels bench <pages> <kernel> <timeMs> <minIterations> <warmupIterations> <density>...\n"
-			"       kernels check <pages> <density>...\n");
+			"       kernels check <pages> <density>...\n"
+			"       kernels pipeline <ringEntries> <seconds>\n");
 	return 2;
 }

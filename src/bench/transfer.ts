@@ -21,6 +21,8 @@ export interface TransferRow {
   readonly fullExitsPerSecond: Summary;
   /** Share of the vCPU's time spent waiting for resets. */
   readonly stallShare: Summary;
+  /** Median stall per full exit (exit to the next write), in µs, over the trials' medians. */
+  readonly stallPerExitUs: Summary;
 }
 
 export interface TransferReport {
@@ -74,6 +76,7 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
         mEntriesPerSecond: per((r) => r.totals.entriesPerSecond / 1e6),
         fullExitsPerSecond: per((r) => r.totals.fullExits / (r.totals.runningMs / 1000)),
         stallShare: per((r) => r.totals.stallMs / r.totals.runningMs),
+        stallPerExitUs: per((r) => r.totals.stallPerExitUs.p50),
       };
       rows.push(row);
       options.onRow?.(row);

@@ -120,7 +120,7 @@ async function engine(argv: readonly string[], io: Io): Promise<number> {
   return report.interrupted ? EXIT.interrupted : EXIT.ok;
 }
 
-const TRANSFER_HEADER = ['ring', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall'];
+const TRANSFER_HEADER = ['ring', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall', 'stall per exit (median)'];
 
 function transferLine(r: TransferRow): string[] {
   const m = r.mEntriesPerSecond;
@@ -130,6 +130,7 @@ function transferLine(r: TransferRow): string[] {
     `${m.median.toFixed(1)} (${m.min.toFixed(1)}-${m.max.toFixed(1)})`,
     Math.round(r.fullExitsPerSecond.median).toLocaleString('en-US'),
     `${(100 * r.stallShare.median).toFixed(0)}%`,
+    `${r.stallPerExitUs.median.toFixed(1)} µs`,
   ];
 }
 

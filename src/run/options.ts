@@ -51,6 +51,11 @@ export interface RunOptions {
   readonly clearChunkPages?: number;
   /** Guest writes per slice: how often a vCPU looks at kicks, pauses and stops. @default 1024 */
   readonly sliceWrites?: number;
+  /**
+   * vCPUs one thread runs, time-sliced, each keeping its own ring, exits and kicks.
+   * @default 1 up to 64 vCPUs (one thread per vCPU, as a VMM runs them), then enough to keep 64 threads
+   */
+  readonly vcpusPerThread?: number;
   /** ring-with-bitmap: run a vCPU-less device writer thread too. @default true for ring-with-bitmap */
   readonly deviceWriter?: boolean;
   /** Bounded waits; a timeout ends the run with an error naming the thread that did not answer. */
@@ -85,6 +90,7 @@ export interface ResolvedRunOptions {
   readonly reapIntervalMs: number;
   readonly clearChunkPages: number;
   readonly sliceWrites: number;
+  readonly vcpusPerThread: number;
   readonly deviceWriter: boolean;
   readonly timeouts: { readonly startMs: number; readonly kickMs: number; readonly fullWaitMs: number; readonly pauseMs: number; readonly stopMs: number };
   readonly brokenCollector: BrokenCollector | undefined;
@@ -97,10 +103,12 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 const KEYS = [
   'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
   'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
-  'sliceWrites', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
+  'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
 const INJECT_KEYS = ['vcpuFailsAfterSlices', 'vcpuHangsAfterSlices', 'collectorFailsOnSync', 'collectorHangs', 'pauseBeforeFirstRearm'];
+/** Above this many vCPUs, threads run several each by default (a thread costs about 11 MiB). */
+const THREADS_BY_DEFAULT = 64;
 /** Content mode keeps guest pages and a host mirror: both must fit in memory. */
 const MAX_VERIFY_BYTES = 2 ** 30;
 
@@ -161,6 +169,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? 1024, 1, 2 ** 27),
+    vcpusPerThread: requireInteger('vcpusPerThread', o.vcpusPerThread ?? Math.ceil(vcpus / THREADS_BY_DEFAULT), 1, vcpus, 'at most the number of vCPUs'),
     deviceWriter,
     timeouts: resolveTimeouts(o.timeouts),
     brokenCollector,

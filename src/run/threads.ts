@@ -6,14 +6,18 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { arenaHandle, type Arena } from '../kvm/arena.ts';
-import { ABI } from '../layout.ts';
+import { ABI, STALL_BUCKETS, stallQuantile } from '../layout.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, SyncReply, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
 import { spawnWorker } from '../threads/spawn.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import type { ResolvedRunOptions } from './options.ts';
-import type { CollectorTotals, ThreadStats } from './result.ts';
+import type { CollectorTotals, StallQuantiles, ThreadStats } from './result.ts';
 import { settleWithin, within } from './waits.ts';
+
+export function stallQuantiles(histogram: ArrayLike<number>): StallQuantiles {
+  return { p50: stallQuantile(histogram, 0.5), p90: stallQuantile(histogram, 0.9), p99: stallQuantile(histogram, 0.99) };
+}
 
 /** A thread failed, or did not answer: `blamed` names it. */
 export class ThreadFailure extends Error {
@@ -41,7 +45,10 @@ export class RunThreads {
   readonly #spec: RunThreadsSpec;
   readonly #collector: Worker;
   readonly #collectorExit: Promise<void>;
-  readonly #workers: { readonly id: number; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean }[] = [];
+  /** One entry per vCPU thread: the control blocks it runs, in order. */
+  readonly #workers: { readonly ids: readonly number[]; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean }[] = [];
+  /** Every vCPU and device writer, with the label errors give it. */
+  readonly #vcpus: { readonly id: number; readonly label: string }[] = [];
   #collectorReady = false;
   #failure: ThreadFailure | undefined;
   #stopping = { vcpus: false, collector: false };
@@ -70,7 +77,8 @@ export class RunThreads {
       if (!this.#stopping.collector) this.#failLater(new ThreadFailure(`collector thread exited unexpectedly (code ${code})`, { thread: 'collector' }));
       resolve();
     }));
-    for (const id of [...spec.vcpus, ...spec.devices]) this.#spawnVcpu(id, spec.devices.includes(id));
+    for (let i = 0; i < spec.vcpus.length; i += spec.options.vcpusPerThread) this.#spawnVcpus(spec.vcpus.slice(i, i + spec.options.vcpusPerThread), false);
+    for (const id of spec.devices) this.#spawnVcpus([id], true);
   }
 
   get failure(): ThreadFailure | undefined {
@@ -96,7 +104,7 @@ export class RunThreads {
     await within(waiting, ms, () => {
       const late = this.#workers.find((w) => !w.ready);
       return this.#collectorReady && late
-        ? new ThreadFailure(`${late.label} did not start within ${ms} ms`, this.#blamed(late.id))
+        ? new ThreadFailure(`${late.label} did not start within ${ms} ms`, this.#blamed(late.ids[0]!))
         : new ThreadFailure(`the collector did not start within ${ms} ms`, { thread: 'collector' });
     }, this.failed, ...signals);
   }
@@ -113,7 +121,7 @@ export class RunThreads {
     const epoch = c.setRunState(ABI.RUN_PAUSED);
     const ms = this.#spec.options.timeouts.pauseMs;
     const deadline = performance.now() + ms;
-    for (const { id, label } of this.#workers) {
+    for (const { id, label } of this.#vcpus) {
       while (!c.acknowledged(id, epoch)) {
         if (this.failed.aborted || signals.some((s) => s?.aborted)) throw this.#failure ?? new Error('pause interrupted');
         if (performance.now() > deadline) throw new ThreadFailure(`${label} did not acknowledge the pause within ${ms} ms`, this.#blamed(id));
@@ -127,6 +135,7 @@ export class RunThreads {
     const id = ++this.#syncs;
     const reply = new Promise<SyncReply>((resolve) => this.#pendingSyncs.set(id, resolve));
     this.#collector.postMessage({ kind: 'sync', id, final } satisfies CollectorCommand);
+    this.control.ring(this.control.vmWord('collectorBell')); // the collector sleeps on its bell, not its event loop
     const t = this.#spec.options.timeouts;
     const ms = t.kickMs + t.fullWaitMs;
     return within(reply, ms, () => new ThreadFailure(`the collector did not answer sync ${id} within ${ms} ms`, { thread: 'collector' }), this.failed, ...signals)
@@ -136,13 +145,24 @@ export class RunThreads {
   /** Every thread's counters, read from the arena. */
   readThreads(): ThreadStats[] {
     const { arena } = this.#spec;
-    return this.#workers.map(({ id }) => {
+    return this.#vcpus.map(({ id }) => {
       const c = arena.vcpus[id]!;
       return {
         vcpu: id, device: this.#spec.devices.includes(id), writes: c.writes, fullExits: c.fullExits,
-        stallMs: c.stallUs / 1000, pmlDrains: c.pmlDrains, passes: c.wPasses,
+        stallMs: c.stallUs / 1000, stallPerExitUs: stallQuantiles(this.stallHistogram([id])), pmlDrains: c.pmlDrains, passes: c.wPasses,
       };
     });
+  }
+
+  /** The stall histograms of these vCPUs, added up. */
+  stallHistogram(ids: readonly number[]): number[] {
+    const { arena } = this.#spec;
+    const sum = new Array<number>(STALL_BUCKETS).fill(0);
+    for (const id of ids) {
+      const at = arena.plan.stallHists[id]! >>> 2;
+      for (let b = 0; b < STALL_BUCKETS; b++) sum[b]! += arena.u32[at + b]!;
+    }
+    return sum;
   }
 
   /** The collector's counters, read from the arena (they outlive its thread). */
@@ -166,7 +186,7 @@ export class RunThreads {
     if (!this.#failure) this.control.setRunState(ABI.RUN_STOPPED);
     const vcpusGone = await settleWithin(Promise.all(this.#workers.map((w) => w.exit)), ms);
     if (!vcpusGone) {
-      const stuck = this.#workers.find((w) => this.#spec.arena.vcpus[w.id]!.threadState === ABI.THREAD_RUNNING) ?? this.#workers[0]!;
+      const stuck = this.#vcpus.find((v) => this.#spec.arena.vcpus[v.id]!.threadState === ABI.THREAD_RUNNING) ?? this.#vcpus[0]!;
       this.fail(new ThreadFailure(`${stuck.label} did not stop within ${ms} ms; terminated`, this.#blamed(stuck.id)));
       await Promise.all(this.#workers.map((w) => w.worker.terminate()));
     }
@@ -185,25 +205,28 @@ export class RunThreads {
     this.#later.clear();
   }
 
-  #spawnVcpu(id: number, device: boolean): void {
+  /** One thread for these control blocks (vCPUs time-sliced by the thread, or one device writer). */
+  #spawnVcpus(ids: readonly number[], device: boolean): void {
     const o = this.#spec.options;
-    const label = device ? `device writer ${id}` : `vCPU ${id}`;
+    const name = (id: number) => (device ? `device writer ${id}` : `vCPU ${id}`);
+    const label = ids.length === 1 ? name(ids[0]!) : `the thread of vCPUs ${ids[0]}-${ids.at(-1)}`;
+    for (const id of ids) this.#vcpus.push({ id, label: name(id) });
     const data: VcpuWorkerData = {
-      arena: arenaHandle(this.#spec.arena), vcpu: id, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
+      arena: arenaHandle(this.#spec.arena), vcpus: ids, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
       // A paused vCPU waits out the host's own bounded waits (the pause, the final sync) before it blames the host.
       fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: 2 * (o.timeouts.pauseMs + o.timeouts.kickMs + o.timeouts.fullWaitMs),
       ...(o.inject ? { inject: o.inject } : {}),
     };
     const worker = spawnWorker('vcpu/vcpu-worker', data, `dirtylog ${label}`);
-    const blamed = this.#blamed(id);
+    const blamed = this.#blamed(ids[0]!);
     const exit = new Promise<void>((resolve) => worker.on('exit', (code) => {
-      // A thread ended by process.exit or terminate() never ran its own clean-up: mark it
-      // gone here, so no kick or pause waits for an acknowledgement that cannot come.
-      this.control.markExited(id);
+      // A thread ended by process.exit or terminate() never ran its own clean-up: mark its
+      // vCPUs gone here, so no kick or pause waits for an acknowledgement that cannot come.
+      for (const id of ids) this.control.markExited(id);
       if (!this.#stopping.vcpus || code !== 0) this.#failLater(new ThreadFailure(`${label} thread exited unexpectedly (code ${code})`, blamed));
       resolve();
     }));
-    const entry = { id, label, worker, exit, ready: false };
+    const entry = { ids, label, worker, exit, ready: false };
     this.#workers.push(entry);
     worker.on('message', (m: VcpuMessage) => {
       if (m.kind === 'ready') {

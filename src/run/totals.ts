@@ -1,5 +1,6 @@
 /** A run's totals and its result, from the rounds and the threads' counters. */
 import type { RunSummaryOptions } from './options.ts';
+import { stallQuantiles } from './threads.ts';
 import type { CollectorTotals, IterationReport, RunError, RunResult, RunTotals, ThreadStats, Verification } from './result.ts';
 import type { Violation } from './verify.ts';
 
@@ -30,6 +31,8 @@ export class VerificationTally {
 
 export interface Ending {
   readonly options: RunSummaryOptions;
+  /** Every vCPU's stall histogram added up (layout.ts stallBucket). */
+  readonly stallHistogram: readonly number[];
   readonly iterations: readonly IterationReport[];
   readonly threads: readonly ThreadStats[];
   readonly collector: CollectorTotals;
@@ -62,6 +65,7 @@ function totals(e: Ending): RunTotals {
     fullExits,
     stallMs,
     stallPerExitMs: fullExits ? stallMs / fullExits : 0,
+    stallPerExitUs: stallQuantiles(e.stallHistogram),
     entriesHarvested,
     entriesReset: e.collector.entriesReset,
     collectorBusyMs: e.collector.busyMs,

@@ -31,8 +31,8 @@ export interface Inject {
 
 export interface VcpuWorkerData {
   readonly arena: ArenaHandle;
-  /** The control block this thread runs: a vCPU, or a device writer. */
-  readonly vcpu: number;
+  /** The control blocks this thread runs, time-sliced: vCPUs, or one device writer. */
+  readonly vcpus: readonly number[];
   /** A "device": writes as no vCPU (KVM-internal or device writes). */
   readonly device: boolean;
   /** Guest writes per slice: the granularity at which kicks, pauses and stops are seen. */
@@ -50,7 +50,7 @@ export interface VcpuWorkerData {
 export type Blamed = { readonly thread: 'collector' | 'host' } | { readonly thread: 'vcpu' | 'device'; readonly vcpu: number };
 
 export type VcpuMessage =
-  | { readonly kind: 'ready'; readonly vcpu: number }
+  | { readonly kind: 'ready'; readonly vcpus: readonly number[] }
   /** This thread gave up waiting for another one; it exits cleanly after sending this. */
   | { readonly kind: 'blame'; readonly blamed: Blamed; readonly message: string };
 

@@ -1,17 +1,15 @@
 /**
  * The write-rate cap: a vCPU may have made at most 1 + rate × (running time) writes, where
  * running time counts only while the host lets it run (pauses between rounds do not bank
- * credit, so a resume is not a burst). Slices are cut to the allowance, and the vCPU naps in
- * short steps until the next write is due, so kicks and pauses are still seen promptly.
+ * credit, so a resume is not a burst). Slices are cut to the allowance; when nothing is
+ * allowed, the thread sleeps in short steps until the next write is due, so kicks and
+ * pauses are still seen promptly.
  */
-const MAX_NAP_MS = 10;
-
 export class Pacer {
   readonly #rate: number;
   #banked = 0; // running milliseconds before the current stretch
   #since: number | undefined; // start of the current running stretch
   #writes = 0;
-  readonly #nap = new Int32Array(new SharedArrayBuffer(4));
 
   /** `rate` writes per second; 0 = no cap. */
   constructor(rate: number) {
@@ -30,10 +28,10 @@ export class Pacer {
     this.#writes += n;
   }
 
-  /** Sleep until the next write falls due, or MAX_NAP_MS, whichever is sooner. */
-  nap(): void {
-    const due = (this.#writes * 1000) / this.#rate - this.#runningMs();
-    if (due > 0) Atomics.wait(this.#nap, 0, 0, Math.min(due, MAX_NAP_MS));
+  /** Milliseconds until the next write falls due (0 when uncapped or already due). */
+  msUntilDue(): number {
+    if (this.#rate === 0) return 0;
+    return Math.max(0, (this.#writes * 1000) / this.#rate - this.#runningMs());
   }
 
   /** The host paused or stopped the vCPU: the running clock stops. */

@@ -1,32 +1,31 @@
 /**
- * A vCPU thread (KVM_RUN in a loop). It runs its workload in slices inside the engine and,
- * between slices, does what KVM does on the way in and out of guest mode: answer kicks,
- * take KVM_EXIT_DIRTY_RING_FULL and wait for a reset, drain the PML log at every exit, pause
- * and stop when the host says so. Every wait is bounded; a wait that times out blames the
- * thread that did not answer, by name.
+ * A vCPU thread (KVM_RUN in a loop), for one or several vCPUs. It runs each vCPU's workload in
+ * slices inside the engine, time-slicing them, and between slices does what KVM does on the
+ * way in and out of guest mode: answer kicks, take KVM_EXIT_DIRTY_RING_FULL and wait for a
+ * reset, drain the PML log at every exit, pause and stop when the host says so. Each vCPU
+ * keeps its own control block, ring, exits, kicks and acknowledgements. Every wait is
+ * bounded; a wait that times out blames the thread that did not answer, by name.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
 import { dirtyRingSoftFull, dirtyRingUsed } from '../kvm/dirty-ring.ts';
-import { ABI } from '../layout.ts';
+import { ABI, stallBucket } from '../layout.ts';
+import type { VcpuCtl } from '../layout-fields.generated.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
-import { injectVcpu } from './inject.ts';
+import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
 const { engine, vm } = arena;
 const c = new Control(arena);
-const id = data.vcpu;
-const me = arena.vcpus[id]!;
-const ctl = arena.plan.vcpuCtl[id]!;
-const who = data.device ? `device writer ${id}` : `vCPU ${id}`;
 const WRITES_MASK = (1 << ABI.SLICE_SHIFT) - 1;
+/** How long a vCPU with nothing else to run spins on its resume bell before sleeping. */
+const SPIN_MS = 0.05;
+/** Longest sleep: pauses and stops reach a sleeping vCPU at least this often. */
+const NAP_MS = 5;
 const post = (m: VcpuMessage) => parentPort!.postMessage(m);
-const runSlice = (max: number): number => engine.runSlice(ctl, max, vm.iteration) >>> 0;
-const slice = injectVcpu(runSlice, data.inject, id, who);
-const pacer = new Pacer(data.writeRate);
 
 /** Another thread did not answer in time: the host is told which, and this thread ends. */
 class Blame extends Error {
@@ -35,16 +34,42 @@ class Blame extends Error {
   }
 }
 
-me.threadState = ABI.THREAD_RUNNING;
+/** One vCPU run by this thread. */
+class Cpu {
+  readonly me: VcpuCtl;
+  readonly ctl: number;
+  readonly who: string;
+  /** The engine's slice for this vCPU, with its injected faults (tests). */
+  readonly slice: Slice;
+  readonly retry: Slice;
+  readonly pacer = new Pacer(data.writeRate);
+  /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
+  blockedSince: number | undefined;
+
+  constructor(readonly id: number) {
+    this.me = arena.vcpus[id]!;
+    this.ctl = arena.plan.vcpuCtl[id]!;
+    this.who = data.device ? `device writer ${id}` : `vCPU ${id}`;
+    this.retry = (max) => engine.runSlice(this.ctl, max, vm.iteration) >>> 0;
+    this.slice = injectVcpu(this.retry, data.inject, id, this.who);
+  }
+}
+
+const cpus = data.vcpus.map((id) => new Cpu(id));
+let current: Cpu = cpus[0]!;
+
+for (const cpu of cpus) cpu.me.threadState = ABI.THREAD_RUNNING;
 try {
-  post({ kind: 'ready', vcpu: id });
+  post({ kind: 'ready', vcpus: data.vcpus });
   runLoop();
 } catch (err) {
-  if (!(err instanceof Blame)) throw err;
-  post({ kind: 'blame', blamed: err.blamed, message: err.message });
+  // Whatever a vCPU's slice throws ends the thread and is reported against that vCPU.
+  const blamed: Blamed = err instanceof Blame ? err.blamed : { thread: data.device ? 'device' : 'vcpu', vcpu: current.id };
+  const message = err instanceof Blame ? err.message : `${err instanceof Error ? err.message : String(err)}`;
+  post({ kind: 'blame', blamed, message: message.startsWith(current.who) || err instanceof Blame ? message : `${current.who}: ${message}` });
 } finally {
-  // Before anything else can fail: the collector stops waiting for this thread's acks.
-  c.markExited(id);
+  // Before anything else can fail: the collector stops waiting for these vCPUs' acks.
+  for (const cpu of cpus) c.markExited(cpu.id);
 }
 
 function runLoop(): void {
@@ -52,94 +77,131 @@ function runLoop(): void {
     const epoch = vm.runEpoch;
     const state = vm.runState;
     if (state === ABI.RUN_ABORTED) return;
-    answerKick();
+    for (const cpu of cpus) answerKick(cpu);
     if (state !== ABI.RUN_RUNNING) {
-      pacer.stop();
-      leaveGuest();
-      acknowledge(epoch);
+      if (!cpus.every((cpu) => leaveGuest(cpu, epoch))) {
+        idle(); // a vCPU needs a reset before it can finish its refused write and acknowledge
+        continue;
+      }
       if (state === ABI.RUN_STOPPED) return;
       waitForEpochAfter(epoch);
       continue;
     }
-    acknowledge(epoch);
-    const max = pacer.allowance(data.sliceWrites);
-    if (max === 0) {
-      pacer.nap();
-      continue;
-    }
-    const r = slice(max);
-    pacer.wrote(r & WRITES_MASK);
-    if (r >>> ABI.SLICE_SHIFT === ABI.SLICE_RING_FULL) fullExit();
+    for (const cpu of cpus) acknowledge(cpu, epoch);
+    if (!runSlices()) idle();
   }
 }
 
-/** Out of guest mode: drain PML, and finish a write the full ring refused, before acking. */
-function leaveGuest(): void {
-  const drained = engine.pmlDrain(ctl);
-  if (drained === ABI.FAULT_RING_FULL || drained === ABI.FAULT_RING_SOFT_FULL || dirtyRingSoftFull(arena, id)) fullExit();
-  if (me.pendingPage !== 0) {
-    pacer.wrote(runSlice(1) & WRITES_MASK); // retries exactly the pending write
-    if (dirtyRingSoftFull(arena, id)) fullExit();
+/** One slice on every vCPU that can run; false when none could (all in full exits, or paced). */
+function runSlices(): boolean {
+  let ran = false;
+  for (const cpu of cpus) {
+    if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
+    const max = cpu.pacer.allowance(data.sliceWrites);
+    if (max === 0) continue;
+    current = cpu;
+    const r = cpu.slice(max);
+    cpu.pacer.wrote(r & WRITES_MASK);
+    if (r >>> ABI.SLICE_SHIFT === ABI.SLICE_RING_FULL) fullExit(cpu);
+    ran = true;
   }
-}
-
-/** A kick leaves guest mode: PML drains, then the kick is acknowledged. */
-function answerKick(): void {
-  const req = me.kickReq;
-  if (req === me.kickAck) return;
-  leaveGuest();
-  answer(req);
-}
-
-function answer(req: number): void {
-  me.kickAck = req;
-  c.wake(c.vcpuWord(id, 'kickAck'));
-}
-
-function acknowledge(epoch: number): void {
-  if (me.epochAck === epoch) return;
-  me.epochAck = epoch;
-  c.wake(c.vcpuWord(id, 'epochAck'));
+  return ran;
 }
 
 /**
- * KVM_EXIT_DIRTY_RING_FULL: ask the collector to reap, then wait until a reset brings the
- * ring below its soft limit and the PML log has drained. Kicks are answered while waiting.
+ * KVM_EXIT_DIRTY_RING_FULL: the vCPU leaves guest mode and rings the collector; it runs again
+ * only once a reset has brought its ring below the soft limit and its PML log has drained.
  */
-function fullExit(): void {
-  const t0 = performance.now();
-  me.fullExits++;
-  const deadline = t0 + data.fullWaitTimeoutMs;
-  for (;;) {
-    const seen = me.resumeBell;
-    if (vm.runState === ABI.RUN_ABORTED) return;
-    engine.pmlDrain(ctl);
-    if (!dirtyRingSoftFull(arena, id) && me.pmlIndex === 0) break;
-    c.ring(c.vmWord('collectorBell'));
-    // Out of guest mode with PML drained: a kick is answered at once.
-    if (me.kickReq !== me.kickAck && me.pmlIndex === 0) answer(me.kickReq);
-    // Spin briefly before sleeping: a reset often lands within microseconds, and a futex
-    // wake-up costs tens of them, which would dominate small rings.
-    if (spinUntilReset(seen)) continue;
-    if (performance.now() > deadline) {
-      throw new Blame({ thread: 'collector' }, `the collector did not reset ${who}'s full ring within ${data.fullWaitTimeoutMs} ms (${dirtyRingUsed(arena, id)} of ${me.entries} entries used, soft limit ${me.softLimit})`);
-    }
-    c.waitSync(c.vcpuWord(id, 'resumeBell'), seen, 20);
-  }
-  me.stallUs += Math.round((performance.now() - t0) * 1000);
+function fullExit(cpu: Cpu): void {
+  if (cpu.blockedSince !== undefined) return;
+  cpu.blockedSince = performance.now();
+  cpu.me.fullExits++;
+  c.ring(c.vmWord('collectorBell'));
 }
 
-function spinUntilReset(seen: number): boolean {
-  for (let i = 0; i < 2000; i++) if (me.resumeBell !== seen) return true;
-  return false;
+/** Whether a vCPU in a full exit may run again; if so, its stall is counted. */
+function unblocked(cpu: Cpu): boolean {
+  engine.pmlDrain(cpu.ctl);
+  if (dirtyRingSoftFull(arena, cpu.id) || cpu.me.pmlIndex !== 0) return false;
+  const us = (performance.now() - cpu.blockedSince!) * 1000;
+  cpu.me.stallUs += Math.round(us);
+  arena.u32[(arena.plan.stallHists[cpu.id]! >>> 2) + stallBucket(us)]!++; // only this thread writes it
+  cpu.blockedSince = undefined;
+  return true;
+}
+
+/**
+ * Out of guest mode for a pause or a stop: drain PML, finish a write the full ring refused,
+ * then acknowledge. False while the vCPU needs a reset to get there.
+ */
+function leaveGuest(cpu: Cpu, epoch: number): boolean {
+  cpu.pacer.stop();
+  if (cpu.me.epochAck === epoch) return true;
+  const drained = engine.pmlDrain(cpu.ctl);
+  if (cpu.me.pendingPage !== 0 && !dirtyRingSoftFull(arena, cpu.id)) cpu.pacer.wrote(cpu.retry(1) & WRITES_MASK); // exactly the pending write
+  if (drained === ABI.FAULT_RING_FULL || cpu.me.pmlIndex !== 0 || cpu.me.pendingPage !== 0) {
+    fullExit(cpu);
+    return false;
+  }
+  if (cpu.blockedSince !== undefined) unblocked(cpu);
+  acknowledge(cpu, epoch);
+  return true;
+}
+
+/** A kick leaves guest mode: PML drains, then the kick is acknowledged. */
+function answerKick(cpu: Cpu): void {
+  const req = cpu.me.kickReq;
+  if (req === cpu.me.kickAck) return;
+  engine.pmlDrain(cpu.ctl);
+  if (cpu.me.pmlIndex !== 0) return fullExit(cpu); // no room to drain: answered once a reset makes room
+  cpu.me.kickAck = req;
+  c.wake(c.vcpuWord(cpu.id, 'kickAck'));
+}
+
+function acknowledge(cpu: Cpu, epoch: number): void {
+  if (cpu.me.epochAck === epoch) return;
+  cpu.me.epochAck = epoch;
+  c.wake(c.vcpuWord(cpu.id, 'epochAck'));
+}
+
+/**
+ * Nothing can run: wait for a reset (spinning briefly first: a reset often lands within
+ * microseconds, and a futex wake-up costs tens of them, which would dominate small rings),
+ * or for the next paced write to fall due. A vCPU whose reset never comes blames the
+ * collector.
+ */
+function idle(): void {
+  const blocked = cpus.find((cpu) => cpu.blockedSince !== undefined);
+  if (!blocked) return napUntilDue();
+  const now = performance.now();
+  const late = cpus.find((cpu) => cpu.blockedSince !== undefined && now - cpu.blockedSince > data.fullWaitTimeoutMs);
+  if (late) {
+    throw new Blame({ thread: 'collector' }, `the collector did not reset ${late.who}'s full ring within ${data.fullWaitTimeoutMs} ms (${dirtyRingUsed(arena, late.id)} of ${late.me.entries} entries used, soft limit ${late.me.softLimit})`);
+  }
+  c.ring(c.vmWord('collectorBell'));
+  const seen = blocked.me.resumeBell;
+  const epoch = vm.runEpoch;
+  const spinUntil = now + SPIN_MS;
+  for (let i = 0; blocked.me.resumeBell === seen && vm.runEpoch === epoch; i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) {
+      c.waitSync(c.vcpuWord(blocked.id, 'resumeBell'), seen, NAP_MS);
+      return;
+    }
+  }
+}
+
+/** Every vCPU is paced: sleep until the first one's next write is due. */
+function napUntilDue(): void {
+  const due = Math.min(...cpus.map((cpu) => cpu.pacer.msUntilDue()));
+  if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 
 function waitForEpochAfter(epoch: number): void {
   const deadline = performance.now() + data.pauseTimeoutMs;
   while (vm.runEpoch === epoch) {
     if (vm.runState === ABI.RUN_ABORTED) return;
-    answerKick();
-    if (performance.now() > deadline) throw new Blame({ thread: 'host' }, `the host left ${who} paused for ${data.pauseTimeoutMs} ms without resuming or stopping it`);
+    for (const cpu of cpus) answerKick(cpu);
+    if (performance.now() > deadline) throw new Blame({ thread: 'host' }, `the host left ${cpus.map((x) => x.who).join(', ')} paused for ${data.pauseTimeoutMs} ms without resuming or stopping ${cpus.length > 1 ? 'them' : 'it'}`);
     c.waitSync(c.vmWord('runEpoch'), epoch, 20);
   }
 }

@@ -1,6 +1,11 @@
 /**
  * The collector thread: the VMM's side, as QEMU's kvm-reaper and migration bitmap sync.
  *
+ * It never returns to its event loop: it takes the host's commands with receiveMessageOnPort
+ * and sleeps in Atomics.wait on its doorbell, which vCPUs ring on full exits and the host
+ * rings after each command. A full ring is then answered in microseconds, not after a trip
+ * through the event loop.
+ *
  * It reaps every ring when a vCPU rings the full-exit doorbell and at least every
  * reapIntervalMs (modes with rings), and answers `sync` commands: kick every vCPU (waiting
  * for the acknowledgements where the mode needs them, reaping meanwhile so a vCPU that needs
@@ -10,7 +15,7 @@
  * Errors reach the host as the worker's 'error' event; a timeout on another thread is sent as
  * a `blame` naming it. Every wait is bounded.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
@@ -34,7 +39,6 @@ const ctx = collectContext(arena, {
 });
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
 const pollBatch = Math.max(64, (ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0) / 8);
-const queue: CollectorCommand[] = [];
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -46,56 +50,57 @@ class Blame extends Error {
   }
 }
 
-parentPort!.on('message', (m: CollectorCommand) => {
-  queue.push(m);
-  c.ring(c.vmWord('collectorBell')); // wake the loop if it is waiting
-});
 truth?.record();
 post({ kind: 'ready' });
 try {
-  await serve();
+  serve();
 } catch (err) {
   if (!(err instanceof Blame)) throw err;
   post({ kind: 'blame', blamed: err.blamed, message: err.message });
 }
 parentPort!.close();
 
-async function serve(): Promise<void> {
-  let bellSeen = vm.collectorBell;
-  let lastReap = performance.now();
-  let lastYield = lastReap;
+/** Spins of the poll loop between two looks at the rings' producer lines. */
+const POLL_SPINS = 64;
+
+function serve(): void {
+  const bellWord = c.vmWord('collectorBell');
   const poll = mode.reap !== undefined && data.reapIntervalMs === 0;
+  let reapedAt = vm.collectorBell;
+  let lastReap = performance.now();
   for (;;) {
+    // Read the bell before taking commands: a command posted after this rings it again.
     const bell = vm.collectorBell;
-    const now = performance.now();
-    // Poll mode reaps a batch at a time: reaping each entry as it lands would drag every
-    // ring cache line back and forth between the two cores.
-    if (poll && bell === bellSeen && now - lastReap < 1 && pendingEntries() < pollBatch) {
-      spin();
-    } else if (mode.reap && (bell !== bellSeen || now - lastReap >= data.reapIntervalMs)) {
-      reap();
-      lastReap = performance.now();
-    }
-    bellSeen = bell;
-    for (let cmd = queue.shift(); cmd; cmd = queue.shift()) {
+    for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!)) {
+      const cmd = m.message as CollectorCommand;
       if (cmd.kind === 'stop') {
         post({ kind: 'stopped' });
         return;
       }
-      await sync(cmd.id, cmd.final);
+      sync(cmd.id, cmd.final);
       lastReap = performance.now();
     }
-    if (poll) {
-      // Poll mode (the transfer benchmark): reap back to back, yielding to the event loop
-      // only every few milliseconds so commands still arrive.
-      if (performance.now() - lastYield > 5) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-      }
+    if (mode.reap && (bell !== reapedAt || performance.now() - lastReap >= data.reapIntervalMs || (poll && pendingEntries() >= pollBatch))) {
+      reapedAt = bell; // a vCPU that rings after this gets another reap
+      reap();
+      lastReap = performance.now();
       continue;
     }
-    const timeout = mode.reap ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50;
-    await c.wait(c.vmWord('collectorBell'), bellSeen, timeout);
+    if (poll) pollUntilWork(bell);
+    else Atomics.wait(arena.i32, bellWord, bell | 0, mode.reap ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50);
+  }
+}
+
+/**
+ * Poll mode (reapIntervalMs 0, the transfer benchmark): wait, spinning, until a batch is
+ * pending, a vCPU is full, or a command came. It reads the producers' lines only every few
+ * spins: reading each entry as it lands would drag every cache line back and forth between
+ * the two cores.
+ */
+function pollUntilWork(bell: number): void {
+  for (let spins = 1; vm.collectorBell === bell; spins++) {
+    if (spins % POLL_SPINS === 0 && pendingEntries() >= pollBatch) return;
+    if (spins === 1 << 20) return void Atomics.wait(arena.i32, c.vmWord('collectorBell'), bell | 0, 1); // idle: let the core go
   }
 }
 
@@ -108,12 +113,12 @@ function reap(): void {
   if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
 }
 
-async function sync(id: number, final: boolean): Promise<void> {
+function sync(id: number, final: boolean): void {
   vm.collectorSyncs++;
   const t0 = performance.now();
   const before = { harvested: vm.collectorHarvested, reset: vm.collectorReset };
   truth?.beforeSync(final);
-  await kickAll(mode.syncWaitsForKick || truth !== undefined);
+  kickAll(mode.syncWaitsForKick || truth !== undefined);
   const stats = busy(() => mode.collect(ctx, final));
   count(stats);
   if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
@@ -158,7 +163,7 @@ function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' 
  * PML); bitmap syncs only kick, as kvm_arch_sync_dirty_log does. While waiting, full-exit
  * doorbells are still served.
  */
-async function kickAll(wait: boolean): Promise<void> {
+function kickAll(wait: boolean): void {
   const targets = data.vcpus.map((v) => {
     c.ring(c.vcpuWord(v, 'kickReq'));
     c.wake(c.vcpuWord(v, 'resumeBell')); // a vCPU asleep in a full exit answers from there
@@ -176,7 +181,7 @@ async function kickAll(wait: boolean): Promise<void> {
         bellAtKick = vm.collectorBell;
         reap();
       }
-      await c.wait(c.vcpuWord(v, 'kickAck'), arena.vcpus[v]!.kickAck, 5);
+      c.waitSync(c.vcpuWord(v, 'kickAck'), arena.vcpus[v]!.kickAck, 5);
     }
   }
 }
@@ -186,13 +191,6 @@ function pendingEntries(): number {
   let n = 0;
   for (const v of ringVcpus) n += (arena.vcpus[v]!.dirtyIndex - arena.vcpus[v]!.fetchIndex) >>> 0;
   return n;
-}
-
-/** A short busy wait that reads only the collector's own doorbell line. */
-function spin(): void {
-  let reads = 0;
-  for (let i = 0; i < 100; i++) reads += vm.collectorBell & 1;
-  void reads;
 }
 
 function count(stats: CollectStats): void {
