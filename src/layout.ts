@@ -8,18 +8,23 @@
  *  byte 0 ┌────────────────────────────────────────────┐
  *         │ 0..63   never used (address 0 stays "null")  │
  *      64 │ VM control block             VM_CTL_SIZE     │
- *     192 │ vCPU control blocks   maxVcpus × VCPU_STRIDE │  3 cache lines each:
+ *     256 │ slot descriptors      maxSlots × SLOT_STRIDE │
+ *   65536 │ AssemblyScript static data (--memoryBase)    │  the engine keeps none; reserved anyway
+ *  131072 ├────────────────────────────────────────────┤ REGIONS_BASE, every region 64-byte aligned
+ *         │ vCPU control blocks 0 … N-1   256 B each     │  4 cache lines each:
  *         │                                              │   [0]  config  (read-only once running)
  *         │                                              │   [64] producer line (the vCPU writes)
  *         │                                              │   [128] consumer line (harvest / reset write)
- *         │ slot descriptors      maxSlots × SLOT_STRIDE │
- *   65536 │ AssemblyScript static data (--memoryBase)    │  the engine keeps none; reserved anyway
- *  131072 ├────────────────────────────────────────────┤ REGIONS_BASE, every region 64-byte aligned
+ *         │                                              │   [192] workload state, acknowledgements
  *         │ ring 0 … ring N-1        entries × 16 B each │  kvm_dirty_gfn arrays, no header
  *         │ harvest buffer 0 … N-1   entries × 16 B each │  userspace's copy of harvested entries
  *         │ PML log 0 … N-1          512 × 8 B each      │  (PML on) hardware's GPA log per vCPU
+ *         │ ring list                maxVcpus × 4 B      │  control-block offsets a VM-wide ring verb walks
+ *         │ stall histogram 0 … N-1  64 × 4 B each       │  full-exit stalls by duration (stallBucket)
  *         │ Zipf CDF                 ranks × 4 B         │  (Zipf workloads) shared, read-only
- *         │ per slot: armed │ dirty │ snapshot │ clear-arg │ collected bitmaps (1 bit per page, LE 64-bit words)
+ *         │ per slot: armed │ dirty │ snapshot │ clear-arg │ collected │ round bitmaps
+ *         │           (content mode: truth-ring │ truth-bitmap │ re-armed, the verifier's)
+ *         │           1 bit per page, little-endian 64-bit words
  *         │ per slot (content mode): page contents, 4 KiB per page
  *         │ scratch                                      │  page lists for batch calls
  *         └────────────────────────────────────────────┘
@@ -218,14 +223,11 @@ export const DIRTY_RING_MAX_ENTRIES = 65536;
 export const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
 /** KVM_USER_MEM_SLOTS is 32764 on x86; the slot field keeps 16 bits for the id. */
 export const KVM_USER_MEM_SLOTS = 32764;
-/** The control area: VM block, vCPU blocks and slot descriptors, below the engine's static data (--memoryBase). */
+/** The control area: the VM block and the slot descriptors, below the engine's static data (--memoryBase). */
 export const CONTROL_AREA_BYTES = 65536;
 
-/**
- * The most vCPUs (and device writers) one arena holds: their control blocks share the 64 KiB
- * control area with the VM block and one slot descriptor. KVM itself allows up to 4096.
- */
-export const MAX_VCPUS = Math.floor((CONTROL_AREA_BYTES - ABI.VM_CTL - ABI.VM_CTL_SIZE - ABI.SLOT_STRIDE) / ABI.VCPU_STRIDE);
+/** KVM_MAX_VCPUS on x86: the most vCPUs (and device writers) a VM may have. */
+export const MAX_VCPUS = 4096;
 
 /** The Wasm32 address space: 65536 pages of 64 KiB. */
 export const WASM_MAX_BYTES = 65536 * 65536;
@@ -315,12 +317,11 @@ export function bitmapBytes(pages: number): number {
 
 /** Lay out every region once; nothing grows afterwards. Throws RangeError if it cannot fit Wasm32. */
 export function planArena(spec: ArenaSpec): ArenaPlan {
-  const vcpuCtlBase = ABI.VM_CTL + ABI.VM_CTL_SIZE;
-  const slotTable = vcpuCtlBase + spec.maxVcpus * ABI.VCPU_STRIDE;
+  const slotTable = ABI.VM_CTL + ABI.VM_CTL_SIZE;
   const controlEnd = slotTable + spec.slots.length * ABI.SLOT_STRIDE;
   if (controlEnd > CONTROL_AREA_BYTES) {
     throw new RangeError(
-      `maxVcpus (${spec.maxVcpus}) and slots (${spec.slots.length}) do not fit the 64 KiB control area: lower maxVcpus or use fewer, larger slots`,
+      `slots must fit the 64 KiB control area, at most ${Math.floor((CONTROL_AREA_BYTES - slotTable) / ABI.SLOT_STRIDE)}, got ${spec.slots.length}: use fewer, larger slots`,
     );
   }
   let at: number = ABI.REGIONS_BASE;
@@ -329,8 +330,9 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     at = align(at + bytes, ABI.REGION_ALIGN);
     return start;
   };
+  // vCPU control blocks first, one after another: each is four cache lines of its own.
+  const vcpuCtl = Array.from({ length: spec.maxVcpus }, () => take(ABI.VCPU_STRIDE));
   const ringBytes = spec.ringEntries * ABI.GFN_SIZE;
-  const vcpuCtl = Array.from({ length: spec.maxVcpus }, (_, i) => vcpuCtlBase + i * ABI.VCPU_STRIDE);
   const rings = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const harvestBufs = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const pmlBufs = vcpuCtl.map(() => (spec.pml ? take(ABI.PML_LOG_ENTRIES * ABI.PML_ENTRY_SIZE) : 0));

@@ -40,8 +40,10 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     // Only the forged entries' flags, the ring's counters and the VM's reject counters changed.
     const after = new Uint8Array(vm.arena.memory.buffer);
     const ring = vm.arena.plan.rings[0]!;
+    const list = vm.arena.plan.ringList; // the verb's argument: which rings to walk
     const allowed = (i: number) =>
-      (i >= ring && i < ring + 256 * 16) || (i >= cpu.ctl && i < cpu.ctl + ABI.VCPU_STRIDE) || (i >= ABI.VM_CTL && i < ABI.VM_CTL + ABI.VM_CTL_SIZE);
+      (i >= ring && i < ring + 256 * 16) || (i >= cpu.ctl && i < cpu.ctl + ABI.VCPU_STRIDE) || (i >= ABI.VM_CTL && i < ABI.VM_CTL + ABI.VM_CTL_SIZE) ||
+      (i >= list && i < list + 4 * vm.maxVcpus);
     const changed: number[] = [];
     for (let i = 0; i < after.length; i++) if (after[i] !== before[i] && !allowed(i)) changed.push(i);
     expect(changed).toEqual([]);

@@ -8,7 +8,7 @@ import { ABI } from '../layout.ts';
 import type { SyncReply } from '../threads/protocol.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import type { ResolvedRunOptions } from './options.ts';
-import type { IterationReport, ThreadStats } from './result.ts';
+import type { IterationReport } from './result.ts';
 import { ThreadFailure, type RunThreads } from './threads.ts';
 import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';
 import { sleep, until, within } from './waits.ts';
@@ -40,7 +40,7 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   const o = x.options;
   const { threads, signals } = x;
   const t0 = performance.now();
-  const before = threads.readThreads();
+  const before = threads.counters();
   threads.resume(iteration);
   // Collect once at a random point while the vCPUs run, as dirty_log_test does.
   await sleep(o.intervalMs * (0.3 + 0.4 * x.rand()), threads.failed, ...signals);
@@ -51,15 +51,15 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   await threads.pause(...signals);
   const runningMs = performance.now() - t0;
   const stopped = await threads.sync(true, ...signals);
-  const after = threads.readThreads();
+  const after = threads.counters();
   const checks = o.verify ? check(x, iteration, running, stopped) : { violations: [], violationCount: 0, mirrorDiffers: [] };
   const report: IterationReport = {
     iteration,
     dirty: stopped.roundPages,
     clean: o.pages - stopped.roundPages,
-    writes: sum(after, 'writes') - sum(before, 'writes'),
-    fullExits: sum(after, 'fullExits') - sum(before, 'fullExits'),
-    stallMs: sum(after, 'stallMs') - sum(before, 'stallMs'),
+    writes: after.writes - before.writes,
+    fullExits: after.fullExits - before.fullExits,
+    stallMs: after.stallMs - before.stallMs,
     entriesHarvested: running.entriesHarvested + stopped.entriesHarvested,
     entriesReset: running.entriesReset + stopped.entriesReset,
     syncMs: [running.busyMs, stopped.busyMs],
@@ -71,9 +71,9 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
 }
 
 /** dirty_log_test's minimum of writes per iteration; bounded, and named if the guest cannot reach it. */
-async function enoughWrites(x: RoundContext, before: readonly ThreadStats[], iteration: number): Promise<void> {
+async function enoughWrites(x: RoundContext, before: { readonly writes: number }, iteration: number): Promise<void> {
   const { threads, options: o } = x;
-  const written = () => sum(threads.readThreads(), 'writes') - sum(before, 'writes');
+  const written = () => threads.counters().writes - before.writes;
   const ms = o.timeouts.fullWaitMs;
   await within(until(() => written() >= o.minWrites, 1, threads.failed, ...x.signals), ms, () => new ThreadFailure(
     `the vCPUs made ${written()} of the ${o.minWrites} writes iteration ${iteration} needs within ${ms} ms: lower minWrites or raise timeouts.fullWaitMs`,
@@ -97,4 +97,3 @@ function check(x: RoundContext, iteration: number, running: SyncReply, stopped: 
   return { violations: [...missed, ...ends], violationCount: running.missedCount + stopped.missedCount + ends.length, mirrorDiffers };
 }
 
-const sum = (xs: readonly ThreadStats[], k: 'writes' | 'fullExits' | 'stallMs') => xs.reduce((a, t) => a + t[k], 0);

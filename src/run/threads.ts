@@ -142,6 +142,20 @@ export class RunThreads {
       .finally(() => this.#pendingSyncs.delete(id));
   }
 
+  /** The counters a round needs, summed over every vCPU (cheap: no per-vCPU objects). */
+  counters(): { writes: number; fullExits: number; stallMs: number } {
+    let writes = 0;
+    let fullExits = 0;
+    let stallUs = 0;
+    for (const { id } of this.#vcpus) {
+      const c = this.#spec.arena.vcpus[id]!;
+      writes += c.writes;
+      fullExits += c.fullExits;
+      stallUs += c.stallUs;
+    }
+    return { writes, fullExits, stallMs: stallUs / 1000 };
+  }
+
   /** Every thread's counters, read from the arena. */
   readThreads(): ThreadStats[] {
     const { arena } = this.#spec;

@@ -95,7 +95,11 @@ function runLoop(): void {
 /** One slice on every vCPU that can run; false when none could (all in full exits, or paced). */
 function runSlices(): boolean {
   let ran = false;
+  const epoch = vm.runEpoch;
   for (const cpu of cpus) {
+    // Between two vCPUs' slices, as between two of one vCPU's: kicks answered, a pause seen.
+    if (ran && vm.runEpoch !== epoch) return true;
+    answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
