@@ -164,6 +164,7 @@ export const ABI = {
   FAULT_RING_FULL: -1, // ring completely full: nothing logged, page left armed, retry after reset
   FAULT_OUT_OF_RANGE: -2, // page index at or past the slot's end: nothing done
   FAULT_PML: 5, // logged into the vCPU's PML log; it reaches the ring or bitmap at the next exit
+  FAULT_RING_SOFT_FULL_RETRY: 6, // a guest store (write) whose fault took the ring to its soft limit: logged, the vCPU exits before the store completes; retry it after the reset
 
   // VM_RUN_STATE values
   RUN_RUNNING: 0,

@@ -65,6 +65,7 @@ async function makeVm(engine: 'wasm' | 'js', mode: Mode): Promise<Vm> {
 const FAULT_CODES: Record<number, string> = {
   [ABI.FAULT_CLEAN]: 'clean', [ABI.FAULT_RING]: 'ring', [ABI.FAULT_RING_SOFT_FULL]: 'ring-soft-full',
   [ABI.FAULT_BITMAP]: 'bitmap', [ABI.FAULT_NOT_LOGGED]: 'not-logged', [ABI.FAULT_RING_FULL]: 'ring-full', [ABI.FAULT_PML]: 'pml',
+  [ABI.FAULT_RING_SOFT_FULL_RETRY]: 'ring-soft-full-retry',
 };
 
 type Op =
@@ -162,7 +163,8 @@ function apply(vm: Vm, op: Op): unknown {
     case 'write': {
       const slot = vm.slot(op.slot);
       if (op.raw) return FAULT_CODES[a.engine.faultWrite(vcpuCtl(op.v), slot.desc, op.page)];
-      return (op.v < 0 ? vm.deviceWrite(slot, op.page) : vm.vcpus[op.v]!.write(slot, op.page)).kind;
+      const o = op.v < 0 ? vm.deviceWrite(slot, op.page) : vm.vcpus[op.v]!.write(slot, op.page);
+      return { kind: o.kind, completed: o.completed };
     }
     case 'writeBatch':
     case 'pushBatch': {
@@ -264,8 +266,11 @@ function errno(call: () => unknown): unknown {
 /** The same op on the reference model. */
 function applyRef(ref: RefVm, op: Op): unknown {
   switch (op.op) {
-    case 'write':
-      return ref.write(op.v, op.slot, op.page);
+    case 'write': {
+      if (op.raw) return ref.write(op.v, op.slot, op.page);
+      const r = op.v < 0 ? ref.write(op.v, op.slot, op.page) : ref.run(op.v, op.slot, op.page);
+      return { kind: r === 'ring-soft-full-retry' ? 'ring-soft-full' : r, completed: r !== 'ring-full' && r !== 'ring-soft-full-retry' };
+    }
     case 'writeBatch': {
       for (let i = 0; i < op.pages.length; i++) {
         const r = ref.write(op.v, op.slot, op.pages[i]!);

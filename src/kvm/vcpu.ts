@@ -1,4 +1,5 @@
 /** A vCPU (KVM_CREATE_VCPU) and its dirty ring as userspace sees it through mmap. */
+import { ABI } from '../layout.ts';
 import { describe, requireInteger } from '../validate.ts';
 import type { Arena } from './arena.ts';
 import type { DirtyRingSize } from './dirty-ring-size.ts';
@@ -34,10 +35,14 @@ export class Vcpu {
   }
 
   /**
-   * A guest write to `page` of `slot` through the fault path. In content mode `stamp` is
-   * stored in the page's first 8 bytes after logging (dirty_log_test's iteration number).
+   * A guest write to `page` of `slot` (KVM_RUN of a guest that stores once), through the
+   * fault path. In content mode `stamp` is stored in the page's first 8 bytes (dirty_log_test's
+   * iteration number). `completed: false` means the store did not happen: write it again
+   * after harvesting and resetting the ring.
    */
   write(slot: Memslot, page: number, stamp = 0): FaultOutcome {
+    // KVM_RUN on a ring at its soft limit exits again at once: the guest does not run.
+    if (this.ring?.isSoftFull) return faultOutcome(ABI.FAULT_RING_FULL);
     return guestWrite(this.#owner, this.#arena, this.ctl, slot, page, stamp);
   }
 
