@@ -50,6 +50,7 @@ async function makeVm(engine: 'wasm' | 'js', mode: Mode): Promise<Vm> {
     engine,
     vcpus: 2,
     dirtyRing: mode.ref.ring,
+    arch: mode.ref.ringWithBitmap ? 'arm64' : 'x86',
     ringWithBitmap: mode.ref.ringWithBitmap,
     manualProtect: mode.ref.manualProtect ? { initiallySet: !!mode.ref.initiallySet } : undefined,
     pml: mode.ref.pml,
@@ -337,6 +338,7 @@ function applyRef(ref: RefVm, op: Op): unknown {
       return ref.clearDirtyLog(op.slot, op.first, op.num, op.bits);
     case 'logging': {
       const s = ref.slots[op.slot]!;
+      if (s.logging === op.on) return undefined; // the same flags again: KVM changes nothing
       s.logging = op.on;
       const initiallySet = op.on && s.hasBitmap && !!ref.config.manualProtect && !!ref.config.initiallySet;
       s.armed.fill(op.on && !initiallySet);

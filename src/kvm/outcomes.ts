@@ -37,6 +37,7 @@ const FAULTS = new Map<number, FaultOutcome>([
   [ABI.FAULT_RING_FULL, freeze('ring-full', false)],
   [ABI.FAULT_PML, freeze('pml')],
   [ABI.FAULT_RING_SOFT_FULL_RETRY, freeze('ring-soft-full', false)],
+  [ABI.FAULT_UNOBSERVED, freeze('unobserved')],
 ]);
 
 const PUSHES = new Map<number, PushOutcome>([
@@ -44,9 +45,6 @@ const PUSHES = new Map<number, PushOutcome>([
   [ABI.PUSH_SOFT_FULL, Object.freeze({ kind: 'soft-full' })],
   [ABI.PUSH_HARD_FULL, Object.freeze({ kind: 'hard-full' })],
 ]);
-
-/** What a store of the kvm backend in a bitmap mode returns: KVM logs where nothing can watch. */
-export const UNOBSERVED: FaultOutcome = freeze('unobserved');
 
 export function faultOutcome(code: number): FaultOutcome {
   const o = FAULTS.get(code);

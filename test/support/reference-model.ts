@@ -348,8 +348,9 @@ export class RefVm {
 
   clearDirtyLog(slotId: number, first: number, num: number, bits: number[]): number | 'einval' | 'enoent' {
     const s = this.slots[slotId]!;
+    if (first % 64 !== 0) return 'einval'; // kvm_clear_dirty_log_protect checks alignment before the slot
     if (!s.logging) return 'enoent';
-    if (first % 64 !== 0 || first + num > s.pages || (num % 64 !== 0 && first + num !== s.pages)) return 'einval';
+    if (first + num > s.pages || (num % 64 !== 0 && first + num !== s.pages)) return 'einval';
     let rearmed = 0;
     for (const b of bits) {
       const p = first + b;
