@@ -4,7 +4,7 @@ import {
   VM_CTL, VM_NO_VCPU_LOGS, VM_SLOTS, VM_NR_SLOTS, VCPU_ENTRIES, VCPU_NO_VCPU, VCPU_PML_BUF, VCPU_PML_INDEX, VCPU_PML_DRAINS,
   SLOT_STRIDE, SLOT_NPAGES, SLOT_FLAGS, SLOT_ID, SLOT_ARMED, SLOT_DIRTY, SLOT_CONTENTS, SLOT_F_HAS_BITMAP, SLOT_F_LOG_DIRTY, SLOT_TRUTH_RING, SLOT_TRUTH_BITMAP,
   FAULT_CLEAN, FAULT_RING, FAULT_RING_SOFT_FULL, FAULT_BITMAP, FAULT_NOT_LOGGED, FAULT_RING_FULL,
-  FAULT_OUT_OF_RANGE, FAULT_PML, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
+  FAULT_OUT_OF_RANGE, FAULT_PML, FAULT_RING_SOFT_FULL_RETRY, PAGE_SHIFT, PUSH_HARD_FULL, PUSH_SOFT_FULL, PML_LOG_ENTRIES, PML_ENTRY_SIZE,
 } from "./layout.generated";
 import { testAndDisarm, setBit } from "./bitmap";
 import { push } from "./dirty_ring";
@@ -96,13 +96,25 @@ export function faultWrite(vcpu: usize, desc: usize, page: u32): i32 {
 }
 
 /**
- * A guest write that lands: stamp `value` (low half) and `seq` (high half) into the page's
- * first 8 bytes (content mode), so every write changes the page; then
- * take the fault path. Store first, check the armed bit second, both sequentially consistent:
- * the collector re-arms first and copies second, so either this check sees the re-arm (and
- * logs the page again) or the collector's copy sees the store. That is what KVM's TLB flush
- * after re-protection guarantees; without it a write racing a reset could land unlogged.
- * Returns the fault outcome; on FAULT_RING_FULL the write must be retried after a reset.
+ * A guest store: stamp `value` (low half) and `seq` (high half) into the page's first 8
+ * bytes (content mode), so every write changes the page, and take the fault path.
+ *
+ * Ordering. The collector re-arms (reset, GET, CLEAR) first and copies the page second, both
+ * sequentially consistent; so a store must be followed by a check of the armed bit: either
+ * the check sees the re-arm (and logs the page again) or the copy sees the store. That is what
+ * KVM's TLB flush after re-protection guarantees; without it a write racing a reset could
+ * land unlogged.
+ *
+ * The ring-full exit comes before the store. A vCPU with a ring and no PML takes the fault
+ * first (KVM: the write faults on the write-protected SPTE); if that push takes the ring to
+ * its soft limit, KVM exits with RIP still on the store, so nothing is stored and
+ * FAULT_RING_SOFT_FULL_RETRY asks the caller to store again after the reset (the retry finds
+ * its page re-armed and logs it again, as on KVM). Otherwise it stores and checks again: that
+ * second check is the store-then-check above, so a re-arm between the fault and the store is
+ * still caught. Writers without a ring, or with PML (whose log drains only at exits, after
+ * the store), and devices (no MMU: they log every write, so one check each) store first.
+ * Returns the fault outcome; on FAULT_RING_FULL and FAULT_RING_SOFT_FULL_RETRY the write did
+ * not complete and must be retried after a reset.
  */
 export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   return write(vcpu, desc, page, value, seq);
@@ -112,6 +124,15 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
 @inline export function write(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
+  if (exitsBeforeStore(vcpu)) {
+    const r = fault(vcpu, desc, page);
+    if (r == FAULT_RING_SOFT_FULL) return FAULT_RING_SOFT_FULL_RETRY;
+    if (r == FAULT_RING_FULL || contents == 0) return r;
+    atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
+    const again = fault(vcpu, desc, page); // store-then-check: FAULT_CLEAN unless re-armed since
+    markWritten(vcpu, desc, page);
+    return again == FAULT_CLEAN ? r : again;
+  }
   if (contents == 0) return fault(vcpu, desc, page);
   atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
   const r = fault(vcpu, desc, page);
@@ -119,13 +140,23 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
   return r;
 }
 
+/** A vCPU with a ring and no PML log: its ring-full exit interrupts the faulting store. */
+// @ts-ignore: decorator
+@inline function exitsBeforeStore(vcpu: usize): bool {
+  return vcpu != 0
+    && load<u32>(vcpu + VCPU_ENTRIES) != 0
+    && load<u32>(vcpu + VCPU_PML_BUF) == 0
+    && load<u32>(vcpu + VCPU_NO_VCPU) == 0;
+}
+
 /**
  * The verifier's ground truth (content mode): record a completed write in the bitmap the
  * collector has published for this kind of writer, after the fault has logged it. The
  * collector unpublishes it (stores 0) before it collects, and a vCPU answers the kick that
  * follows only between slices, so every write recorded in a bitmap was logged before the
- * collection it is checked against began. A write the full ring refused is not recorded:
- * it is retried, and recorded then.
+ * collection it is checked against began. Only completed writes are recorded: a write the
+ * full ring refused, or one whose fault tipped the ring (its store never happened), is
+ * retried, and recorded then.
  */
 // @ts-ignore: decorator
 @inline function markWritten(vcpu: usize, desc: usize, page: u32): void {

@@ -171,6 +171,10 @@
 // @ts-ignore: decorator
 @inline export const FAULT_PML: u32 = 5;
 // @ts-ignore: decorator
+@inline export const FAULT_UNOBSERVED: u32 = 7;
+// @ts-ignore: decorator
+@inline export const FAULT_RING_SOFT_FULL_RETRY: u32 = 6;
+// @ts-ignore: decorator
 @inline export const RUN_RUNNING: u32 = 0;
 // @ts-ignore: decorator
 @inline export const RUN_PAUSED: u32 = 1;

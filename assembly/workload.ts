@@ -3,7 +3,7 @@
 import {
   VCPU_W_PATTERN, VCPU_W_START, VCPU_W_PAGES, VCPU_W_CURSOR, VCPU_W_STRIDE, VCPU_W_ZIPF, VCPU_W_ZIPF_N,
   VCPU_W_PASSES, VCPU_W_RNG, VCPU_W_SLOT, VCPU_PENDING_PAGE, VCPU_WRITES,
-  PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDED, FAULT_RING_FULL, FAULT_RING_SOFT_FULL,
+  PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDED, FAULT_RING_FULL, FAULT_RING_SOFT_FULL, FAULT_RING_SOFT_FULL_RETRY,
   SLICE_DONE, SLICE_RING_FULL, SLICE_SHIFT,
 } from "./layout.generated";
 import { write } from "./fault";
@@ -57,9 +57,11 @@ export function nextPage(vcpu: usize): u32 {
 }
 
 /**
- * Run up to `maxWrites` guest writes stamped with `stamp` and the vCPU's write count. A write refused by a full ring
- * is kept as pending and retried first next time. Returns reason << SLICE_SHIFT | writes,
- * where the reason is SLICE_RING_FULL when the vCPU must exit and wait for a reset.
+ * Run up to `maxWrites` guest writes stamped with `stamp` and the vCPU's write count. A write
+ * that did not complete (refused by a full ring, or whose fault took the ring to its soft
+ * limit, so the vCPU exited before its store) is kept as pending, not counted, and retried
+ * first next time, after the reset. Returns reason << SLICE_SHIFT | writes, where the reason
+ * is SLICE_RING_FULL when the vCPU must exit and wait for a reset.
  */
 export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
   const desc = <usize>load<u32>(vcpu + VCPU_W_SLOT);
@@ -70,7 +72,7 @@ export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
     const pending = load<u32>(vcpu + VCPU_PENDING_PAGE);
     const page = pending != 0 ? pending - 1 : nextPage(vcpu);
     const r = write(vcpu, desc, page, stamp, seq + written);
-    if (r == FAULT_RING_FULL) {
+    if (r == FAULT_RING_FULL || r == FAULT_RING_SOFT_FULL_RETRY) {
       store<u32>(vcpu + VCPU_PENDING_PAGE, page + 1);
       reason = SLICE_RING_FULL;
       break;

@@ -1,5 +1,7 @@
 /** dirtylog: KVM's dirty rings and dirty bitmaps, in user space, over one shared Wasm memory. */
-export { createVm, Vm, type CreateVmOptions, type DirtyRingOptions, type ManualProtectOptions, type VmStats, type Arena } from './kvm/vm.ts';
+export { createVm, Vm, type CreateVmOptions, type DirtyRingOptions, type ManualProtectOptions, type VmStats, type Arena, type Arch, type BackendKind } from './kvm/vm.ts';
+export { ARCHES, BACKEND_KINDS } from './backend/backend.ts';
+export { KvmUnavailableError, kvmDeviceProblem, type KvmUnavailableReason } from './backend/kvm/index.ts';
 export { Vcpu, DirtyRing, type DirtyGfn } from './kvm/vcpu.ts';
 export { KvmError, type Errno } from './kvm/errors.ts';
 export { Memslot, type MemoryRegion, type DirtyLog } from './kvm/memslot.ts';

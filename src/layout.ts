@@ -169,6 +169,8 @@ export const ABI = {
   FAULT_RING_FULL: -1, // ring completely full: nothing logged, page left armed, retry after reset
   FAULT_OUT_OF_RANGE: -2, // page index at or past the slot's end: nothing done
   FAULT_PML: 5, // logged into the vCPU's PML log; it reaches the ring or bitmap at the next exit
+  FAULT_UNOBSERVED: 7, // kvm backend, bitmap modes: the store completed; whether KVM logged it only GET can tell
+  FAULT_RING_SOFT_FULL_RETRY: 6, // a guest store (write) whose fault took the ring to its soft limit: logged, the vCPU exits before the store completes; retry it after the reset
 
   // VM_RUN_STATE values
   RUN_RUNNING: 0,
@@ -243,6 +245,8 @@ export interface ArenaSpec {
   readonly pml?: boolean;
   /** Ranks in the shared Zipf CDF table, 0 for none. */
   readonly zipfRanks?: number;
+  /** Bytes kept free for memslots defined after the layout froze (laid out by {@link planSlotRegions}). */
+  readonly reserveBytes?: number;
 }
 
 export interface SlotRegions {
@@ -282,6 +286,9 @@ export interface ArenaPlan {
   readonly slots: readonly SlotRegions[];
   readonly scratch: number;
   readonly scratchBytes: number;
+  /** The free region for later memslots, and its size. */
+  readonly reserve: number;
+  readonly reserveBytes: number;
 }
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -339,30 +346,13 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const ringList = take(spec.maxVcpus * 4);
   const stallHists = vcpuCtl.map(() => take(STALL_BUCKETS * 4));
   const zipf = spec.zipfRanks ? take(spec.zipfRanks * 4) : 0;
-  const slots = spec.slots.map((s, i): SlotRegions => {
-    const bytes = bitmapBytes(s.pages);
-    const stride = align(bytes, ABI.REGION_ALIGN);
-    return {
-      desc: slotTable + i * ABI.SLOT_STRIDE,
-      armed: take(stride),
-      dirty: take(stride),
-      snapshot: take(stride),
-      clearArg: take(stride),
-      collected: take(stride),
-      iteration: take(stride),
-      contents: 0,
-      truthRing: s.contents ? take(stride) : 0,
-      truthBitmap: s.contents ? take(stride) : 0,
-      rearmed: s.contents ? take(stride) : 0,
-      bitmapBytes: bytes,
-      bitmapStride: stride,
-    };
-  });
+  const slots = spec.slots.map((s, i) => planSlotRegions(slotTable + i * ABI.SLOT_STRIDE, s.pages, s.contents, take));
   // Contents last, so tracking-only regions stay dense and close together.
   const withContents = slots.map((r, i) => {
     const s = spec.slots[i];
     return s?.contents ? { ...r, contents: take(s.pages * ABI.PAGE_SIZE) } : r;
   });
+  const reserve = take(spec.reserveBytes ?? 0);
   const scratch = take(spec.scratchBytes);
   const bytes = align(at, WASM_PAGE_BYTES);
   if (bytes > WASM_MAX_BYTES) {
@@ -386,5 +376,41 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     slots: withContents,
     scratch,
     scratchBytes: spec.scratchBytes,
+    reserve,
+    reserveBytes: spec.reserveBytes ?? 0,
   };
+}
+
+/**
+ * The bitmaps of one memslot, taken in order from `take` (contents are placed by the caller):
+ * planArena's layout of a slot, also used for a slot defined later inside the reserve.
+ */
+export function planSlotRegions(desc: number, pages: number, contents: boolean, take: (bytes: number) => number): SlotRegions {
+  const bytes = bitmapBytes(pages);
+  const stride = align(bytes, ABI.REGION_ALIGN);
+  return {
+    desc,
+    armed: take(stride),
+    dirty: take(stride),
+    snapshot: take(stride),
+    clearArg: take(stride),
+    collected: take(stride),
+    iteration: take(stride),
+    contents: 0,
+    truthRing: contents ? take(stride) : 0,
+    truthBitmap: contents ? take(stride) : 0,
+    rearmed: contents ? take(stride) : 0,
+    bitmapBytes: bytes,
+    bitmapStride: stride,
+  };
+}
+
+/** Bytes {@link planSlotRegions} takes for a tracking-only slot of `pages` pages. */
+export function slotRegionBytes(pages: number): number {
+  let bytes = 0;
+  planSlotRegions(0, pages, false, (n) => {
+    bytes += align(n, ABI.REGION_ALIGN);
+    return 0;
+  });
+  return bytes;
 }

@@ -29,11 +29,11 @@ describe('createVm options', () => {
     expect(vm).toBeInstanceOf(Vm);
   });
 
-  it('refuses more vCPUs than maxVcpus and memslots after the first vCPU', async () => {
+  it('refuses more vCPUs than maxVcpus, and memslots after the first vCPU beyond what maxSlots and maxMemory reserved', async () => {
     const vm = await createVm({ maxVcpus: 1, slots: [{ pages: 10 }], vcpus: 1 });
     expect(() => vm.createVcpu()).toThrow(/already has maxVcpus \(1\) vCPUs and devices: raise options\.maxVcpus/);
-    expect(() => vm.setUserMemoryRegion({ slot: 1, pages: 10 })).toThrow(/define every memslot before creating vCPUs/);
-    expect(() => vm.setUserMemoryRegion({ slot: 0, pages: 10 })).toThrow(/frozen/);
+    expect(() => vm.setUserMemoryRegion({ slot: 1, pages: 10 })).toThrow(/raise options\.maxSlots in createVm to 2 or more/);
+    expect(() => vm.setUserMemoryRegion({ slot: 0, pages: 11 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 
   it('refuses an arena that does not fit Wasm32', async () => {

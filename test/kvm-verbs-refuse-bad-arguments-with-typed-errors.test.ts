@@ -46,13 +46,13 @@ describe('verbs out of KVM order: KvmError with the errno', () => {
       return () => vm.enableDirtyRing({ entries: 256 });
     }, 'EINVAL', /enable the dirty ring before creating vCPUs/],
     ['enableDirtyRingWithBitmap without the ring', async () => {
-      const vm = await createVm();
+      const vm = await createVm({ arch: 'arm64' });
       return () => vm.enableDirtyRingWithBitmap();
     }, 'EINVAL', /call enableDirtyRing first/],
-    ['a slot defined twice', async () => {
+    ['a slot defined again with another size', async () => {
       const vm = await createVm({ slots: [{ pages: 1 }] });
-      return () => vm.setUserMemoryRegion({ slot: 0, pages: 1 });
-    }, 'EINVAL', /slot 0 already exists/],
+      return () => vm.setUserMemoryRegion({ slot: 0, pages: 2 });
+    }, 'EINVAL', /slot 0 already exists with 1 pages, got 2: keep its size/],
     ['a vCPU past maxVcpus', async () => {
       const vm = await createVm({ vcpus: 1, maxVcpus: 1 });
       return () => vm.createVcpu();

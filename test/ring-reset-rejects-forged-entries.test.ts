@@ -19,7 +19,7 @@ const forged: { name: string; entries: { slot: number; offset: bigint }[] }[] = 
 
 describe.each(engines)('$engine engine', ({ engine }) => {
   it.each(forged)('$name: counted, cleared, nothing re-armed, nothing outside the slot written', async ({ entries }) => {
-    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, slots: [{ pages: PAGES }, { pages: 64 }], vcpus: 1 });
+    const vm = await createVm({ engine, dirtyRing: { entries: 1024 }, slots: [{ pages: PAGES }, { pages: 64 }], vcpus: 1 });
     const [slot, other] = [vm.slot(0), vm.slot(1)];
     const cpu = vm.vcpus[0]!;
     // Disarm every page so any re-arm would show.
@@ -28,7 +28,7 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     cpu.ring!.harvest();
     const start = cpu.ring!.resetIndex;
     // Replace what follows reset_index with the forged entries, already marked RESET.
-    entries.forEach((e, i) => scribble(cpu.ring!.bytes, (start + i) % 256, { flags: ABI.GFN_F_RESET, ...e }));
+    entries.forEach((e, i) => scribble(cpu.ring!.bytes, (start + i) % 1024, { flags: ABI.GFN_F_RESET, ...e }));
     const before = new Uint8Array(vm.arena.memory.buffer).slice();
 
     const reset = vm.resetDirtyRings({ limit: entries.length });
@@ -42,11 +42,11 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     const ring = vm.arena.plan.rings[0]!;
     const list = vm.arena.plan.ringList; // the verb's argument: which rings to walk
     const allowed = (i: number) =>
-      (i >= ring && i < ring + 256 * 16) || (i >= cpu.ctl && i < cpu.ctl + ABI.VCPU_STRIDE) || (i >= ABI.VM_CTL && i < ABI.VM_CTL + ABI.VM_CTL_SIZE) ||
+      (i >= ring && i < ring + 1024 * 16) || (i >= cpu.ctl && i < cpu.ctl + ABI.VCPU_STRIDE) || (i >= ABI.VM_CTL && i < ABI.VM_CTL + ABI.VM_CTL_SIZE) ||
       (i >= list && i < list + 4 * vm.maxVcpus);
     const changed: number[] = [];
     for (let i = 0; i < after.length; i++) if (after[i] !== before[i] && !allowed(i)) changed.push(i);
     expect(changed).toEqual([]);
-    entries.forEach((_, i) => expect(cpu.ring!.bytes[((start + i) % 256) * 16]).toBe(0));
+    entries.forEach((_, i) => expect(cpu.ring!.bytes[((start + i) % 1024) * 16]).toBe(0));
   });
 });

@@ -36,13 +36,16 @@ describe.each(engines)('$engine engine', ({ engine }) => {
     for (let p = 0; p < 256; p++) cpu.ring!.push(vm.slot(0), p);
     const bytes = cpu.ring!.bytes.slice();
     expect(cpu.ring!.push(vm.slot(0), 999)).toEqual({ kind: 'hard-full' });
-    expect(cpu.write(vm.slot(0), 500)).toEqual({ kind: 'ring-full' });
+    // The fault path refuses too (a PML drain or a raw fault can reach it): the page stays armed.
+    expect(vm.arena.engine.faultWrite(cpu.ctl, vm.slot(0).desc, 500)).toBe(-1);
+    // A vCPU whose ring is past its soft limit does not even enter the guest.
+    expect(cpu.write(vm.slot(0), 500)).toEqual({ kind: 'ring-full', completed: false });
     expect(vm.slot(0).isArmed(500)).toBe(true);
     expect(cpu.ring!.bytes).toEqual(bytes);
     expect(cpu.ring!.hardFullRefusals).toBe(2);
     // After harvest and reset the retried write logs the page.
     cpu.ring!.harvest();
     vm.resetDirtyRings();
-    expect(cpu.write(vm.slot(0), 500)).toEqual({ kind: 'ring' });
+    expect(cpu.write(vm.slot(0), 500)).toEqual({ kind: 'ring', completed: true });
   });
 });

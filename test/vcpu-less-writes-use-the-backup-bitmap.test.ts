@@ -8,7 +8,7 @@ import { engines } from './support/engines.ts';
 
 describe.each(engines)('$engine engine', ({ engine }) => {
   it('with the backup bitmap: device writes are collected by GET after the rings', async () => {
-    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
+    const vm = await createVm({ engine, arch: 'arm64', dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
     expect(vm.deviceWrite(vm.slot(0), 9).kind).toBe('bitmap');
     expect(vm.vcpus[0]!.write(vm.slot(0), 10).kind).toBe('ring');
     expect(pagesOf(vm.slot(0).getDirtyLog().bitmap)).toEqual([9]);
@@ -25,7 +25,7 @@ describe.each(engines)('$engine engine', ({ engine }) => {
   });
 
   it('kvm_write_guest bypasses the MMU: a device write neither needs nor clears write protection', async () => {
-    const vm = await createVm({ engine, dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
+    const vm = await createVm({ engine, arch: 'arm64', dirtyRing: { entries: 256 }, ringWithBitmap: true, slots: [{ pages: 100 }], vcpus: 1 });
     expect(vm.vcpus[0]!.write(vm.slot(0), 5).kind).toBe('ring'); // disarmed by the vCPU's fault
     expect(vm.deviceWrite(vm.slot(0), 5).kind).toBe('bitmap'); // logged anyway
     expect(vm.deviceWrite(vm.slot(0), 6).kind).toBe('bitmap');
@@ -35,11 +35,18 @@ describe.each(engines)('$engine engine', ({ engine }) => {
   });
 
   it('must be enabled after the ring and before any memslot', async () => {
-    const vm = await createVm();
+    const vm = await createVm({ arch: 'arm64' });
     expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/the dirty ring is off: call enableDirtyRing first/);
     vm.enableDirtyRing({ entries: 256 });
     vm.setUserMemoryRegion({ slot: 0, pages: 10 });
     expect(() => vm.enableDirtyRingWithBitmap()).toThrow(/memslots already exist/);
+    expect(vm.ringWithBitmap).toBe(false);
+  });
+
+  it('exists only on arm64: an x86 VM (the default) refuses it with EINVAL, as KVM does', async () => {
+    const vm = await createVm({ engine, dirtyRing: { entries: 256 } });
+    expect(vm.arch).toBe('x86');
+    expect(() => vm.enableDirtyRingWithBitmap()).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringMatching(/only on arm64: use createVm\(\{ arch: 'arm64' \}\)/) as unknown }));
     expect(vm.ringWithBitmap).toBe(false);
   });
 });

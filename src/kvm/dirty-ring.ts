@@ -5,19 +5,13 @@
  * these; nothing else calls the engine's ring exports.
  */
 import { ABI } from '../layout.ts';
+import type { DirtyGfn } from '../backend/backend.ts';
 import type { Arena } from './arena.ts';
+
+export type { DirtyGfn } from '../backend/backend.ts';
 
 /** KVM caps one KVM_RESET_DIRTY_RINGS at INT_MAX entries across all rings. */
 export const INT_MAX = 0x7fffffff;
-
-/** One harvested kvm_dirty_gfn. `offset` is a u64 as read from the ring: untrusted. */
-export interface DirtyGfn {
-  /** The raw slot field: asId << 16 | slotId. */
-  readonly slot: number;
-  readonly asId: number;
-  readonly slotId: number;
-  readonly offset: bigint;
-}
 
 /**
  * Userspace collection of vCPU `vcpu`'s ring: take DIRTY entries in order from the fetch

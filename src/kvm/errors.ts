@@ -1,14 +1,2 @@
-/**
- * Errors KVM reports with an errno. A `KvmError` is a RangeError (the call was refused for
- * the state or the arguments it got) whose `code` is the errno KVM returns for the same
- * call, so a caller can branch on `err.code === 'ENXIO'` on every backend. The message
- * names the verb, the option and the fix, as every other error of the library does.
- */
-export type Errno = 'EINVAL' | 'ENXIO' | 'ENOENT' | 'EEXIST' | 'E2BIG' | 'EBUSY' | 'EPERM' | 'ENOSPC';
-
-export class KvmError extends RangeError {
-  override name = 'KvmError';
-  constructor(readonly code: Errno, message: string) {
-    super(`${message} (KVM: -${code})`);
-  }
-}
+/** KvmError lives below both backends (src/backend/errors.ts); this is its public home in the KVM-verb API. */
+export { KvmError, type Errno } from '../backend/errors.ts';

@@ -1,49 +1,46 @@
 /**
- * A memslot: KVM_SET_USER_MEMORY_REGION's slot with its armed bitmap (the model of SPTE
- * write protection), its dirty bitmap, and the bitmap verbs KVM_GET_DIRTY_LOG and
- * KVM_CLEAR_DIRTY_LOG.
+ * A memslot: KVM_SET_USER_MEMORY_REGION's slot, with the bitmap verbs KVM_GET_DIRTY_LOG and
+ * KVM_CLEAR_DIRTY_LOG, over the VM's backend. On the model its write protection is an armed
+ * bitmap (isArmed); on the kvm backend it is the kernel's, and only the verbs show it.
  */
-import { ABI, bitmapBytes, type SlotRegions } from '../layout.ts';
+import type { DirtyLog, VmBackend } from '../backend/backend.ts';
+import { ModelDeviation } from '../backend/errors.ts';
+import { ABI, bitmapBytes, KVM_MEM_MAX_NR_PAGES } from '../layout.ts';
 import { describe, requireInteger } from '../validate.ts';
-import type { Arena } from './arena.ts';
-import { checkBitmapVerb, clearDirtyLog, dirtyLogSnapshot, getDirtyLog } from './dirty-log.ts';
+import { ModelBackend } from './model-backend.ts';
+import * as rules from './rules.ts';
+
+export type { DirtyLog } from '../backend/backend.ts';
 
 export interface MemoryRegion {
   /** Guest pages of 4 KiB in this slot, at most 2^31 - 1 (KVM_MEM_MAX_NR_PAGES). */
   readonly pages: number;
   /** KVM_MEM_LOG_DIRTY_PAGES: dirty logging on from the start. @default true */
   readonly logDirtyPages?: boolean;
-  /** Keep 4 KiB of contents per page (needed to verify data); off = tracking only. @default false */
+  /** Keep 4 KiB of contents per page (needed to verify data; the kvm backend always has them). @default false */
   readonly contents?: boolean;
 }
 
-export interface SlotMode {
-  /** The slot owns a dirty bitmap: bitmap mode, or the ring's backup bitmap. */
-  readonly hasBitmap: boolean;
-  readonly manualProtect: boolean;
-  readonly initiallySet: boolean;
-}
-
-export interface DirtyLog {
-  /** KVM's bitmap: bit i (little-endian 64-bit words) = page i; a copy owned by the caller. */
-  readonly bitmap: Uint8Array;
-  readonly dirtyPages: number;
+/** What a memslot asks of its VM: the backend's bitmap mode, for the rules. */
+interface Owner {
+  readonly dirtyRing: unknown;
+  readonly ringWithBitmap: boolean;
+  setUserMemoryRegion(region: MemoryRegion & { readonly slot: number }): Memslot;
 }
 
 export class Memslot {
   readonly id: number;
   readonly region: Required<MemoryRegion>;
-  #owner: object;
-  #getArena: () => Arena;
-  #bound: { arena: Arena; regions: SlotRegions; mode: SlotMode } | undefined;
+  #owner: Owner;
+  #backend: VmBackend;
   #logging: boolean;
 
   /** @internal created by Vm.setUserMemoryRegion; `owner` is the VM. */
-  constructor(owner: object, id: number, region: Required<MemoryRegion>, getArena: () => Arena) {
+  constructor(owner: Owner, backend: VmBackend, id: number, region: Required<MemoryRegion>) {
     this.#owner = owner;
+    this.#backend = backend;
     this.id = id;
     this.region = region;
-    this.#getArena = getArena;
     this.#logging = region.logDirtyPages;
   }
 
@@ -52,20 +49,9 @@ export class Memslot {
     return this.#owner === owner;
   }
 
-  /** @internal the VM laid out its arena: write the descriptor and start logging. */
-  bind(arena: Arena, mode: SlotMode): void {
-    const regions = arena.plan.slots[this.id]!;
-    this.#bound = { arena, regions, mode };
-    const d = arena.slots[this.id]!;
-    d.npages = this.region.pages;
-    d.id = this.id; // address space 0
-    d.armed = regions.armed;
-    d.dirty = regions.dirty;
-    d.snapshot = regions.snapshot;
-    d.clearArg = regions.clearArg;
-    d.contents = regions.contents;
-    d.collected = regions.collected;
-    this.#applyLogging(this.#logging);
+  /** @internal the VM changed the slot's flags. */
+  setLogging(on: boolean): void {
+    this.#logging = on;
   }
 
   get pages(): number {
@@ -77,76 +63,69 @@ export class Memslot {
     return bitmapBytes(this.region.pages);
   }
 
-  /** Byte offset of this slot's descriptor in the arena (for engine calls and workers). */
+  /** Byte offset of this slot's descriptor in the arena (for engine calls and workers; model). */
   get desc(): number {
-    return this.#use().regions.desc;
+    return this.#model('desc').arena.plan.slots[this.id]!.desc;
   }
 
   get dirtyLogging(): boolean {
     return this.#logging;
   }
 
-  /** Set KVM_MEM_LOG_DIRTY_PAGES: arm every page (or, with INITIALLY_SET, mark all dirty). */
+  /** Set KVM_MEM_LOG_DIRTY_PAGES (the same region with the flag): arm every page, or with INITIALLY_SET mark all dirty. */
   enableDirtyLogging(): void {
-    this.#use();
-    this.#applyLogging(true);
+    this.#owner.setUserMemoryRegion({ slot: this.id, pages: this.pages, logDirtyPages: true, contents: this.region.contents });
   }
 
   /** Clear KVM_MEM_LOG_DIRTY_PAGES: disarm every page and drop the dirty bitmap. */
   disableDirtyLogging(): void {
-    this.#use();
-    this.#applyLogging(false);
+    this.#owner.setUserMemoryRegion({ slot: this.id, pages: this.pages, logDirtyPages: false, contents: this.region.contents });
   }
 
   /** KVM_GET_DIRTY_LOG: classic (clear + re-arm) or, with manual protect, a copy. */
   getDirtyLog(): DirtyLog {
-    const { arena, mode } = this.#use();
-    const dirtyPages = getDirtyLog(arena, this.id, mode.manualProtect);
-    return { bitmap: dirtyLogSnapshot(arena, this.id).slice(), dirtyPages };
+    return this.#backend.getDirtyLog(this.id, rules.getDirtyLog(this.#state()));
   }
 
   /**
    * KVM_CLEAR_DIRTY_LOG: bit j of `bitmap` names page firstPage + j. Clears those bits and
-   * re-arms the pages that were actually dirty. Returns the number of pages re-armed.
+   * re-arms the pages that were actually dirty. Returns the number of pages re-armed (on the
+   * kvm backend, which returns 0, the pages asked for that the last GET reported).
    */
   clearDirtyLog(firstPage: number, numPages: number, bitmap: ArrayBufferView): number {
-    const { arena } = this.#use();
-    checkBitmapVerb(arena, this.id, 'clearDirtyLog'); // KVM refuses the slot before it reads the arguments
-    requireInteger('firstPage', firstPage, 0, this.pages);
-    requireInteger('numPages', numPages, 0, this.pages);
+    requireInteger('firstPage', firstPage, 0, KVM_MEM_MAX_NR_PAGES);
+    requireInteger('numPages', numPages, 0, 2 ** 32 - 1);
+    const expected = rules.clearDirtyLog(this.#state(), firstPage, numPages);
     if (!ArrayBuffer.isView(bitmap)) throw new TypeError(`bitmap must be a typed array or DataView, got ${describe(bitmap)}`);
-    const need = bitmapBytes(numPages);
+    const need = expected ? 0 : bitmapBytes(numPages);
     if (bitmap.byteLength < need) {
       throw new RangeError(`bitmap must hold ${need} bytes for numPages ${numPages} (one bit per page, whole 64-bit words), got ${bitmap.byteLength}`);
     }
-    return clearDirtyLog(arena, this.id, firstPage, numPages, new Uint8Array(bitmap.buffer, bitmap.byteOffset, need));
+    return this.#backend.clearDirtyLog(this.id, firstPage, numPages, new Uint8Array(bitmap.buffer, bitmap.byteOffset, need), expected);
   }
 
-  /** Whether the next write to `page` will fault and be logged. */
+  /** Whether the next write to `page` will fault and be logged (model: the armed bitmap). */
   isArmed(page: number): boolean {
-    const { arena, regions } = this.#use();
-    return this.#bit(arena, regions.armed, page);
+    return this.#bit(this.#model('isArmed').arena.plan.slots[this.id]!.armed, page);
   }
 
-  /** The live dirty-bitmap bit of `page` (bitmap mode or backup bitmap). */
+  /** The live dirty-bitmap bit of `page` (model: bitmap mode or backup bitmap). */
   isDirty(page: number): boolean {
-    const { arena, regions } = this.#use();
-    return this.#bit(arena, regions.dirty, page);
+    return this.#bit(this.#model('isDirty').arena.plan.slots[this.id]!.dirty, page);
   }
 
-  /** Page contents (content mode), or undefined when the slot tracks only. */
+  /** Page contents (content mode; always on the kvm backend: the slot's mapping), or undefined. */
   get contents(): Uint8Array | undefined {
-    const { arena, regions } = this.#use();
-    return regions.contents ? arena.u8.subarray(regions.contents, regions.contents + this.pages * ABI.PAGE_SIZE) : undefined;
+    return this.#backend.contents(this.id);
   }
 
   /** The stamp in a page's first 8 bytes (content mode): what dirty_log_test's guest writes. */
   stamp(page: number): bigint {
-    const { arena, regions } = this.#use();
     requireInteger('page', page, 0, this.pages - 1);
-    if (!regions.contents) throw new RangeError(`stamp: slot ${this.id} keeps no contents: define it with region.contents true`);
-    const w = (regions.contents + page * ABI.PAGE_SIZE) >>> 2;
-    return (BigInt(arena.u32[w + 1]!) << 32n) | BigInt(Atomics.load(arena.u32, w));
+    const bytes = this.contents;
+    if (!bytes) throw new RangeError(`stamp: slot ${this.id} keeps no contents: define it with region.contents true`);
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + page * ABI.PAGE_SIZE, 2);
+    return (BigInt(words[1]!) << 32n) | BigInt(Atomics.load(words, 0));
   }
 
   /** @internal validate a page index for a write through this slot. */
@@ -154,27 +133,18 @@ export class Memslot {
     requireInteger('page', page, 0, this.pages - 1, `slot ${this.id} has ${this.pages} pages`);
   }
 
-  #bit(arena: Arena, bitmap: number, page: number): boolean {
+  #state(): rules.SlotState {
+    return { id: this.id, pages: this.pages, logging: this.#logging, bitmaps: !this.#owner.dirtyRing || this.#owner.ringWithBitmap };
+  }
+
+  #bit(bitmap: number, page: number): boolean {
     this.checkPage(page);
-    return ((Atomics.load(arena.u32, (bitmap >>> 2) + (page >>> 5)) >>> (page & 31)) & 1) === 1;
+    const { u32 } = (this.#backend as ModelBackend).arena;
+    return ((Atomics.load(u32, (bitmap >>> 2) + (page >>> 5)) >>> (page & 31)) & 1) === 1;
   }
 
-  #use() {
-    if (!this.#bound) this.#getArena();
-    return this.#bound!;
-  }
-
-  #applyLogging(on: boolean): void {
-    const { arena, regions, mode } = this.#bound!;
-    const d = arena.slots[this.id]!;
-    const owned = mode.hasBitmap ? ABI.SLOT_F_HAS_BITMAP : 0;
-    // Publish LOG_DIRTY last when turning on, first when turning off, so a concurrent
-    // reset never re-arms into a slot whose bitmaps are being rewritten.
-    if (!on) d.flags = owned;
-    const initiallySet = on && mode.hasBitmap && mode.manualProtect && mode.initiallySet;
-    arena.engine.bitmapFill(regions.dirty, this.pages, initiallySet);
-    arena.engine.bitmapFill(regions.armed, this.pages, on && !initiallySet);
-    if (on) d.flags = owned | ABI.SLOT_F_LOG_DIRTY;
-    this.#logging = on;
+  #model(what: string): ModelBackend {
+    if (this.#backend instanceof ModelBackend) return this.#backend;
+    throw new ModelDeviation(`slot.${what} is part of the model only (KVM keeps write protection in its page tables): use createVm({ backend: 'model' })`);
   }
 }

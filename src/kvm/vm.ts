@@ -1,28 +1,42 @@
 /**
- * The VM: KVM's VM-level verbs over one shared arena.
+ * The VM: KVM's VM-level verbs over a backend, the model (default: one shared arena and the
+ * wasm or js engine) or the real /dev/kvm (`backend: 'kvm'`).
  *
- * Order follows KVM: enable capabilities, define memslots, then create vCPUs. The first
- * vCPU (or the first call that needs memory) freezes the configuration, lays the arena out
- * once and allocates the one shared WebAssembly.Memory; nothing grows afterwards.
+ * This class checks arguments (TypeError or RangeError naming the option), keeps the VM's
+ * configuration, and works out what KVM answers to each call (rules.ts); the backend does the
+ * verb. The model backend gives the rules' answer; the kvm backend asks the kernel.
  */
+import { ARCHES, BACKEND_KINDS, type Arch, type BackendKind, type VmBackend } from '../backend/backend.ts';
+import { ModelDeviation } from '../backend/errors.ts';
+import { openKvmBackend } from '../backend/kvm/index.ts';
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
-import { KVM_MEM_MAX_NR_PAGES, KVM_USER_MEM_SLOTS, MAX_VCPUS, planArena } from '../layout.ts';
+import { ABI, MAX_VCPUS } from '../layout.ts';
 import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject, requireOneOf } from '../validate.ts';
-import { createArena, engineModule, type Arena } from './arena.ts';
+import { engineModule, type Arena } from './arena.ts';
 import { dirtyRingSize, type DirtyRingSize } from './dirty-ring-size.ts';
-import { INT_MAX, resetDirtyRings } from './dirty-ring.ts';
-import { KvmError } from './errors.ts';
+import { INT_MAX } from './dirty-ring.ts';
 import { Memslot, type MemoryRegion } from './memslot.ts';
-import type { FaultOutcome } from './outcomes.ts';
-import { Vcpu, guestWrite } from './vcpu.ts';
+import { ModelBackend } from './model-backend.ts';
+import { faultOutcome, type FaultOutcome } from './outcomes.ts';
+import * as rules from './rules.ts';
+import { Vcpu, ownSlot } from './vcpu.ts';
 
 export type { Arena } from './arena.ts';
+export type { Arch, BackendKind } from '../backend/backend.ts';
 
 export interface CreateVmOptions {
-  /** `wasm` (default) or `js`: the same algorithms in TypeScript, the baseline. */
+  /** `model` (default): the arena and an engine; `kvm`: this machine's /dev/kvm through koffi. */
+  readonly backend?: BackendKind;
+  /** `wasm` (default) or `js`: the same algorithms in TypeScript, the baseline (model backend). */
   readonly engine?: EngineKind;
+  /** Whose KVM rules apply: `x86` (default) or `arm64` (model backend; the kvm backend is this host's). */
+  readonly arch?: Arch;
   /** vCPUs this VM may ever have (KVM_CAP_MAX_VCPUS), at most {@link MAX_VCPUS}. @default vcpus, or 8 */
   readonly maxVcpus?: number;
+  /** Memslot ids the VM reserves room for, so slots can be defined after vCPUs (model). @default the slots defined when the first vCPU is created */
+  readonly maxSlots?: number;
+  /** Bytes of guest memory all memslots may hold, so slots can be defined after vCPUs (model). @default what is defined when the first vCPU is created */
+  readonly maxMemory?: number;
   /** Bytes of scratch space for batch calls (page lists). @default 1 MiB */
   readonly scratchBytes?: number;
   /** Ranks of the shared Zipf CDF table that Zipf workloads read. @default 0 */
@@ -35,7 +49,7 @@ export interface CreateVmOptions {
   readonly manualProtect?: boolean | ManualProtectOptions;
   /** Memslots 0, 1, ... in order. */
   readonly slots?: readonly MemoryRegion[];
-  /** Create this many vCPUs at once (freezes the layout). */
+  /** Create this many vCPUs at once. */
   readonly vcpus?: number;
 }
 
@@ -63,60 +77,70 @@ export interface VmStats {
 
 const DEFAULT_MAX_VCPUS = 8;
 const DEFAULT_SCRATCH = 1 << 20;
-const CREATE_KEYS = ['engine', 'maxVcpus', 'scratchBytes', 'zipfRanks', 'pml', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
+const CREATE_KEYS = ['backend', 'engine', 'arch', 'maxVcpus', 'maxSlots', 'maxMemory', 'scratchBytes', 'zipfRanks', 'pml', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
 const REGION_KEYS = ['pages', 'logDirtyPages', 'contents'];
 const VCPU_LIMIT = `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs (KVM allows 4096)`;
 
 export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
   const opts = requireObject('options', options);
   rejectUnknownKeys('options', opts, CREATE_KEYS);
+  const backendKind = requireOneOf('options.backend', opts.backend, BACKEND_KINDS, 'model');
   const engine = requireOneOf('options.engine', opts.engine, ENGINE_KINDS, 'wasm');
+  const arch = requireOneOf('options.arch', opts.arch, ARCHES, 'x86');
   const vcpus = opts.vcpus === undefined ? 0 : requireInteger('options.vcpus', opts.vcpus, 0, MAX_VCPUS, VCPU_LIMIT);
   const maxVcpus = requireInteger('options.maxVcpus', opts.maxVcpus ?? (vcpus || DEFAULT_MAX_VCPUS), 1, MAX_VCPUS, VCPU_LIMIT);
   if (vcpus > maxVcpus) throw new RangeError(`options.vcpus must be at most options.maxVcpus (${maxVcpus}), got ${vcpus}: raise maxVcpus`);
+  const maxSlots = opts.maxSlots === undefined ? undefined : requireInteger('options.maxSlots', opts.maxSlots, 1, rules.KVM_USER_MEM_SLOTS);
+  const maxMemory = opts.maxMemory === undefined ? undefined : requireInteger('options.maxMemory', opts.maxMemory, 0, 2 ** 52, 'bytes of guest memory in all memslots');
   const scratchBytes = requireInteger('options.scratchBytes', opts.scratchBytes ?? DEFAULT_SCRATCH, 0, 2 ** 31);
   const zipfRanks = requireInteger('options.zipfRanks', opts.zipfRanks ?? 0, 0, 2 ** 24);
-  const vm = new Vm(engine, maxVcpus, scratchBytes, await engineModule(engine), zipfRanks);
-  // Validate the whole shorthand before applying any of it: nothing half-applied.
-  const apply = vm.prepare(opts);
-  apply();
+  const model = { engine, maxVcpus, scratchBytes, zipfRanks, maxSlots, maxMemory };
+  // The whole shorthand is validated on a model shadow before anything is applied.
+  const apply = new Vm(arch, maxVcpus, new ModelBackend({ ...model, module: undefined })).prepare(opts, backendKind === 'kvm');
+  const backend = backendKind === 'kvm'
+    ? await openKvmBackend({ arch })
+    : new ModelBackend({ ...model, module: await engineModule(engine) });
+  const vm = new Vm(arch, maxVcpus, backend);
+  apply(vm);
   for (let i = 0; i < vcpus; i++) vm.createVcpu();
   return vm;
 }
 
 export class Vm {
-  readonly engineKind: EngineKind;
+  readonly arch: Arch;
   readonly maxVcpus: number;
-  #scratchBytes: number;
-  #zipfRanks: number;
-  #module: WebAssembly.Module | undefined;
+  #backend: VmBackend;
   #pml = false;
   #ring: DirtyRingSize | undefined;
   #ringWithBitmap = false;
   #manualProtect = false;
   #initiallySet = false;
-  #arena: Arena | undefined;
   #slots = new Map<number, Memslot>();
   #vcpus: Vcpu[] = [];
   #devices: Vcpu[] = [];
-  #tlbFlushes = 0;
 
   /** @internal use {@link createVm}. */
-  constructor(engine: EngineKind, maxVcpus: number, scratchBytes: number, module: WebAssembly.Module | undefined, zipfRanks = 0) {
-    this.engineKind = engine;
+  constructor(arch: Arch, maxVcpus: number, backend: VmBackend) {
+    this.arch = arch;
     this.maxVcpus = maxVcpus;
-    this.#scratchBytes = scratchBytes;
-    this.#module = module;
-    this.#zipfRanks = zipfRanks;
+    this.#backend = backend;
   }
 
-  /** @internal validate createVm's shorthand and return the function that applies it. */
-  prepare(opts: Record<string, unknown>): () => void {
-    const steps: (() => void)[] = [];
-    const shadow = new Vm(this.engineKind, this.maxVcpus, this.#scratchBytes, undefined);
+  /** @internal validate createVm's shorthand on this VM (a shadow) and return what applies it to another. */
+  prepare(opts: Record<string, unknown>, kernelDecides = false): (target?: Vm) => void {
+    const steps: ((vm: Vm) => void)[] = [];
+    const model = this.#backend instanceof ModelBackend ? this.#backend.options : undefined;
+    const shadow = new Vm(this.arch, this.maxVcpus, new ModelBackend({
+      engine: 'js', maxVcpus: this.maxVcpus, scratchBytes: 0, zipfRanks: 0, maxSlots: undefined, maxMemory: undefined, ...model, module: undefined,
+    }));
     const run = (step: (vm: Vm) => void) => {
-      step(shadow); // throws here, before the real VM is touched
-      steps.push(() => step(this));
+      try {
+        step(shadow); // throws here, before the real VM is touched
+      } catch (err) {
+        // What the model refuses on purpose, the kernel of a kvm VM may accept: it decides.
+        if (!(kernelDecides && err instanceof ModelDeviation)) throw err;
+      }
+      steps.push(step);
     };
     if (requireBoolean('options.pml', opts.pml, false)) run((vm) => vm.enablePml());
     if (opts.dirtyRing !== undefined) run((vm) => vm.enableDirtyRing(opts.dirtyRing as DirtyRingOptions));
@@ -133,22 +157,24 @@ export class Vm {
         run((vm) => vm.setUserMemoryRegion({ ...(r as unknown as MemoryRegion), slot: i }));
       });
     }
-    return () => steps.forEach((s) => s());
+    return (target) => steps.forEach((s) => s(target ?? this));
+  }
+
+  get backend(): BackendKind {
+    return this.#backend.kind;
   }
 
   /** KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING): per-vCPU dirty rings replace the bitmaps. */
   enableDirtyRing(options: DirtyRingOptions): DirtyRingSize {
     const o = requireObject('dirtyRing', options);
     rejectUnknownKeys('dirtyRing', o, ['entries', 'pml']);
-    const size = dirtyRingSize(o.entries, requireBoolean('dirtyRing.pml', o.pml, false));
-    this.#beforeVcpus('enableDirtyRing', 'enable the dirty ring before creating vCPUs, as KVM requires');
-    if (this.#ring) throw new KvmError('EINVAL', 'enableDirtyRing: the dirty ring is already enabled; enable it once');
-    if (this.#pml && !size.pml) {
+    const pml = requireBoolean('dirtyRing.pml', o.pml, false);
+    if (this.#pml && !pml) {
       throw new RangeError('enableDirtyRing: PML is on for this VM, so the ring must reserve room for a PML drain: set dirtyRing.pml to true');
     }
-    if (this.#initiallySet) {
-      throw new RangeError('enableDirtyRing: manual protect with initiallySet is on; an all-ones bitmap contradicts ring semantics (QEMU disables manual protect in ring mode): drop initiallySet');
-    }
+    const expected = rules.enableDirtyRing(this.#state(), o.entries, pml);
+    this.#backend.enableDirtyRing(Number(o.entries) * ABI.GFN_SIZE, pml, expected);
+    const size = dirtyRingSize(o.entries, pml);
     this.#pml ||= size.pml;
     this.#ring = size;
     return size;
@@ -156,13 +182,15 @@ export class Vm {
 
   /**
    * Intel PML (kvm_intel.pml=1): a guest write to an armed page goes to the vCPU's 512-entry
-   * log, which reaches the ring or bitmap only at the next exit (log full, kick, stop).
+   * log, which reaches the ring or bitmap only at the next exit (log full, kick, stop). Model only.
    */
   enablePml(): void {
-    this.#beforeVcpus('enablePml', 'enable it before creating vCPUs');
+    const model = this.#model('enablePml');
+    if (this.#vcpus.length || this.#devices.length) throw new rules.KvmError('EINVAL', 'enablePml: the VM already has vCPUs: enable it before creating vCPUs');
     if (this.#ring && !this.#ring.pml) {
       throw new RangeError('enablePml: the dirty ring was enabled without PML and reserves no room for a PML drain: enable the ring with dirtyRing.pml true instead');
     }
+    model.enablePml();
     this.#pml = true;
   }
 
@@ -170,47 +198,51 @@ export class Vm {
     return this.#pml;
   }
 
-  /** KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: a backup bitmap per slot for vCPU-less writes. */
+  /** KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP (arm64 only): a backup bitmap per slot for vCPU-less writes. */
   enableDirtyRingWithBitmap(): void {
-    this.#beforeVcpus('enableDirtyRingWithBitmap', 'enable it before creating vCPUs');
-    if (!this.#ring) throw new KvmError('EINVAL', 'enableDirtyRingWithBitmap: the dirty ring is off: call enableDirtyRing first');
-    if (this.#slots.size) throw new KvmError('EINVAL', 'enableDirtyRingWithBitmap: memslots already exist: enable it before setUserMemoryRegion, as KVM requires');
+    this.#backend.enableDirtyRingWithBitmap(rules.enableDirtyRingWithBitmap(this.#state()));
     this.#ringWithBitmap = true;
   }
 
-  /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET stops clearing and re-arming; CLEAR does it. */
+  /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET stops clearing and re-arming; CLEAR does it. Allowed after vCPUs, as in KVM. */
   enableManualDirtyLogProtect(options: ManualProtectOptions = {}): void {
     const o = requireObject('manualProtect', options);
     rejectUnknownKeys('manualProtect', o, ['initiallySet']);
     const initiallySet = requireBoolean('manualProtect.initiallySet', o.initiallySet, false);
-    this.#beforeVcpus('enableManualDirtyLogProtect', 'enable it before creating vCPUs');
-    if (initiallySet && this.#ring) {
-      throw new RangeError('enableManualDirtyLogProtect: initiallySet with the dirty ring would report every page dirty, contradicting ring semantics: drop initiallySet');
-    }
+    this.#backend.enableManualDirtyLogProtect(initiallySet, undefined);
     this.#manualProtect = true;
     this.#initiallySet = initiallySet;
   }
 
-  /** KVM_SET_USER_MEMORY_REGION: define memslot `slot` with `pages` 4 KiB pages. */
+  /**
+   * KVM_SET_USER_MEMORY_REGION: define memslot `slot` with `pages` 4 KiB pages, or change the
+   * flags of an existing one (same size). Allowed after vCPUs, within maxSlots and maxMemory.
+   */
   setUserMemoryRegion(region: MemoryRegion & { readonly slot: number }): Memslot {
     const r = requireObject('region', region);
     rejectUnknownKeys('region', r, ['slot', ...REGION_KEYS]);
-    const slot = requireInteger('region.slot', r.slot, 0, KVM_USER_MEM_SLOTS - 1);
-    const pages = requireInteger('region.pages', r.pages, 1, KVM_MEM_MAX_NR_PAGES, 'split larger guests into several slots, as KVM does (KVM_MEM_MAX_NR_PAGES)');
+    const slot = requireInteger('region.slot', r.slot, 0, 0xffff, 'KVM takes a u16 slot id in address space 0');
+    const pages = requireInteger('region.pages', r.pages, 0, 2 ** 40);
     const logDirtyPages = requireBoolean('region.logDirtyPages', r.logDirtyPages, true);
     const contents = requireBoolean('region.contents', r.contents, false);
-    this.#beforeVcpus('setUserMemoryRegion', 'define every memslot before creating vCPUs (dirtylog sizes its shared memory once)');
-    if (this.#slots.has(slot)) throw new KvmError('EINVAL', `setUserMemoryRegion: slot ${slot} already exists: use another region.slot`);
-    const memslot = new Memslot(this, slot, { pages, logDirtyPages, contents }, () => this.#materialize());
+    const old = this.#slots.get(slot);
+    const spec = { slot, pages, logDirtyPages, contents };
+    this.#backend.setUserMemoryRegion(spec, rules.setUserMemoryRegion(spec, old?.region));
+    if (old) {
+      old.setLogging(logDirtyPages);
+      return old;
+    }
+    const memslot = new Memslot(this, this.#backend, slot, { pages, logDirtyPages, contents });
     this.#slots.set(slot, memslot);
     return memslot;
   }
 
-  /** KVM_CREATE_VCPU. The first call freezes caps and memslots and allocates the arena. */
+  /** KVM_CREATE_VCPU. On the model, the first one lays the arena out. */
   createVcpu(): Vcpu {
-    this.#roomForAnother('createVcpu');
     if (this.#devices.length) throw new RangeError('createVcpu: create every vCPU before any device, so vCPU ids stay dense');
-    const vcpu = new Vcpu(this, this.#vcpus.length, this.#materialize(), this.#ring, this.#pml);
+    const id = this.#vcpus.length;
+    this.#backend.createVcpu(id, this.#roomForAnother('createVcpu'));
+    const vcpu = new Vcpu(this, this.#backend, id, this.#ring);
     this.#vcpus.push(vcpu);
     return vcpu;
   }
@@ -220,11 +252,13 @@ export class Vm {
    * it has no ring, no PML and no MMU, so every write is marked dirty, in the backup bitmap
    * with ringWithBitmap or the dirty bitmap in bitmap mode, and not logged in pure ring mode;
    * write protection is left alone. It takes one of the maxVcpus control blocks, so a thread
-   * can run a workload on it.
+   * can run a workload on it. Model only.
    */
   createDevice(): Vcpu {
-    this.#roomForAnother('createDevice');
-    const device = new Vcpu(this, this.#vcpus.length + this.#devices.length, this.#materialize(), undefined, false, true);
+    const model = this.#model('createDevice');
+    const id = this.#vcpus.length + this.#devices.length;
+    model.createVcpu(id, this.#roomForAnother('createDevice'), true);
+    const device = new Vcpu(this, model, id, undefined);
     this.#devices.push(device);
     return device;
   }
@@ -256,6 +290,10 @@ export class Vm {
     return this.#manualProtect;
   }
 
+  get initiallySet(): boolean {
+    return this.#initiallySet;
+  }
+
   get ringWithBitmap(): boolean {
     return this.#ringWithBitmap;
   }
@@ -263,24 +301,26 @@ export class Vm {
   /**
    * KVM_RESET_DIRTY_RINGS: walk every vCPU's ring, clear harvested entries and re-arm their
    * pages. Returns the entries reset (capped at INT_MAX across all rings, as KVM does).
+   * `limit` (model only) stops the walk sooner.
    */
   resetDirtyRings(options: { readonly limit?: number } = {}): number {
     const o = requireObject('options', options);
     rejectUnknownKeys('options', o, ['limit']);
     const limit = requireInteger('options.limit', o.limit ?? INT_MAX, 0, INT_MAX);
-    if (!this.#ring) throw new KvmError('EINVAL', 'resetDirtyRings: the dirty ring is not enabled: call enableDirtyRing first');
-    const count = resetDirtyRings(this.#materialize(), this.#vcpus.map((v) => v.id), limit);
-    if (count > 0) this.#tlbFlushes++;
-    return count;
+    if (limit !== INT_MAX) this.#model('resetDirtyRings({ limit })');
+    return this.#backend.resetDirtyRings(limit, rules.resetDirtyRings(this.#state()));
   }
 
   /**
    * A write with no vCPU (kvm_write_guest: a device, or KVM itself): marked dirty every
    * time, write protection left alone. In ring mode it lands in the slot's backup bitmap
-   * when ringWithBitmap is on, else KVM warns and it is not logged.
+   * when ringWithBitmap is on, else KVM warns and it is not logged. Model only.
    */
   deviceWrite(slot: Memslot, page: number, stamp = 0): FaultOutcome {
-    return guestWrite(this, this.#materialize(), 0, slot, page, stamp);
+    const s = ownSlot(this, slot);
+    s.checkPage(page);
+    requireInteger('stamp', stamp, 0, 0xffffffff);
+    return faultOutcome(this.#model('deviceWrite').write(-1, s.id, page, stamp));
   }
 
   /**
@@ -289,58 +329,46 @@ export class Vm {
    */
   setResetSignalPending(pending: boolean): void {
     if (typeof pending !== 'boolean') throw new TypeError(`pending must be true or false, got ${describe(pending)}`);
-    this.#materialize().vm.resetAbort = pending ? 1 : 0;
+    this.#model('setResetSignalPending').arena.vm.resetAbort = pending ? 1 : 0;
   }
 
   get stats(): VmStats {
-    const { vm } = this.#materialize();
-    return { rejectedBatches: vm.rejectedBatches, rejectedPages: vm.rejectedPages, noVcpuLogs: vm.noVcpuLogs, tlbFlushes: this.#tlbFlushes };
+    const model = this.#model('stats');
+    const { vm } = model.arena;
+    return { rejectedBatches: vm.rejectedBatches, rejectedPages: vm.rejectedPages, noVcpuLogs: vm.noVcpuLogs, tlbFlushes: model.tlbFlushes };
   }
 
-  /** The shared memory, layout and engine: what a worker thread needs to join this VM. */
+  /** The shared memory, layout and engine: what a worker thread needs to join this VM (model). */
   get arena(): Arena {
-    return this.#materialize();
+    return this.#model('arena').arena;
+  }
+
+  get engineKind(): EngineKind {
+    return this.#model('engineKind').options.engine;
   }
 
   get module(): WebAssembly.Module | undefined {
-    return this.#module;
+    return this.#model('module').options.module;
   }
 
-  #beforeVcpus(verb: string, fix: string): void {
-    if (this.#arena) throw new KvmError('EINVAL', `${verb}: the VM's layout is frozen once a vCPU exists or its memory is used: ${fix}`);
+  #state(): rules.VmState {
+    return {
+      arch: this.arch,
+      ring: this.#ring !== undefined,
+      vcpus: this.#vcpus.length + this.#devices.length,
+      slots: this.#slots.size,
+    };
   }
 
-  #roomForAnother(verb: string): void {
-    if (this.#vcpus.length + this.#devices.length >= this.maxVcpus) {
-      throw new KvmError('EINVAL', `${verb}: this VM already has maxVcpus (${this.maxVcpus}) vCPUs and devices: raise options.maxVcpus in createVm`);
-    }
+  #roomForAnother(verb: string): rules.KvmError | undefined {
+    if (this.#vcpus.length + this.#devices.length < this.maxVcpus) return undefined;
+    return new rules.KvmError('EINVAL', `${verb}: this VM already has maxVcpus (${this.maxVcpus}) vCPUs and devices: raise options.maxVcpus in createVm`);
   }
 
-  #materialize(): Arena {
-    if (this.#arena) return this.#arena;
-    const maxId = Math.max(-1, ...this.#slots.keys());
-    const table = Array.from({ length: maxId + 1 }, (_, id) => {
-      const r = this.#slots.get(id)?.region;
-      return { pages: r?.pages ?? 0, contents: r?.contents ?? false };
-    });
-    const plan = planArena({
-      maxVcpus: this.maxVcpus,
-      ringEntries: this.#ring?.entries ?? 0,
-      slots: table,
-      scratchBytes: this.#scratchBytes,
-      pml: this.#pml,
-      zipfRanks: this.#zipfRanks,
-    });
-    const arena = createArena(plan, this.engineKind, this.#module);
-    arena.vm.nrSlots = table.length;
-    arena.vm.nrAs = 1;
-    arena.vm.slots = plan.slotTable;
-    const ring = this.#ring !== undefined;
-    for (const slot of this.#slots.values()) {
-      slot.bind(arena, { hasBitmap: !ring || this.#ringWithBitmap, manualProtect: this.#manualProtect, initiallySet: this.#initiallySet });
-    }
-    this.#arena = arena;
-    return arena;
+  /** The model backend, for what only the model has (an arena, PML, devices, counters). */
+  #model(what: string): ModelBackend {
+    if (this.#backend instanceof ModelBackend) return this.#backend;
+    throw new ModelDeviation(`${what} is part of the model only; this VM runs on the ${this.#backend.kind} backend: use createVm({ backend: 'model' })`);
   }
 }
 

@@ -69,6 +69,8 @@ export interface RunOptions {
 
 export interface ResolvedRunOptions {
   readonly strategy: Strategy;
+  /** Whose KVM the model follows: the tracking mode's (ring-with-bitmap exists only on arm64), else x86. */
+  readonly arch: 'x86' | 'arm64';
   readonly engine: EngineKind;
   readonly vcpus: number;
   readonly memoryBytes: number;
@@ -149,6 +151,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
+    arch: mode.vmOptions({ ringEntries, pml }).arch ?? 'x86',
     engine,
     vcpus,
     memoryBytes,

@@ -10,6 +10,8 @@ export type ModeName = 'ring' | 'bitmap' | 'clear-log' | 'ring-with-bitmap';
 
 /** The KVM capabilities a mode needs: createVm's shorthand options. */
 export interface ModeVmOptions {
+  /** The architecture whose KVM has the capabilities (ring-with-bitmap: arm64 only). */
+  readonly arch?: 'x86' | 'arm64';
   readonly dirtyRing?: { readonly entries: number; readonly pml: boolean };
   readonly ringWithBitmap?: boolean;
   readonly manualProtect?: { readonly initiallySet: boolean };

@@ -12,7 +12,8 @@ export const ringWithBitmap: TrackingMode = {
   name: 'ring-with-bitmap',
   summary: 'rings plus a backup bitmap for vCPU-less writes, read at the end of each round (arm64)',
   usesRing: true,
-  vmOptions: ({ ringEntries, pml }) => ({ dirtyRing: { entries: ringEntries, pml }, ringWithBitmap: true }),
+  // KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP exists only on arm64: the model runs this mode as an arm64 VM.
+  vmOptions: ({ ringEntries, pml }) => ({ arch: 'arm64', dirtyRing: { entries: ringEntries, pml }, ringWithBitmap: true }),
   syncWaitsForKick: true,
   rearm: 'reset+get',
   deviceWriter: 'by-default',

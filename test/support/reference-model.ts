@@ -4,6 +4,8 @@
  * no code with either engine, so agreement means both engines match the description.
  */
 export type RefFault = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
+/** A guest store adds one outcome: its fault tipped the ring, so the vCPU exited before storing. */
+export type RefStore = RefFault | 'pml' | 'ring-soft-full-retry';
 
 interface RefEntry {
   flags: number;
@@ -176,6 +178,25 @@ export class RefVm {
     return r;
   }
 
+  /**
+   * A guest store (the engine's guestWrite): the fault as above, except that a vCPU with a
+   * ring and no PML whose fault takes the ring to its soft limit exits before the store
+   * completes (KVM_EXIT_DIRTY_RING_FULL with RIP on the store): the caller retries it.
+   */
+  store(v: number, slotId: number, page: number): RefStore {
+    const r = this.write(v, slotId, page);
+    return r === 'ring-soft-full' && v >= 0 && this.config.ring && !this.pml ? 'ring-soft-full-retry' : r;
+  }
+
+  /**
+   * vcpu.write: KVM_RUN of a guest that stores once. A vCPU whose ring is at its soft limit
+   * cannot enter the guest: KVM exits again at once, and nothing is stored or logged.
+   */
+  run(v: number, slotId: number, page: number): RefStore {
+    if (this.config.ring && this.used(v) >= this.rings[v]!.softLimit) return 'ring-full';
+    return this.store(v, slotId, page);
+  }
+
   /** xorshift64*, then the top 32 bits. */
   #next32(w: RefWorkload): number {
     let x = w.rng;
@@ -204,14 +225,14 @@ export class RefVm {
     return w.start + i;
   }
 
-  /** A workload slice: writes until max, or until the vCPU must exit for a full ring. */
+  /** A workload slice: writes until max, or until the vCPU must exit for a full ring; a write that did not complete is pending. */
   runSlice(v: number, max: number): { reason: 'done' | 'ring-full'; written: number } {
     const w = this.workloads[v]!;
     let written = 0;
     while (written < max) {
       const page = w.pending ? w.pending - 1 : this.nextPage(v);
-      const r = this.write(v, w.slot, page);
-      if (r === 'ring-full') {
+      const r = this.store(v, w.slot, page);
+      if (r === 'ring-full' || r === 'ring-soft-full-retry') {
         w.pending = page + 1;
         w.writes += written;
         return { reason: 'ring-full', written };
@@ -327,8 +348,9 @@ export class RefVm {
 
   clearDirtyLog(slotId: number, first: number, num: number, bits: number[]): number | 'einval' | 'enoent' {
     const s = this.slots[slotId]!;
+    if (first % 64 !== 0) return 'einval'; // kvm_clear_dirty_log_protect checks alignment before the slot
     if (!s.logging) return 'enoent';
-    if (first % 64 !== 0 || first + num > s.pages || (num % 64 !== 0 && first + num !== s.pages)) return 'einval';
+    if (first + num > s.pages || (num % 64 !== 0 && first + num !== s.pages)) return 'einval';
     let rearmed = 0;
     for (const b of bits) {
       const p = first + b;

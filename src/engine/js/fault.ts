@@ -66,17 +66,34 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
     return r;
   }
 
-  /** Store first, then fault, then record the truth: see assembly/fault.ts write for why. */
+  /** The fault (and exit) before the store for ring vCPUs, else store first: see assembly/fault.ts write for why. */
   function guestWrite(vcpu: number, desc: number, page: number, value: number, seq: number): number {
     if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
     const contents = u32[slotWord(desc, 'contents')]!;
+    if (exitsBeforeStore(vcpu)) {
+      const r = faultWrite(vcpu, desc, page);
+      if (r === ABI.FAULT_RING_SOFT_FULL) return ABI.FAULT_RING_SOFT_FULL_RETRY; // KVM exits with RIP on the store
+      if (r === ABI.FAULT_RING_FULL || contents === 0) return r;
+      stamp(contents, page, value, seq);
+      const again = faultWrite(vcpu, desc, page); // store-then-check
+      markWritten(vcpu, desc, page);
+      return again === ABI.FAULT_CLEAN ? r : again;
+    }
     if (contents === 0) return faultWrite(vcpu, desc, page);
-    const w = (contents + page * ABI.PAGE_SIZE) / 4;
-    u32[w + 1] = seq >>> 0;
-    Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
+    stamp(contents, page, value, seq);
     const r = faultWrite(vcpu, desc, page);
     if (r !== ABI.FAULT_RING_FULL) markWritten(vcpu, desc, page);
     return r;
+  }
+
+  function exitsBeforeStore(vcpu: number): boolean {
+    return vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0 && u32[vcpuWord(vcpu, 'pmlBuf')] === 0 && u32[vcpuWord(vcpu, 'noVcpu')] === 0;
+  }
+
+  function stamp(contents: number, page: number, value: number, seq: number): void {
+    const w = (contents + page * ABI.PAGE_SIZE) / 4;
+    u32[w + 1] = seq >>> 0;
+    Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
   }
 
   function markWritten(vcpu: number, desc: number, page: number): void {

@@ -59,7 +59,7 @@ export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
       const pending = u32[pw]!;
       const page = pending !== 0 ? pending - 1 : nextPage(vcpu);
       const r = faults.guestWrite(vcpu, desc, page, stamp, (seq + written) >>> 0);
-      if (r === ABI.FAULT_RING_FULL) {
+      if (r === ABI.FAULT_RING_FULL || r === ABI.FAULT_RING_SOFT_FULL_RETRY) { // not completed: retried after the reset
         u32[pw] = page + 1;
         reason = ABI.SLICE_RING_FULL;
         break;
