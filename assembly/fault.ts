@@ -124,19 +124,20 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
 @inline export function write(vcpu: usize, desc: usize, page: u32, value: u32, seq: u32): i32 {
   if (page >= load<u32>(desc + SLOT_NPAGES)) return FAULT_OUT_OF_RANGE;
   const contents = <usize>load<u32>(desc + SLOT_CONTENTS);
+  const truth = contents != 0 ? truthFor(vcpu, desc) : 0;
   if (exitsBeforeStore(vcpu)) {
     const r = fault(vcpu, desc, page);
     if (r == FAULT_RING_SOFT_FULL) return FAULT_RING_SOFT_FULL_RETRY;
     if (r == FAULT_RING_FULL || contents == 0) return r;
     atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
     const again = fault(vcpu, desc, page); // store-then-check: FAULT_CLEAN unless re-armed since
-    markWritten(vcpu, desc, page);
+    if (truth != 0) setBit(truth, page);
     return again == FAULT_CLEAN ? r : again;
   }
   if (contents == 0) return fault(vcpu, desc, page);
   atomic.store<u64>(contents + (<usize>page << PAGE_SHIFT), (<u64>seq << 32) | <u64>value);
   const r = fault(vcpu, desc, page);
-  if (r != FAULT_RING_FULL) markWritten(vcpu, desc, page);
+  if (r != FAULT_RING_FULL && truth != 0) setBit(truth, page);
   return r;
 }
 
@@ -150,19 +151,20 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
 }
 
 /**
- * The verifier's ground truth (content mode): record a completed write in the bitmap the
- * collector has published for this kind of writer, after the fault has logged it. The
- * collector unpublishes it (stores 0) before it collects, and a vCPU answers the kick that
- * follows only between slices, so every write recorded in a bitmap was logged before the
- * collection it is checked against began. Only completed writes are recorded: a write the
- * full ring refused, or one whose fault tipped the ring (its store never happened), is
- * retried, and recorded then.
+ * The verifier's ground truth (content mode): the bitmap the collector has published for
+ * this kind of writer, read once when the write begins; the completed write is recorded in
+ * it after its fault. The collector unpublishes it (stores 0) before it collects, and a vCPU
+ * answers the kick that follows only between slices, so a write that read a bitmap finished,
+ * fault and all, before the collection began. Reading it at the start matters: a write whose
+ * fault ran during a collection (between a CLEAR's clearing and its re-arm, say) must not
+ * be recorded even if it finishes after the collector has published a bitmap again. Only
+ * completed writes are recorded: a write the full ring refused, or one whose fault tipped
+ * the ring (its store never happened), is retried, and recorded then.
  */
 // @ts-ignore: decorator
-@inline function markWritten(vcpu: usize, desc: usize, page: u32): void {
+@inline function truthFor(vcpu: usize, desc: usize): usize {
   const ringWriter = vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0;
-  const truth = <usize>atomic.load<u32>(desc + (ringWriter ? SLOT_TRUTH_RING : SLOT_TRUTH_BITMAP));
-  if (truth != 0) setBit(truth, page);
+  return <usize>atomic.load<u32>(desc + (ringWriter ? SLOT_TRUTH_RING : SLOT_TRUTH_BITMAP));
 }
 
 /**

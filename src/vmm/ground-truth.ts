@@ -1,7 +1,7 @@
 /**
  * The verifier's ground truth, checked at every sync (content mode). The guest records each
  * completed write in a bitmap the collector publishes per slot (assembly/fault.ts
- * markWritten): one for writers with a ring, one for writers without. Before a sync the
+ * truthFor): one for writers with a ring, one for writers without. Before a sync the
  * collector unpublishes the bitmaps that this sync collects; the kick that follows is
  * answered by each vCPU only between slices, so every recorded write was logged before the
  * collection began and must be in it. After the collection, what is left of

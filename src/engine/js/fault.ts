@@ -70,19 +70,20 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
   function guestWrite(vcpu: number, desc: number, page: number, value: number, seq: number): number {
     if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
     const contents = u32[slotWord(desc, 'contents')]!;
+    const truth = contents !== 0 ? truthFor(vcpu, desc) : 0; // read before the fault: see assembly/fault.ts truthFor
     if (exitsBeforeStore(vcpu)) {
       const r = faultWrite(vcpu, desc, page);
       if (r === ABI.FAULT_RING_SOFT_FULL) return ABI.FAULT_RING_SOFT_FULL_RETRY; // KVM exits with RIP on the store
       if (r === ABI.FAULT_RING_FULL || contents === 0) return r;
       stamp(contents, page, value, seq);
       const again = faultWrite(vcpu, desc, page); // store-then-check
-      markWritten(vcpu, desc, page);
+      if (truth !== 0) bitmaps.setBit(truth, page);
       return again === ABI.FAULT_CLEAN ? r : again;
     }
     if (contents === 0) return faultWrite(vcpu, desc, page);
     stamp(contents, page, value, seq);
     const r = faultWrite(vcpu, desc, page);
-    if (r !== ABI.FAULT_RING_FULL) markWritten(vcpu, desc, page);
+    if (r !== ABI.FAULT_RING_FULL && truth !== 0) bitmaps.setBit(truth, page);
     return r;
   }
 
@@ -96,10 +97,9 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
     Atomics.store(u32, w, value >>> 0); // seq-cst, before the armed check in faultWrite
   }
 
-  function markWritten(vcpu: number, desc: number, page: number): void {
+  function truthFor(vcpu: number, desc: number): number {
     const ringWriter = vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0;
-    const truth = Atomics.load(u32, slotWord(desc, ringWriter ? 'truthRing' : 'truthBitmap'));
-    if (truth !== 0) bitmaps.setBit(truth, page);
+    return Atomics.load(u32, slotWord(desc, ringWriter ? 'truthRing' : 'truthBitmap'));
   }
 
   function faultWriteBatch(vcpu: number, desc: number, pages: number, n: number): number {
