@@ -171,8 +171,12 @@ export function guestSweepGrid(o: GuestSweepOptions) {
     ringEntries: requireInteger('ringEntries', o.ringEntries ?? 4096, 256, 65536),
     seed: requireInteger('seed', o.seed ?? 1, 0, 2 ** 31),
     engine: requireOneOf('engine', o.engine, ENGINE_KINDS, 'wasm'),
-    grid: (o.sizes || o.strategies ? 'custom' : quick ? 'quick' : 'full'),
+    grid: gridName(o.sizes !== undefined || o.strategies !== undefined, quick),
   };
+}
+
+function gridName(custom: boolean, quick: boolean): 'quick' | 'full' | 'custom' {
+  return custom ? 'custom' : quick ? 'quick' : 'full';
 }
 
 export async function sweepGuest(o: GuestSweepOptions = {}): Promise<GuestSweepResult> {
@@ -216,7 +220,7 @@ export async function sweepGuest(o: GuestSweepOptions = {}): Promise<GuestSweepR
       grid: g.grid, sizes: g.sizes, strategies: g.modes.map((m) => ({ name: m.name, cost: m.cost, summary: m.summary })),
       dirtyPages: g.dirtyPages, dirtyFraction: g.dirtyFraction, trials: g.trials, vcpus: g.vcpus, ringEntries: g.ringEntries,
       seed: g.seed, engine: g.engine, slotMaxBytes: SLOT_MAX_PAGES * ABI.PAGE_SIZE,
-      measured: 'per sync: the VMM\'s time in the mode\'s reaps on full rings during the writes plus one sync (the collector\'s own functions, single-threaded, vCPUs idle); writes untimed; distinct pages spread over every memslot, in random order; the VMM\'s bitmaps checked to hold exactly the pages written',
+      measured: 'after one untimed warm-up trial, per sync: the VMM\'s time in the mode\'s reaps on full rings during the writes plus one sync (the collector\'s own functions, single-threaded, vCPUs idle); writes untimed; distinct pages spread over every memslot, in random order; the VMM\'s bitmaps checked to hold exactly the pages written',
       fit: 'least squares of log(ms) on log(GiB) over the per-size medians: ms = coefficient x GiB^exponent',
     },
     points,

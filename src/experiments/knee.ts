@@ -9,8 +9,7 @@
  * medians all lie within 10 % of each other is flat (no knee); one still climbing in a
  * straight line at the largest size has none yet; one that falls from the start is "falling".
  *
- * Best: the smallest ring within 5 % of the highest median throughput, or whose trials' range
- * overlaps the top one's (the machine is shared: what noise cannot tell apart is a tie). Smaller rings cost less
+ * Best: the smallest ring within 5 % of the highest median throughput. Smaller rings cost less
  * memory, re-arm pages sooner and give shorter reset bursts (Paolo Bonzini's argument against
  * huge rings), so a bigger ring has to earn its place with more than noise.
  */
@@ -19,9 +18,6 @@ export interface CurvePoint {
   readonly x: number;
   /** Median throughput. */
   readonly y: number;
-  /** The trials' range, when known: a point whose range reaches the top one's is not worse. */
-  readonly lo?: number;
-  readonly hi?: number;
 }
 
 export type KneeFinding =
@@ -57,9 +53,12 @@ export function findKnee(points: readonly CurvePoint[]): KneeFinding {
   return peak < points.length - 1 ? { kind: 'knee', index: peak } : { kind: 'rising' };
 }
 
-/** Index of the smallest x whose y is within BEST_TOLERANCE of the highest, or whose range reaches the top's. */
+/**
+ * Index of the smallest x whose y is within BEST_TOLERANCE of the highest. (Overlapping trial
+ * ranges are not used as a tie: three noisy trials on a shared machine overlap a ring that
+ * stalls the guest half the time with one that never stalls it.)
+ */
 export function bestIndex(points: readonly CurvePoint[]): number {
-  const ys = points.map((p) => p.y);
-  const top = points[ys.indexOf(Math.max(...ys))]!;
-  return points.findIndex((p) => p.y >= top.y * (1 - BEST_TOLERANCE) || (p.hi !== undefined && top.lo !== undefined && p.hi >= top.lo));
+  const top = Math.max(...points.map((p) => p.y));
+  return points.findIndex((p) => p.y >= top * (1 - BEST_TOLERANCE));
 }

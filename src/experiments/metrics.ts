@@ -5,6 +5,7 @@
  * for axis labels, so a metric is named and explained in one place.
  */
 import type { RunResult } from '../run/run.ts';
+import { trackingMode } from '../tracking/index.ts';
 import { summarize, type Summary } from '../bench/stats.ts';
 
 export interface RunMetrics {
@@ -56,11 +57,9 @@ export function runMetrics(r: RunResult): RunMetrics {
   const t = r.totals;
   const seconds = t.runningMs / 1000;
   const per = (x: number) => (seconds > 0 ? x / seconds : 0);
-  // Without rings nothing is harvested: the distinct pages each iteration reported are what was logged.
-  const logged = t.entriesHarvested > 0 ? t.entriesHarvested : t.dirtyPages;
   return {
     writesPerSecond: t.writesPerSecond,
-    dirtyPagesPerSecond: per(logged),
+    dirtyPagesPerSecond: t.entriesHarvested > 0 ? per(t.entriesHarvested) : bitmapDirtyRate(r),
     fullExitsPerSecond: per(t.fullExits),
     stallShare: t.runningMs > 0 ? t.stallMs / (r.options.vcpus * t.runningMs) : 0,
     harvestNsPerEntry: t.harvestNsPerEntry,
@@ -69,6 +68,18 @@ export function runMetrics(r: RunResult): RunMetrics {
     collectorMsPerIteration: t.collectorBusyMs / Math.max(1, t.iterations),
     entriesHarvested: t.entriesHarvested,
   };
+}
+
+/**
+ * Without rings nothing is harvested: the distinct pages each iteration reported are what was
+ * logged. With INITIALLY_SET the first iteration reports every page of the guest, which says
+ * nothing of the guest's writes: that iteration is left out, with its running time.
+ */
+function bitmapDirtyRate(r: RunResult): number {
+  const skip = trackingMode(r.options.strategy).verify.initiallySet ? 1 : 0;
+  const counted = r.iterations.slice(skip);
+  const ms = counted.reduce((a, it) => a + it.runningMs, 0);
+  return ms > 0 ? counted.reduce((a, it) => a + it.dirty, 0) / (ms / 1000) : 0;
 }
 
 export type MetricSummaries = { readonly [K in MetricKey]: Summary };

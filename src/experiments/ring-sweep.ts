@@ -215,11 +215,7 @@ function analyse(points: readonly RingPoint[], w: RingWorkload, caches: readonly
     return { cache: c.name, label: c.label, entries, inRange: entries > planned[0]! && entries < planned.at(-1)! };
   });
   const measured = points.filter((p) => Number.isFinite(median(p, 'writesPerSecond')));
-  const curve = measured.map((p) => {
-    const s = p.outcome.summary.writesPerSecond;
-    // One trial has no range to speak of: only the 5 % rule applies then.
-    return { x: p.ringEntries, y: s.median, ...(s.samples > 1 ? { lo: s.min, hi: s.max } : {}) };
-  });
+  const curve = measured.map((p) => ({ x: p.ringEntries, y: median(p, 'writesPerSecond') }));
   const found = curve.length ? findKnee(curve) : ({ kind: 'flat' } as const);
   const step = gridStep(measured.map((p) => p.ringEntries));
   const knee = found.kind === 'knee' ? withCache(found, measured[found.index]!, caches, step) : found;
@@ -265,8 +261,7 @@ function bestWhy(points: readonly RingPoint[], i: number, w: RingWorkload, cache
   const tops = points.map((q) => median(q, 'writesPerSecond'));
   const top = Math.max(...tops);
   const topAt = points[tops.indexOf(top)]!;
-  const gain = top / median(p, 'writesPerSecond');
-  const more = p === topAt ? 'the highest median throughput of the sweep' : `${percent(median(p, 'writesPerSecond') / top)} of the top (${si(top)} writes/s at ${topAt.ringEntries}); no larger ring gains more than ${percent(gain - 1)}`;
+  const more = p === topAt ? 'the highest median throughput of the sweep' : `${percent(median(p, 'writesPerSecond') / top)} of the top (${si(top)} writes/s at ${topAt.ringEntries}), within ${percent(BEST_TOLERANCE)}, and smaller`;
   return `${p.ringEntries} entries: ${si(median(p, 'writesPerSecond'))} writes/s, ${more}; ${si(median(p, 'fullExitsPerSecond'))} full exits/s, vCPUs stalled ${percent(median(p, 'stallShare'))} of their time; ${ringsOf(p, w)} (${where(p.ringBytes, caches)})`;
 }
 

@@ -66,6 +66,24 @@ export function checkPoints(points: readonly PointSpec[], trials: number): void 
   });
 }
 
+/** A finished run as one trial of a point. */
+export function trialOutcome(result: Exclude<RunResult, { kind: 'aborted' }>, trial: number, seed: number): TrialOutcome {
+  return {
+    trial,
+    seed,
+    kind: result.kind,
+    metrics: runMetrics(result),
+    iterations: result.iterations,
+    verification: result.verification.kind,
+    ...(result.kind === 'failed' ? { error: `${result.error.thread}${result.error.vcpu === undefined ? '' : ` ${result.error.vcpu}`}: ${result.error.message}` } : {}),
+  };
+}
+
+/** Median, MAD and range of each metric over a point's completed trials. */
+export function pointOutcome(trials: readonly TrialOutcome[]): PointOutcome {
+  return { trials, summary: summarizeMetrics(trials.filter((t) => t.kind === 'completed').map((t) => t.metrics)) };
+}
+
 export async function runPoints(points: readonly PointSpec[], o: TrialsOptions): Promise<TrialsResult> {
   checkPoints(points, o.trials);
   const outcomes: TrialOutcome[][] = points.map(() => []);
@@ -78,18 +96,10 @@ export async function runPoints(points: readonly PointSpec[], o: TrialsOptions):
     const result = await startRun({ ...job.spec.options, seed, ...(o.signal ? { signal: o.signal } : {}) }).result;
     clock.finished(k);
     if (result.kind === 'aborted') break; // cut short: its numbers describe a fraction of a run
-    outcomes[job.point]!.push({
-      trial: job.trial,
-      seed,
-      kind: result.kind,
-      metrics: runMetrics(result),
-      iterations: result.iterations,
-      verification: result.verification.kind,
-      ...(result.kind === 'failed' ? { error: `${result.error.thread}${result.error.vcpu === undefined ? '' : ` ${result.error.vcpu}`}: ${result.error.message}` } : {}),
-    });
+    outcomes[job.point]!.push(trialOutcome(result, job.trial, seed));
   }
   return {
-    points: outcomes.map((trials) => ({ trials, summary: summarizeMetrics(trials.filter((t) => t.kind === 'completed').map((t) => t.metrics)) })),
+    points: outcomes.map(pointOutcome),
     interrupted: o.signal?.aborted === true,
   };
 }
