@@ -70,7 +70,8 @@ export const main: Command = async (argv, io) => {
 function named(name: string, quick: boolean, trials: number | undefined): ComparisonSpec {
   const c = namedComparison(name);
   if (!c) {
-    const near = closest(name, COMPARISON_NAMES);
+    // "strategy" for "strategies": a shared stem counts as close even past the edit distance.
+    const near = closest(name, COMPARISON_NAMES) ?? (name.length >= 5 ? COMPARISON_NAMES.find((n) => n.slice(0, 6) === name.slice(0, 6)) : undefined);
     throw new UsageError(`unknown comparison ${quote(name)}: ${near ? `did you mean ${near}? ` : ''}dirtylog compare --list shows them`);
   }
   const spec = comparisonSpec(c, quick, trials);

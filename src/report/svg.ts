@@ -51,7 +51,7 @@ function frame(chart: Chart, legend: readonly { name: string; dashed: boolean; c
   });
   const plotHeight = small ? 180 : 300;
   // A title longer than the chart is wide wraps rather than running off the edge.
-  const titleLines = wrap(chart.title, Math.floor((width - left) / 7.6));
+  const titleLines = wrap(chart.title, Math.floor((width - left) / 9));
   const top = 26 + 17 * titleLines.length;
   const bottom = top + plotHeight;
   const height = bottom + 52 + extraBottom + rows.length * 18;
