@@ -89,10 +89,17 @@ export interface Crossover {
   readonly ring: string;
   readonly bitmap: string;
   readonly dirtyPages: number;
-  /** Where the fitted laws cross: the ring is cheaper above it. Undefined when they do not cross. */
+  /**
+   * The guest size above which the ring is cheaper: between the two measured sizes where the
+   * sweep saw it flip (interpolated on log-log axes), or, when it saw no flip, where the fitted
+   * laws cross. Undefined when neither says.
+   */
   readonly guestBytes: number | undefined;
+  readonly from: 'measured' | 'fitted' | 'none';
   /** The measured sizes either side of the flip, when the sweep saw it happen. */
   readonly measured: { readonly bitmapCheaperAt: number; readonly ringCheaperAt: number } | undefined;
+  /** Where the fitted power laws cross (they bend less than the costs do: a fixed cost per sync weighs on small guests). */
+  readonly fittedBytes: number | undefined;
   /** The crossing lies outside the sizes swept. */
   readonly extrapolated: boolean;
 }
@@ -134,7 +141,7 @@ export interface GuestSweepResult {
   readonly points: readonly GuestPoint[];
   readonly failures: readonly GuestFailure[];
   readonly analysis: readonly RegimeAnalysis[];
-  /** Ring against the first per-guest-page mode (the bitmap), at the fixed dirty count. */
+  /** Ring against the first per-guest-page mode (the bitmap), at the fixed dirty count: where the ring starts to win. */
   readonly crossover: Crossover | undefined;
   readonly densityCrossover: DensityCrossover | undefined;
   readonly interrupted: boolean;
@@ -221,7 +228,7 @@ export async function sweepGuest(o: GuestSweepOptions = {}): Promise<GuestSweepR
       dirtyPages: g.dirtyPages, dirtyFraction: g.dirtyFraction, trials: g.trials, vcpus: g.vcpus, ringEntries: g.ringEntries,
       seed: g.seed, engine: g.engine, slotMaxBytes: SLOT_MAX_PAGES * ABI.PAGE_SIZE,
       measured: 'after one untimed warm-up trial, per sync: the VMM\'s time in the mode\'s reaps on full rings during the writes plus one sync (the collector\'s own functions, single-threaded, vCPUs idle); writes untimed; distinct pages spread over every memslot, in random order; the VMM\'s bitmaps checked to hold exactly the pages written',
-      fit: 'least squares of log(ms) on log(GiB) over the per-size medians: ms = coefficient x GiB^exponent',
+      fit: 'least squares of log(ms) on log(GiB) over the per-size medians: ms = coefficient x GiB^exponent; the crossover is interpolated (log-log) between the two measured sizes where the ring overtakes the bitmap, or taken from the fitted laws when the sweep saw no flip',
     },
     points,
     failures,
@@ -251,22 +258,35 @@ function analyseRegime(regime: Regime, points: readonly GuestPoint[], modes: rea
   return { regime, fits, crossovers, verdict: regimeVerdict(regime, fits, crossovers, points) };
 }
 
-function crossoverOf(r: ModeFit, b: ModeFit, points: readonly GuestPoint[], regime: Regime): Crossover {
+export function crossoverOf(r: ModeFit, b: ModeFit, points: readonly GuestPoint[], regime: Regime): Crossover {
   const sizes = [...new Set(points.map((p) => p.guestBytes))].sort((x, y) => x - y);
-  const at = (mode: string, bytes: number) => points.find((p) => p.strategy === mode && p.guestBytes === bytes);
+  const cost = (mode: string, bytes: number) => {
+    const p = points.find((q) => q.strategy === mode && q.guestBytes === bytes);
+    return p ? costAt(p, regime) : undefined;
+  };
+  // log(bitmap / ring): negative while the bitmap is cheaper.
+  const gap = (bytes: number) => {
+    const [rc, bc] = [cost(r.strategy, bytes), cost(b.strategy, bytes)];
+    return rc && bc ? Math.log(bc / rc) : undefined;
+  };
   let measured: Crossover['measured'];
+  let interpolated: number | undefined;
+  // The last flip from bitmap-cheaper to ring-cheaper: beyond it the ring stays ahead.
   for (let i = 0; i + 1 < sizes.length; i++) {
     const [lo, hi] = [sizes[i]!, sizes[i + 1]!];
-    const [rl, bl, rh, bh] = [at(r.strategy, lo), at(b.strategy, lo), at(r.strategy, hi), at(b.strategy, hi)];
-    if (rl && bl && rh && bh && costAt(bl, regime) <= costAt(rl, regime) && costAt(rh, regime) < costAt(bh, regime)) {
+    const [gl, gh] = [gap(lo), gap(hi)];
+    if (gl !== undefined && gh !== undefined && gl <= 0 && gh > 0) {
       measured = { bitmapCheaperAt: lo, ringCheaperAt: hi };
+      interpolated = Math.exp(Math.log(lo) + ((Math.log(hi) - Math.log(lo)) * -gl) / (gh - gl));
     }
   }
   const x = r.law && b.law ? crossing(r.law, b.law) : undefined;
-  const guestBytes = x === undefined ? undefined : x * GiB;
+  const fittedBytes = x === undefined ? undefined : x * GiB;
+  const guestBytes = interpolated ?? fittedBytes;
   const dirtyPages = points.find((p) => p.strategy === r.strategy)?.regimes.find((m) => m.regime === regime)?.dirtyPages ?? 0;
   return {
-    ring: r.strategy, bitmap: b.strategy, dirtyPages, guestBytes, measured,
+    ring: r.strategy, bitmap: b.strategy, dirtyPages, guestBytes, from: interpolated !== undefined ? 'measured' : fittedBytes !== undefined ? 'fitted' : 'none',
+    measured, fittedBytes,
     extrapolated: guestBytes === undefined || !sizes.length || guestBytes < sizes[0]! || guestBytes > sizes.at(-1)!,
   };
 }
@@ -294,9 +314,10 @@ function regimeVerdict(regime: Regime, fits: readonly ModeFit[], crossovers: rea
     const dirty = c?.dirtyPages ?? 0;
     if (!c) return `At a fixed dirty count: ${laws}.`;
     const where = c.guestBytes === undefined
-      ? `the fitted laws do not cross: ${c.bitmap} never grows faster than ${c.ring}`
+      ? `the sweep saw no flip and the fitted laws do not cross: ${c.bitmap} never grows faster than ${c.ring}`
       : `${c.ring} starts to win at about ${guestLabel(c.guestBytes)}${c.extrapolated ? ' (extrapolated beyond the sizes swept)' : ''}`;
-    const seen = c.measured ? ` (measured: ${c.bitmap} cheaper at ${guestLabel(c.measured.bitmapCheaperAt)}, ${c.ring} cheaper at ${guestLabel(c.measured.ringCheaperAt)})` : '';
+    const fitted = c.fittedBytes === undefined ? 'the fitted laws do not cross' : `the fitted laws cross at ${guestLabel(c.fittedBytes)}`;
+    const seen = c.measured ? ` (measured: ${c.bitmap} cheaper at ${guestLabel(c.measured.bitmapCheaperAt)}, ${c.ring} cheaper at ${guestLabel(c.measured.ringCheaperAt)}; ${fitted})` : c.guestBytes !== undefined ? ' (from the fitted laws: the sweep saw no flip)' : '';
     return `With ${count(dirty)} dirty pages per sync, ${laws}: ${where}${seen}.`;
   }
   const big = Math.max(...points.map((p) => p.guestBytes));

@@ -9,15 +9,22 @@
  * medians all lie within 10 % of each other is flat (no knee); one still climbing in a
  * straight line at the largest size has none yet; one that falls from the start is "falling".
  *
- * Best: the smallest ring within 5 % of the highest median throughput. Smaller rings cost less
- * memory, re-arm pages sooner and give shorter reset bursts (Paolo Bonzini's argument against
- * huge rings), so a bigger ring has to earn its place with more than noise.
+ * Best: the smallest ring that is as fast as the fastest, within 5 % or within the noise (two
+ * MADs of the fastest point's trials, on a shared machine often more), and that stalls its
+ * vCPUs no more than 5 points above the least-stalling of those. Smaller rings cost less memory,
+ * re-arm pages sooner and give shorter reset bursts (Paolo Bonzini's argument against huge
+ * rings), so a bigger ring has to earn its place with more than noise; and of two rings the
+ * noise cannot tell apart, the one whose guest stops less is the better one.
  */
 export interface CurvePoint {
   /** Ring entries (x, drawn on a log scale). */
   readonly x: number;
   /** Median throughput. */
   readonly y: number;
+  /** Median absolute deviation of the trials' throughput: what noise can move the median by. */
+  readonly mad?: number;
+  /** Median share of the vCPUs' time stalled on full rings (0 to 1). */
+  readonly stall?: number;
 }
 
 export type KneeFinding =
@@ -30,6 +37,8 @@ export type KneeFinding =
 export const FLAT_TOLERANCE = 0.1;
 /** The best size is the smallest within this share of the top median. */
 export const BEST_TOLERANCE = 0.05;
+/** Stall shares within this of the least-stalling candidate count as the same. */
+export const STALL_TOLERANCE = 0.05;
 /** Below this normalised height above the chord, a curve is a straight line, not a bend. */
 const BEND = 0.05;
 
@@ -53,12 +62,13 @@ export function findKnee(points: readonly CurvePoint[]): KneeFinding {
   return peak < points.length - 1 ? { kind: 'knee', index: peak } : { kind: 'rising' };
 }
 
-/**
- * Index of the smallest x whose y is within BEST_TOLERANCE of the highest. (Overlapping trial
- * ranges are not used as a tie: three noisy trials on a shared machine overlap a ring that
- * stalls the guest half the time with one that never stalls it.)
- */
-export function bestIndex(points: readonly CurvePoint[]): number {
-  const top = Math.max(...points.map((p) => p.y));
-  return points.findIndex((p) => p.y >= top * (1 - BEST_TOLERANCE));
+/** The best point's index, and what admitted it: the throughput tolerance used. */
+export function bestIndex(points: readonly CurvePoint[]): { index: number; tolerance: number } {
+  const ys = points.map((p) => p.y);
+  const top = points[ys.indexOf(Math.max(...ys))]!;
+  const tolerance = Math.max(BEST_TOLERANCE, top.mad !== undefined && top.y > 0 ? (2 * top.mad) / top.y : 0);
+  const fast = points.map((p, i) => ({ p, i })).filter(({ p }) => p.y >= top.y * (1 - tolerance));
+  const calm = Math.min(...fast.map(({ p }) => p.stall ?? 0));
+  const best = fast.find(({ p }) => (p.stall ?? 0) <= calm + STALL_TOLERANCE)!;
+  return { index: best.i, tolerance };
 }

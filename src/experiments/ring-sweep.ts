@@ -17,7 +17,7 @@ import { ring } from '../tracking/ring.ts';
 import { requireBoolean, requireInteger, requireOneOf, requirePositive } from '../validate.ts';
 import { PATTERNS, type Pattern } from '../vcpu/workload.ts';
 import { crossingEntries, dataCaches, ringBytes, sizeLabel, type CacheLevel } from './cache.ts';
-import { bestIndex, findKnee, FLAT_TOLERANCE, BEST_TOLERANCE, type KneeFinding } from './knee.ts';
+import { bestIndex, findKnee, FLAT_TOLERANCE, BEST_TOLERANCE, STALL_TOLERANCE, type KneeFinding } from './knee.ts';
 import type { ProgressListener } from './progress.ts';
 import { runPoints, type PointOutcome, type PointSpec } from './trials.ts';
 import { percent, si, times } from './words.ts';
@@ -200,7 +200,7 @@ export async function sweepRing(o: RingSweepOptions = {}): Promise<RingSweepResu
       strategy: ring.name, grid: g.grid, sizes: g.sizes, trials: g.trials, secondsPerTrial: g.seconds, intervalMs: g.intervalMs, seed: g.seed, engine: g.engine,
       order: 'trials interleaved: every point\'s first trial, then every point\'s second, ...; trial t of every point uses seed + t',
       knee: `Kneedle on median throughput against log2(ring size), up to the highest median; flat when every median is within ${FLAT_TOLERANCE * 100}% of the top`,
-      best: `the smallest ring whose median throughput is within ${BEST_TOLERANCE * 100}% of the highest`,
+      best: `the smallest ring whose median throughput is within ${BEST_TOLERANCE * 100}% of the highest (or within two MADs of the highest point's trials, if more) and whose stall share is within ${STALL_TOLERANCE * 100} points of the least-stalling such ring`,
     },
     workloads,
     interrupted: run.interrupted,
@@ -215,12 +215,12 @@ function analyse(points: readonly RingPoint[], w: RingWorkload, caches: readonly
     return { cache: c.name, label: c.label, entries, inRange: entries > planned[0]! && entries < planned.at(-1)! };
   });
   const measured = points.filter((p) => Number.isFinite(median(p, 'writesPerSecond')));
-  const curve = measured.map((p) => ({ x: p.ringEntries, y: median(p, 'writesPerSecond') }));
+  const curve = measured.map((p) => ({ x: p.ringEntries, y: median(p, 'writesPerSecond'), mad: p.outcome.summary.writesPerSecond.mad, stall: median(p, 'stallShare') }));
   const found = curve.length ? findKnee(curve) : ({ kind: 'flat' } as const);
   const step = gridStep(measured.map((p) => p.ringEntries));
   const knee = found.kind === 'knee' ? withCache(found, measured[found.index]!, caches, step) : found;
-  const bi = curve.length ? bestIndex(curve) : -1;
-  const best = bi >= 0 ? { entries: measured[bi]!.ringEntries, bytes: measured[bi]!.ringBytes, why: bestWhy(measured, bi, w, caches) } : undefined;
+  const pick = curve.length ? bestIndex(curve) : undefined;
+  const best = pick ? { entries: measured[pick.index]!.ringEntries, bytes: measured[pick.index]!.ringBytes, why: bestWhy(measured, pick.index, pick.tolerance, w, caches) } : undefined;
   const cacheEffects = effects(measured, caches, crossings);
   return {
     knee, best, crossings, cacheEffects,
@@ -256,12 +256,16 @@ function ringsOf(p: RingPoint, w: RingWorkload): string {
   return `${sizeLabel(p.ringBytes)} of rings for ${w.vcpus} vCPU${w.vcpus > 1 ? 's' : ''}`;
 }
 
-function bestWhy(points: readonly RingPoint[], i: number, w: RingWorkload, caches: readonly CacheLevel[]): string {
+function bestWhy(points: readonly RingPoint[], i: number, tolerance: number, w: RingWorkload, caches: readonly CacheLevel[]): string {
   const p = points[i]!;
   const tops = points.map((q) => median(q, 'writesPerSecond'));
   const top = Math.max(...tops);
   const topAt = points[tops.indexOf(top)]!;
-  const more = p === topAt ? 'the highest median throughput of the sweep' : `${percent(median(p, 'writesPerSecond') / top)} of the top (${si(top)} writes/s at ${topAt.ringEntries}), within ${percent(BEST_TOLERANCE)}, and smaller`;
+  const noise = tolerance > BEST_TOLERANCE ? `the noise (two MADs of the top point's trials, ${percent(tolerance)})` : percent(BEST_TOLERANCE);
+  const calmer = points.filter((q) => q.ringEntries < p.ringEntries && median(q, 'writesPerSecond') >= top * (1 - tolerance));
+  const more = p === topAt
+    ? 'the highest median throughput of the sweep'
+    : `${percent(median(p, 'writesPerSecond') / top)} of the top (${si(top)} writes/s at ${topAt.ringEntries}), within ${noise}${calmer.length ? `, and it stalls less than the smaller rings that are as fast (${calmer.map((q) => `${q.ringEntries}: ${percent(median(q, 'stallShare'))}`).join(', ')})` : ', and smaller'}`;
   return `${p.ringEntries} entries: ${si(median(p, 'writesPerSecond'))} writes/s, ${more}; ${si(median(p, 'fullExitsPerSecond'))} full exits/s, vCPUs stalled ${percent(median(p, 'stallShare'))} of their time; ${ringsOf(p, w)} (${where(p.ringBytes, caches)})`;
 }
 

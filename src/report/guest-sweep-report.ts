@@ -46,7 +46,7 @@ function firstSyncChart(r: GuestSweepResult): LineChart {
   return {
     kind: 'line', id: 'guest-first-sync', title: 'The first sync after dirty logging starts', x: GUEST_AXIS, y: COST_AXIS, series,
     verdict: worst
-      ? `The first sync pays for what logging left to it: with INITIALLY_SET, clear-log's first GET reports every page and its CLEARs re-arm them all. At ${guestLabel(worst.guestBytes)} the dearest first sync is ${worst.strategy}'s, ${formatValue('ms', worst.firstSyncMs)}.`
+      ? `The first sync pays for what starting the log left to it: under INITIALLY_SET the first GET reports every page of the guest and the CLEARs re-arm them all. At ${guestLabel(worst.guestBytes)} the dearest first sync is ${worst.strategy}'s, ${formatValue('ms', worst.firstSyncMs)}.`
       : 'no point finished',
   };
 }
