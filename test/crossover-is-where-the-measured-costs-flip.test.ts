@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { summarize } from '../src/bench/stats.ts';
 import { fitPowerLaw } from '../src/experiments/fit.ts';
-import { crossoverOf, type GuestPoint } from '../src/experiments/guest-sweep.ts';
+import { crossoverOf, type GuestPoint, type ModeFit } from '../src/experiments/guest-sweep.ts';
 
 const GiB = 2 ** 30;
 const point = (gib: number, strategy: string, ms: number): GuestPoint => ({
@@ -15,7 +15,7 @@ const point = (gib: number, strategy: string, ms: number): GuestPoint => ({
 });
 const sweep = (ring: number[], bitmap: number[], gib: number[]) => {
   const points = gib.flatMap((g, i) => [point(g, 'ring', ring[i]!), point(g, 'bitmap', bitmap[i]!)]);
-  const law = (s: string, ys: number[]) => ({ strategy: s, cost: (s === 'ring' ? 'per-dirty-page' : 'per-guest-page') as GuestPoint['cost'], law: fitPowerLaw(gib, ys) });
+  const law = (s: string, ys: number[]): ModeFit => ({ strategy: s, cost: s === 'ring' ? 'per-dirty-page' : 'per-guest-page', law: fitPowerLaw(gib, ys) });
   return crossoverOf(law('ring', ring), law('bitmap', bitmap), points, 'fixed-count');
 };
 
