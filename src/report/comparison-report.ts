@@ -2,7 +2,7 @@
 import type { ComparisonResult, ScenarioResult } from '../experiments/comparison.ts';
 import type { MetricKey } from '../experiments/metrics.ts';
 import { formatValue } from './axis.ts';
-import type { Axis, BarChart, Point } from './chart.ts';
+import type { Axis, BarChart, Chart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
 import { formatTable } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
@@ -51,6 +51,13 @@ export function comparisonCharts(c: ComparisonResult): BarChart[] {
   });
 }
 
+/**
+ * Charts a named comparison adds to the standard bars and timelines, by its name: a comparison
+ * whose question needs its own picture (a rate converging to a limit, an error against the
+ * truth) puts a function here; the section draws it after the bars.
+ */
+export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {};
+
 export function comparisonSection(c: ComparisonResult): ReportSection {
   const timelines = groupsOf(c).flatMap((g, i) => timelineCharts(`${c.name}-g${i}`, g, c.scenarios.filter((s) => s.group === g).map((s) => ({ name: s.name, iterations: s.outcome.trials[0]?.iterations ?? [] }))));
   return {
@@ -58,7 +65,7 @@ export function comparisonSection(c: ComparisonResult): ReportSection {
     title: `Comparison: ${c.name}`,
     intro: `${c.summary}. ${c.scenarios.length} scenario${c.scenarios.length === 1 ? '' : 's'}, ${c.method.trials} trial${c.method.trials === 1 ? '' : 's'} each (median; whiskers min to max). Won: ${c.method.won}. Timelines: each scenario's first trial.`,
     verdicts: c.verdicts.map((v) => `${v.group}: ${v.winner ? `${v.winner} wins. ${v.reason}` : v.reason}`),
-    charts: [...comparisonCharts(c), ...timelines],
+    charts: [...comparisonCharts(c), ...(Object.hasOwn(COMPARISON_CHARTS, c.name) ? COMPARISON_CHARTS[c.name]!(c) : []), ...timelines],
     tables: [comparisonTable(c)],
   };
 }
