@@ -11,13 +11,13 @@ import { timelineCharts } from './timeline.ts';
 
 const RING_AXIS: Axis = { label: 'ring size (entries per vCPU, log scale)', scale: 'log2', format: 'entries' };
 
-const CHARTS: readonly { key: MetricKey | 'perEntry'; title: string; y: Axis; verdict: (w: RingWorkloadResult) => string }[] = [
+const CHARTS: readonly { key: MetricKey | 'perEntry'; title: string; y: Axis; lead?: string; verdict: (w: RingWorkloadResult) => string }[] = [
   { key: 'writesPerSecond', title: 'Guest write throughput against ring size', y: { label: 'guest writes per second', scale: 'linear', format: 'count' }, verdict: (w) => w.analysis.verdicts.throughput },
   { key: 'stallShare', title: 'vCPU stall share against ring size', y: { label: 'vCPU time stalled on full rings (%)', scale: 'linear', format: 'share' }, verdict: (w) => w.analysis.verdicts.stall },
   { key: 'fullExitsPerSecond', title: 'Full exits per second against ring size', y: { label: 'full exits per second', scale: 'linear', format: 'count' }, verdict: (w) => w.analysis.verdicts.stall },
   { key: 'perEntry', title: 'Collector cost per entry (harvest + reset) against ring size', y: { label: 'harvest + reset per entry (time)', scale: 'linear', format: 'ms' }, verdict: (w) => w.analysis.verdicts.perEntry },
-  { key: 'dirtyPagesPerSecond', title: 'Dirty pages logged per second against ring size', y: { label: 'dirty pages per second', scale: 'linear', format: 'count' }, verdict: (w) => `ring entries harvested per second of running (one per page per re-arm): ${span(w, 'dirtyPagesPerSecond', 'count')}.` },
-  { key: 'collectorMsPerSecond', title: 'Collector CPU time against ring size', y: { label: 'collector CPU (ms per second of running)', scale: 'linear', format: 'count' }, verdict: (w) => `the collector thread's time on harvests, resets and syncs, in ms per second the vCPUs ran (1000 is a whole core): ${span(w, 'collectorMsPerSecond', 'count')}.` },
+  { key: 'dirtyPagesPerSecond', title: 'Dirty pages logged per second against ring size', y: { label: 'dirty pages per second', scale: 'linear', format: 'count' }, lead: 'Ring entries harvested per second of running (one per page per re-arm).', verdict: (w) => `${span(w, 'dirtyPagesPerSecond', 'count')}.` },
+  { key: 'collectorMsPerSecond', title: 'Collector CPU time against ring size', y: { label: 'collector CPU (ms per second of running)', scale: 'linear', format: 'count' }, lead: 'The collector thread\'s time on harvests, resets and syncs, in ms per second the vCPUs ran (1000 is a whole core).', verdict: (w) => `${span(w, 'collectorMsPerSecond', 'count')}.` },
 ];
 
 /** "8.2 M at 256 entries to 1.1 M at 65536". */
@@ -58,6 +58,12 @@ function cacheMarkers(r: RingSweepResult): { markers: Marker[]; beyond: string[]
   return { markers, beyond };
 }
 
+function compact(w: RingWorkloadResult): string {
+  const k = w.analysis.knee;
+  const knee = k.kind === 'knee' ? `knee at ${k.entries}${k.atCache ? ` (near ${k.atCache})` : ''}` : k.kind === 'rising' ? 'no knee yet' : k.kind;
+  return `${knee}, best ${w.analysis.best?.entries ?? 'none'}`;
+}
+
 export function ringSweepCharts(r: RingSweepResult): LineChart[] {
   const { markers } = cacheMarkers(r);
   return CHARTS.map((c) => ({
@@ -68,7 +74,10 @@ export function ringSweepCharts(r: RingSweepResult): LineChart[] {
     y: c.y,
     series: r.workloads.map((w) => ({ name: w.label, points: w.points.flatMap((p) => { const v = cell(p, c.key); return v ? [{ x: p.ringEntries, ...v }] : []; }) })),
     markers,
-    verdict: r.workloads.map((w) => (r.workloads.length > 1 ? `${w.label}: ${c.verdict(w)}` : c.verdict(w))).join(' '),
+    // Several workloads: the throughput chart says knee and best in a line each (the full sentences head the section).
+    verdict: r.workloads.length > 1 && c.key === 'writesPerSecond'
+      ? `${r.workloads.map((w) => `${w.label}: ${compact(w)}`).join('; ')}.`
+      : [c.lead, ...r.workloads.map((w) => (r.workloads.length > 1 ? `${w.label}: ${c.verdict(w)}` : c.verdict(w)))].filter(Boolean).join(' '),
   }));
 }
 
