@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCli } from './support/built-cli.ts';
 import { spawnCli } from './support/cli-process.ts';
-import { checkReport, chromiumMissing } from './support/report-in-chromium.ts';
+import { checkReport, chromiumMissing, openBrowser, type Browser } from './support/report-in-chromium.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results', 'reports-load-in-chromium');
@@ -25,11 +25,17 @@ const REPORTS: readonly { name: string; args: string[]; charts: RegExp[] }[] = [
   { name: 'compare-strategies', args: ['compare', 'strategies', '--quick'], charts: [/^strategies-writesPerSecond$/, /timeline-sync$/] },
 ];
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let browser: Browser | undefined;
+
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   if (missing) return;
   const main = await builtCli();
+  browser = await openBrowser();
   for (const r of REPORTS) {
     const cli = spawnCli(main, [...r.args, '--html', join(dir, `${r.name}.html`)]);
     const exit = await cli.exited;
@@ -39,7 +45,7 @@ beforeAll(async () => {
 
 describe.each(REPORTS)('$name', (r) => {
   it.skipIf(missing !== undefined)(`loads clean, draws every chart, leaves a screenshot${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const page = await checkReport(join(dir, `${r.name}.html`), join(SHOTS, `${r.name}.png`));
+    const page = await checkReport(browser!, join(dir, `${r.name}.html`), join(SHOTS, `${r.name}.png`));
     expect(page.errors).toEqual([]);
     expect(page.requests).toEqual([]);
     expect(page.ready).toBe(true);

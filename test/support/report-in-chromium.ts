@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -43,15 +43,31 @@ export interface PageCheck {
   readonly title: string;
 }
 
-/** Opens `file` in a fresh profile, checks it, and saves a full-page screenshot to `screenshot`. */
-export async function checkReport(file: string, screenshot: string): Promise<PageCheck> {
+export interface Browser {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Chromium with a fresh profile (a new --user-data-dir), removed on close. One launch serves many reports. */
+export async function openBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'dirtylog-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1150, height: 900 }, timeout: 30_000 });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens `file` in a new page, checks it, and saves a full-page screenshot to `screenshot`. */
+export async function checkReport(browser: Browser, file: string, screenshot: string): Promise<PageCheck> {
   const url = pathToFileURL(file).href;
   const errors: string[] = [];
   const requests: string[] = [];
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1150, height: 900 }, timeout: 30_000 });
+  const page = await browser.context.newPage();
   try {
-    const page = await context.newPage();
     page.on('console', (m) => void (m.type() === 'error' && errors.push(`console: ${m.text()}`)));
     page.on('pageerror', (e) => void errors.push(`page: ${e.message}`));
     page.on('request', (r) => void (r.url() !== url && requests.push(r.url())));
@@ -78,7 +94,6 @@ export async function checkReport(file: string, screenshot: string): Promise<Pag
     await page.screenshot({ path: screenshot, fullPage: true });
     return { errors, requests, ready, charts, title };
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await page.close();
   }
 }
