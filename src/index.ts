@@ -17,4 +17,9 @@ export { STRATEGIES, MODES, trackingMode, BROKEN_COLLECTORS, type Strategy, type
 export type { Inject } from './threads/protocol.ts';
 export { PATTERNS, type Pattern } from './vcpu/workload.ts';
 export { parseSize, formatSize } from './run/size.ts';
+export {
+  sweepRing, sweepGuest, splitIntoSlots, runComparison, COMPARISONS, namedComparison, comparisonSpec, parseScenariosFile, METRICS,
+  type RingSweepOptions, type RingSweepResult, type GuestSweepOptions, type GuestSweepResult, type ComparisonSpec, type ComparisonScenario,
+  type ComparisonResult, type NamedComparison, type Progress,
+} from './experiments/index.ts';
 export * from './vmstate/index.ts';

@@ -6,7 +6,8 @@ import { captureIo } from './support/capture-io.ts';
 it.each([
   [['--help']], [['run', '--help']], [['tour', '--help']], [['bench', '--help']], [['bench', 'engine', '--help']],
   [['bench', 'transfer', '--help']], [['model', '--help']], [['model', 'tsc', '--help']], [['model', 'vmgenid', '--help']],
-  [['model', 'psci', '--help']], [['model', 'sev', '--help']],
+  [['model', 'psci', '--help']], [['model', 'sev', '--help']], [['sweep', '--help']], [['sweep', 'ring', '--help']],
+  [['sweep', 'guest', '--help']], [['compare', '--help']],
 ])('%j', async (argv) => {
   const io = captureIo();
   expect(await runCli(argv, io)).toBe(0);

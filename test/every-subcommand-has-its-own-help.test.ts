@@ -23,6 +23,9 @@ const CASES: [string[], string, string | undefined][] = [
   [['model', 'vmgenid'], '--race', '--matrix'],
   [['model', 'psci'], '--matrix', '--race'],
   [['model', 'sev'], '--scenario', '--freq-khz'],
+  [['sweep', 'ring'], '--pattern', '--dirty-pages'],
+  [['sweep', 'guest'], '--dirty-pages', '--pattern'],
+  [['compare'], '--scenarios', undefined],
 ];
 
 describe.each(CASES)('%j', (command, own, sibling) => {
@@ -38,7 +41,8 @@ describe.each(CASES)('%j', (command, own, sibling) => {
   });
 });
 
-it('help bench and help model list their subcommands', async () => {
+it('help bench, help sweep and help model list their subcommands', async () => {
   expect(await help(['help', 'bench'])).toMatch(/^ {2}engine\s.*\n {2}transfer\s/m);
+  expect(await help(['help', 'sweep'])).toMatch(/^ {2}ring\s[\s\S]*\n {2}guest\s/m);
   expect(await help(['help', 'model'])).toMatch(/^ {2}tsc\b/m);
 });

@@ -12,6 +12,8 @@ import { interrupts } from './interrupt.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
   tour: { summary: 'ring against bitmap on the same workloads, verified, with a verdict (npm start)', load: () => import('./tour.ts') },
   run: { summary: 'vCPU threads and a collector thread: one workload under one strategy', load: () => import('./run.ts') },
+  sweep: { summary: 'sweeps: ring size against the caches, guest size (1 GiB to 16 TiB) with the crossover', load: () => import('./sweep.ts') },
+  compare: { summary: 'named comparisons of scenarios (ring-sizes, strategies, guest-sizes, vcpus, pml), or your own', load: () => import('./compare.ts') },
   bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads', load: () => import('./bench.ts') },
   model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };
@@ -31,7 +33,7 @@ function usage(): string {
     '',
     'Sizes are written as in QEMU, with binary suffixes: 64MiB, 512M, 1G, 16GiB, 4096K (1M = 1MB = 1MiB).',
     '',
-    exitStatusHelp('a failure: a thread, the verification or a benchmark failed'),
+    exitStatusHelp('a failure: a thread, the verification, a benchmark or an experiment\'s point failed'),
   ].join('\n');
 }
 

@@ -1,0 +1,90 @@
+/**
+ * The named comparisons of `dirtylog compare NAME`, in the spirit of QEMU's guestperf
+ * comparisons: each a list of scenarios on the same machine, one report each. A new one is one
+ * entry in COMPARISONS: a name, a line for `--list`, and its scenarios (coarser and shorter
+ * when `quick`). Modes are taken from their records (src/tracking), never spelled here.
+ */
+import type { RunOptions } from '../run/options.ts';
+import { bitmap } from '../tracking/bitmap.ts';
+import { clearLog } from '../tracking/clear-log.ts';
+import { MODES } from '../tracking/index.ts';
+import { ring } from '../tracking/ring.ts';
+import type { ComparisonScenario, ComparisonSpec } from './comparison.ts';
+
+export interface NamedComparison {
+  readonly name: string;
+  /** One line for `dirtylog compare --list`. */
+  readonly summary: string;
+  scenarios(quick: boolean): ComparisonScenario[];
+  /** @default { full: 3, quick: 1 } */
+  readonly trials?: { readonly full: number; readonly quick: number };
+}
+
+type Options = Omit<RunOptions, 'signal' | 'strategy'>;
+
+const DENSE: Options = { vcpus: 2, memory: '1GiB', pattern: 'random', intervalMs: 100 };
+/** The tour's sparse regime: a small hot set written at a capped rate, so the dirty count per round stays small. */
+const SPARSE: Options = { vcpus: 2, pattern: 'zipf', hotPages: 2048, writeRate: 20_000, intervalMs: 200 };
+const secs = (quick: boolean, full: number) => ({ seconds: quick ? Math.min(0.5, full) : full });
+/** The ring size applies to modes that have rings; a ring size for a bitmap is an error. */
+const withRing = (mode: { usesRing: boolean }, entries: number) => (mode.usesRing ? { ringEntries: entries } : {});
+
+export const COMPARISONS: readonly NamedComparison[] = [
+  {
+    name: 'ring-sizes',
+    summary: 'the ring at 1024, 4096, 16384 and 65536 entries on random writes to 1 GiB: throughput, exits, stalls',
+    scenarios: (quick) => [1024, 4096, 16384, 65536].map((entries) => ({
+      name: `${entries} entries`, group: 'random writes, 1 GiB, 2 vCPUs',
+      options: { ...DENSE, ...secs(quick, 1), strategy: ring.name, ringEntries: entries },
+    })),
+  },
+  {
+    name: 'strategies',
+    summary: 'every tracking mode on the same workloads: heavy random writes (verified) and sparse writes to a 256 GiB guest; vCPU writes only (no device writer), so every mode sees the same writes',
+    scenarios: (quick) => [
+      ...MODES.map((m) => ({
+        name: m.name, group: 'heavy random writes, 64 MiB (verified)',
+        options: { vcpus: 2, memory: '64MiB', pattern: 'random' as const, intervalMs: 200, verify: true, deviceWriter: false, ...secs(quick, 2), strategy: m.name, ...withRing(m, 4096) },
+      })),
+      ...MODES.map((m) => ({
+        name: m.name, group: 'sparse writes, 256 GiB (tracking only)',
+        options: { ...SPARSE, memory: '256GiB', deviceWriter: false, ...secs(quick, 2), strategy: m.name, ...withRing(m, 4096) },
+      })),
+    ],
+  },
+  {
+    name: 'guest-sizes',
+    summary: 'ring, bitmap and clear-log as the guest grows (1 GiB to 1 TiB) under the same sparse writes: the collector\'s cost per iteration',
+    scenarios: (quick) => (quick ? ['1GiB', '256GiB'] : ['1GiB', '16GiB', '256GiB', '1TiB']).flatMap((memory) => [ring, bitmap, clearLog].map((m) => ({
+      name: m.name, group: `sparse writes, ${memory}`,
+      options: { ...SPARSE, memory, ...secs(quick, 1), strategy: m.name, ...withRing(m, 4096) },
+    }))),
+  },
+  {
+    name: 'vcpus',
+    summary: 'ring and bitmap with 1, 2, 4 and 8 vCPUs on random writes to 1 GiB (8 vCPU threads share this machine\'s cores)',
+    scenarios: (quick) => (quick ? [1, 4] : [1, 2, 4, 8]).flatMap((vcpus) => [ring, bitmap].map((m) => ({
+      name: m.name, group: `${vcpus} vCPU${vcpus > 1 ? 's' : ''}, random writes, 1 GiB`,
+      options: { ...DENSE, vcpus, ...secs(quick, 1), strategy: m.name, ...withRing(m, 4096) },
+    }))),
+  },
+  {
+    name: 'pml',
+    summary: 'Intel PML off and on, for the ring (1024 entries, the smallest PML allows) and the bitmap, on random writes to 1 GiB',
+    scenarios: (quick) => [ring, bitmap].flatMap((m) => [false, true].map((pml) => ({
+      name: pml ? 'PML on' : 'PML off', group: `${m.name}, random writes, 1 GiB`,
+      options: { ...DENSE, pml, ...secs(quick, 1), strategy: m.name, ...withRing(m, 1024) },
+    }))),
+  },
+];
+
+export const COMPARISON_NAMES = COMPARISONS.map((c) => c.name);
+
+export function namedComparison(name: string): NamedComparison | undefined {
+  return COMPARISONS.find((c) => c.name === name);
+}
+
+/** The spec a named comparison runs: its scenarios for the grid, its trials unless given. */
+export function comparisonSpec(c: NamedComparison, quick: boolean, trials?: number): ComparisonSpec {
+  return { name: c.name, summary: c.summary, scenarios: c.scenarios(quick), trials: trials ?? (quick ? (c.trials?.quick ?? 1) : (c.trials?.full ?? 3)) };
+}

@@ -1,0 +1,27 @@
+/** `dirtylog compare --list`: every named comparison, one line each, and `compare` alone prints its usage. */
+import { expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.ts';
+import { COMPARISONS } from '../src/experiments/comparisons.ts';
+import { captureIo } from './support/capture-io.ts';
+
+it('lists ring-sizes, strategies, guest-sizes, vcpus and pml, one line each', async () => {
+  const io = captureIo();
+  expect(await runCli(['compare', '--list'], io)).toBe(0);
+  const lines = io.out().trimEnd().split('\n');
+  expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(COMPARISONS.map((c) => c.name));
+  expect(COMPARISONS.map((c) => c.name)).toEqual(expect.arrayContaining(['ring-sizes', 'strategies', 'guest-sizes', 'vcpus', 'pml']));
+  for (const l of lines) expect(l.length).toBeGreaterThan(30);
+});
+
+it('compare with no name prints its usage on stderr, exit 2', async () => {
+  const io = captureIo({ interrupted: true });
+  expect(await runCli(['compare'], io)).toBe(2);
+  expect(io.err()).toMatch(/^usage: dirtylog compare NAME/);
+});
+
+it('every comparison\'s quick scenarios are valid run options', async () => {
+  const { checkPoints } = await import('../src/experiments/trials.ts');
+  for (const c of COMPARISONS) {
+    for (const quick of [true, false]) expect(() => checkPoints(c.scenarios(quick).map((s) => ({ label: s.name, options: s.options })), 1), c.name).not.toThrow();
+  }
+});
