@@ -3,7 +3,7 @@
  * (sync-cost-worker.ts) and gathers what it measured. The wait is bounded: a point that takes
  * longer than its budget is terminated and reported, and the signal terminates it at once.
  */
-import { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../threads/spawn.ts';
 import type { EngineKind } from '../engine/exports.ts';
 
 export interface SyncCostJob {
@@ -31,18 +31,9 @@ export type SyncCostOutcome =
   | { readonly kind: 'aborted' }
   | { readonly kind: 'failed'; readonly message: string };
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** Built, the worker is a .js file next to this one; from source (tests, tsx) it starts through the threads' tsx shim. */
-function spawnSyncCostWorker(job: SyncCostJob): Worker {
-  const url = new URL(`./sync-cost-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-  if (!FROM_SOURCE) return new Worker(url, { workerData: job, name: 'sync-cost' });
-  return new Worker(new URL('../threads/ts-worker-shim.mjs', import.meta.url), { workerData: { ...job, __entry: url.href }, name: 'sync-cost' });
-}
-
 export function measureSyncCost(job: SyncCostJob, o: { readonly signal?: AbortSignal; readonly budgetMs: number }): Promise<SyncCostOutcome> {
   if (o.signal?.aborted) return Promise.resolve({ kind: 'aborted' });
-  const worker = spawnSyncCostWorker(job);
+  const worker = spawnWorker('experiments/sync-cost-worker', job, 'sync-cost');
   const trials: SyncCostTrial[] = [];
   let setup: Extract<SyncCostMessage, { kind: 'setup' }> | undefined;
   return new Promise<SyncCostOutcome>((resolve) => {
