@@ -84,3 +84,16 @@ export function dirtyRingSoftFull(arena: Arena, vcpu: number): boolean {
   const ctl = arena.vcpus[vcpu]!;
   return ctl.entries !== 0 && dirtyRingUsed(arena, vcpu) >= ctl.softLimit;
 }
+
+/**
+ * QEMU's dirty_gfn_is_dirtied for the entry `ahead` places past vCPU `vcpu`'s fetch index.
+ * Userspace sees only entry flags; dirty_index is the kernel's. That is also why a poller
+ * must look here and not at the index: the index's line is written by every push, so each
+ * look would pull it away from the producer, while the entry is written once.
+ */
+export function dirtyGfnIsDirtied(arena: Arena, vcpu: number, ahead: number): boolean {
+  const ctl = arena.vcpus[vcpu]!;
+  const entry = ctl.ring + ((ctl.fetchIndex + ahead) & (ctl.entries - 1)) * ABI.GFN_SIZE;
+  // Acquire, as QEMU's qatomic_load_acquire: the entry's slot and offset are read after it.
+  return (Atomics.load(arena.u32, (entry + ABI.GFN_FLAGS) >>> 2) & ABI.GFN_F_MASK) === ABI.GFN_F_DIRTY;
+}

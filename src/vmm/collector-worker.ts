@@ -17,6 +17,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
+import { dirtyGfnIsDirtied } from '../kvm/dirty-ring.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
@@ -38,7 +39,8 @@ const ctx = collectContext(arena, {
   ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
 });
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
-const pollBatch = Math.max(64, (ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0) / 8);
+const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
+const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -80,7 +82,7 @@ function serve(): void {
       sync(cmd.id, cmd.final);
       lastReap = performance.now();
     }
-    if (mode.reap && (bell !== reapedAt || performance.now() - lastReap >= data.reapIntervalMs || (poll && pendingEntries() >= pollBatch))) {
+    if (mode.reap && (bell !== reapedAt || performance.now() - lastReap >= data.reapIntervalMs || (poll && batchPending()))) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
       reap();
       lastReap = performance.now();
@@ -93,13 +95,13 @@ function serve(): void {
 
 /**
  * Poll mode (reapIntervalMs 0, the transfer benchmark): wait, spinning, until a batch is
- * pending, a vCPU is full, or a command came. It reads the producers' lines only every few
- * spins: reading each entry as it lands would drag every cache line back and forth between
- * the two cores.
+ * pending, a vCPU is full, or a command came. It looks only every few spins, and only at the
+ * flags of each batch's last entry: reading entries as they land, or the producer's index,
+ * would drag the producer's cache lines back and forth between the two cores on every push.
  */
 function pollUntilWork(bell: number): void {
   for (let spins = 1; vm.collectorBell === bell; spins++) {
-    if (spins % POLL_SPINS === 0 && pendingEntries() >= pollBatch) return;
+    if (spins % POLL_SPINS === 0 && batchPending()) return;
     if (spins === 1 << 20) return void Atomics.wait(arena.i32, c.vmWord('collectorBell'), bell | 0, 1); // idle: let the core go
   }
 }
@@ -187,10 +189,10 @@ function kickAll(wait: boolean): void {
 }
 
 /** Entries pushed and not yet harvested, over all rings (a read of each producer line). */
-function pendingEntries(): number {
-  let n = 0;
-  for (const v of ringVcpus) n += (arena.vcpus[v]!.dirtyIndex - arena.vcpus[v]!.fetchIndex) >>> 0;
-  return n;
+/** Some ring holds a batch to reap: the batch's last entry is DIRTY. */
+function batchPending(): boolean {
+  for (const v of ringVcpus) if (dirtyGfnIsDirtied(arena, v, pollBatch - 1)) return true;
+  return false;
 }
 
 function count(stats: CollectStats): void {
