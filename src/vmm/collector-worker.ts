@@ -41,6 +41,8 @@ const ctx = collectContext(arena, {
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
+/** Spins of the poll loop between two looks at the rings. */
+const POLL_SPINS = 64;
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -62,9 +64,6 @@ try {
 }
 parentPort!.close();
 
-/** Spins of the poll loop between two looks at the rings' producer lines. */
-const POLL_SPINS = 64;
-
 function serve(): void {
   const bellWord = c.vmWord('collectorBell');
   const poll = mode.reap !== undefined && data.reapIntervalMs === 0;
@@ -82,7 +81,10 @@ function serve(): void {
       sync(cmd.id, cmd.final);
       lastReap = performance.now();
     }
-    if (mode.reap && (bell !== reapedAt || performance.now() - lastReap >= data.reapIntervalMs || (poll && batchPending()))) {
+    // Poll mode reaps a whole batch at a time: reaping whatever is there each time round would
+    // chase the producer entry by entry, and every entry line would bounce between the cores.
+    const due = poll ? batchPending() : performance.now() - lastReap >= data.reapIntervalMs;
+    if (mode.reap && (bell !== reapedAt || due)) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
       reap();
       lastReap = performance.now();
