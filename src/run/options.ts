@@ -126,7 +126,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     throw new RangeError(`deviceWriter needs strategy ring-with-bitmap (its writes need a backup bitmap to land in), got strategy ${mode.name}`);
   }
   const maxVcpus = MAX_VCPUS - (deviceWriter ? 1 : 0);
-  const vcpus = requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} threads${deviceWriter ? ', one of them the device writer' : ''}`);
+  const vcpus = requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs${deviceWriter ? ', one of them the device writer' : ''}`);
   const { memoryBytes, pages } = guestSize(o.memory);
   const verify = requireBoolean('verify', o.verify, false);
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
