@@ -71,6 +71,10 @@
 // @ts-ignore: decorator
 @inline export const VCPU_NO_VCPU: u32 = 20;
 // @ts-ignore: decorator
+@inline export const VCPU_AVAIL_AT: u32 = 24;
+// @ts-ignore: decorator
+@inline export const VCPU_FETCH_AT: u32 = 28;
+// @ts-ignore: decorator
 @inline export const VCPU_DIRTY_INDEX: u32 = 64;
 // @ts-ignore: decorator
 @inline export const VCPU_PML_INDEX: u32 = 68;
@@ -98,6 +102,8 @@
 @inline export const VCPU_RESUME_BELL: u32 = 140;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_REQ: u32 = 144;
+// @ts-ignore: decorator
+@inline export const VCPU_RESET_FETCH: u32 = 152;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_ACK: u32 = 192;
 // @ts-ignore: decorator
@@ -214,6 +220,8 @@
 @inline export const PUSH_SOFT_FULL: u32 = 1;
 // @ts-ignore: decorator
 @inline export const PUSH_HARD_FULL: i32 = -1;
+// @ts-ignore: decorator
+@inline export const RESET_EINVAL_FETCH: i32 = -1;
 // @ts-ignore: decorator
 @inline export const CLEAR_EINVAL_FIRST_PAGE: i32 = -1;
 // @ts-ignore: decorator

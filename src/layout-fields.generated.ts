@@ -116,6 +116,8 @@ export const VCPU_WORD = {
   harvestBuf: 3,
   pmlBuf: 4,
   noVcpu: 5,
+  availAt: 6,
+  fetchAt: 7,
   dirtyIndex: 16,
   pmlIndex: 17,
   pushes: 18,
@@ -130,6 +132,7 @@ export const VCPU_WORD = {
   resetBatches: 34,
   resumeBell: 35,
   kickReq: 36,
+  resetFetch: 38,
   kickAck: 48,
   epochAck: 49,
   wPattern: 50,
@@ -176,6 +179,14 @@ export class VcpuCtl {
   /** config: 1 = a writer with no vCPU (a device, or KVM itself): its writes bypass write protection and are logged every time */
   get noVcpu(): number { return Atomics.load(this.u32, this.w + 5); }
   set noVcpu(v: number) { Atomics.store(this.u32, this.w + 5, v); }
+
+  /** config: byte offset of the shared avail_index (the RFC's shared-indices protocol), 0 = KVM's per-entry flags */
+  get availAt(): number { return Atomics.load(this.u32, this.w + 6); }
+  set availAt(v: number) { Atomics.store(this.u32, this.w + 6, v); }
+
+  /** config: byte offset of the shared fetch_index userspace publishes (shared-indices protocol), 0 = none */
+  get fetchAt(): number { return Atomics.load(this.u32, this.w + 7); }
+  set fetchAt(v: number) { Atomics.store(this.u32, this.w + 7, v); }
 
   /** producer: free-running push counter (kernel's dirty_index) */
   get dirtyIndex(): number { return Atomics.load(this.u32, this.w + 16); }
@@ -232,6 +243,10 @@ export class VcpuCtl {
   /** doorbell: the collector bumps it to kick the vCPU out of guest mode */
   get kickReq(): number { return Atomics.load(this.u32, this.w + 36); }
   set kickReq(v: number) { Atomics.store(this.u32, this.w + 36, v); }
+
+  /** consumer: the fetch_index a reset read once and validated before walking (shared-indices protocol) */
+  get resetFetch(): number { return Atomics.load(this.u32, this.w + 38); }
+  set resetFetch(v: number) { Atomics.store(this.u32, this.w + 38, v); }
 
   /** the last kick request the vCPU has answered (after draining PML) */
   get kickAck(): number { return Atomics.load(this.u32, this.w + 48); }

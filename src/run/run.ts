@@ -120,6 +120,7 @@ async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
     engine: o.engine,
     maxVcpus: o.vcpus + (o.deviceWriter ? 1 : 0),
     ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
+    ...(o.ringProtocol ? { ringProtocol: o.ringProtocol } : {}),
     pml: o.pml,
     slots: [{ pages: o.pages, contents: o.verify }],
     zipfRanks,

@@ -17,7 +17,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
-import { dirtyGfnIsDirtied } from '../kvm/dirty-ring.ts';
+import { ringBatchReady } from '../kvm/dirty-ring.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
@@ -100,6 +100,7 @@ function serve(): void {
  * pending, a vCPU is full, or a command came. It looks only every few spins, and only at the
  * flags of each batch's last entry: reading entries as they land, or the producer's index,
  * would drag the producer's cache lines back and forth between the two cores on every push.
+ * With shared indices there is nothing else to look at: each look reads avail_index.
  */
 function pollUntilWork(bell: number): void {
   for (let spins = 1; vm.collectorBell === bell; spins++) {
@@ -190,10 +191,9 @@ function kickAll(wait: boolean): void {
   }
 }
 
-/** Entries pushed and not yet harvested, over all rings (a read of each producer line). */
-/** Some ring holds a batch to reap: the batch's last entry is DIRTY. */
+/** Some ring holds a batch to reap: the batch's last entry is DIRTY (flags), or avail_index says so (shared indices). */
 function batchPending(): boolean {
-  for (const v of ringVcpus) if (dirtyGfnIsDirtied(arena, v, pollBatch - 1)) return true;
+  for (const v of ringVcpus) if (ringBatchReady(arena, v, pollBatch)) return true;
   return false;
 }
 
