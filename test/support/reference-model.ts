@@ -1,7 +1,10 @@
 /**
  * A small reference model of KVM's dirty tracking, written from
  * shared/reference/dirty-tracking.md sections 2 to 9 with plain arrays and BigInt. It shares
- * no code with either engine, so agreement means both engines match the description.
+ * no code with either engine, so agreement means both engines match the description. Rings
+ * speak KVM's per-entry flags, or the RFC's shared indices (section 16: the kernel publishes
+ * avail_index after each push, userspace publishes fetch_index, and the reset refuses a
+ * fetch_index more than the ring's size past reset_index with EINVAL before walking to it).
  */
 export type RefFault = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
 /** A guest store adds one outcome: its fault tipped the ring, so the vCPU exited before storing. */
@@ -19,7 +22,10 @@ interface RefRing {
   gfns: RefEntry[];
   dirtyIndex: number;
   resetIndex: number;
+  /** Userspace's harvest counter; with shared indices, the shared fetch_index the reset reads. */
   fetchIndex: number;
+  /** Shared indices: what the kernel last published; flags: unused. */
+  availIndex: number;
   batches: number;
   pushes: number;
   hardFull: number;
@@ -53,6 +59,8 @@ export interface RefConfig {
   vcpus: number;
   pml?: boolean;
   ring?: { entries: number; pml: boolean };
+  /** How the rings are shared; the two placements of the indices behave alike. @default 'flags' */
+  ringProtocol?: 'flags' | 'indices' | 'indices-apart';
   ringWithBitmap?: boolean;
   manualProtect?: boolean;
   initiallySet?: boolean;
@@ -95,6 +103,7 @@ export class RefVm {
       dirtyIndex: 0,
       resetIndex: 0,
       fetchIndex: 0,
+      availIndex: 0,
       batches: 0,
       pushes: 0,
       hardFull: 0,
@@ -107,6 +116,11 @@ export class RefVm {
 
   get pml(): boolean {
     return !!(this.config.pml || this.config.ring?.pml);
+  }
+
+  /** The rings share avail_index and fetch_index instead of per-entry flags. */
+  get indexed(): boolean {
+    return (this.config.ringProtocol ?? 'flags') !== 'flags';
   }
 
   /** mark_page_dirty_in_slot: nothing without logging; the vCPU's ring, else the slot's bitmap, else KVM warns. */
@@ -154,8 +168,11 @@ export class RefVm {
       r.hardFull++;
       return 'hard-full';
     }
-    r.gfns[r.dirtyIndex % r.entries] = { flags: 1, slot, offset: BigInt(offset) };
+    const at = r.dirtyIndex % r.entries;
+    // Shared indices: the flags word is padding the kernel never writes.
+    r.gfns[at] = { flags: this.indexed ? r.gfns[at]!.flags : 1, slot, offset: BigInt(offset) };
     r.dirtyIndex = (r.dirtyIndex + 1) % U32;
+    if (this.indexed) r.availIndex = r.dirtyIndex;
     r.pushes++;
     return used + 1 >= r.softLimit ? 'soft-full' : 'ok';
   }
@@ -265,6 +282,17 @@ export class RefVm {
   harvest(v: number, max: number): { slot: number; offset: bigint }[] {
     const r = this.rings[v]!;
     const out: { slot: number; offset: bigint }[] = [];
+    if (this.indexed) {
+      // Up to avail_index (at most one ring, whatever userspace did to its own fetch_index), then publish.
+      const n = Math.min((r.availIndex - r.fetchIndex + U32) % U32, max, r.entries);
+      for (let i = 0; i < n; i++) {
+        const e = r.gfns[(r.fetchIndex + i) % r.entries]!;
+        out.push({ slot: e.slot, offset: e.offset });
+      }
+      r.fetchIndex = (r.fetchIndex + n) % U32;
+      this.lastHarvest[v] = out;
+      return out;
+    }
     while (out.length < Math.min(max, r.entries)) {
       const e = r.gfns[r.fetchIndex % r.entries]!;
       if (e.flags !== 1) break;
@@ -291,20 +319,26 @@ export class RefVm {
     return true;
   }
 
-  /** KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. */
-  reset(limit = 0x7fffffff): number {
+  /**
+   * KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. Shared
+   * indices: every ring's fetch_index is checked first (more than the ring's size past
+   * reset_index is EINVAL, and nothing is reset), then each ring is walked to it.
+   */
+  reset(limit = 0x7fffffff): number | 'einval' {
+    const targets = this.rings.map((r) => r.fetchIndex);
+    if (this.indexed && this.rings.some((r, i) => (targets[i]! - r.resetIndex + U32) % U32 > r.entries)) return 'einval';
     let total = 0;
-    for (const r of this.rings) {
+    for (const [i, r] of this.rings.entries()) {
       let count = 0;
       let mask = 0n;
       let curSlot = 0;
       let base = 0n;
       while (count < limit - total) {
         const e = r.gfns[r.resetIndex % r.entries]!;
-        if (!(e.flags & 2)) break;
+        if (this.indexed ? r.resetIndex === targets[i] : !(e.flags & 2)) break;
         const s = e.slot;
         const o = e.offset;
-        e.flags = 0;
+        if (!this.indexed) e.flags = 0;
         r.resetIndex = (r.resetIndex + 1) % U32;
         count++;
         if (mask !== 0n) {
