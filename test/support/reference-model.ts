@@ -304,12 +304,20 @@ export class RefVm {
     return out;
   }
 
+  /**
+   * Pages an unchecked reset re-armed outside every slot, as positions in the slots' armed
+   * bitmaps laid end to end (slot 0's pages, then slot 1's, ...): memory past the last bitmap,
+   * which in KVM is kernel memory.
+   */
+  readonly strayRearms: bigint[] = [];
+
   /** kvm_reset_dirty_gfn: validate the batch, then re-arm its pages. */
-  #reprotect(slot: number, base: bigint, mask: bigint): boolean {
+  #reprotect(slot: number, base: bigint, mask: bigint, checks = true): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
     const s = asId === 0 ? this.slots[id] : undefined;
     const top = BigInt(mask.toString(2).length - 1);
+    if (!checks) return this.#rearmUnchecked(id, base, mask);
     if (!s || s.pages === 0 || !s.logging || base >= BigInt(s.pages) || base + top >= BigInt(s.pages)) {
       this.rejectedBatches++;
       this.rejectedPages += [...mask.toString(2)].filter((c) => c === '1').length;
@@ -320,11 +328,40 @@ export class RefVm {
   }
 
   /**
+   * A re-arm with none of kvm_reset_dirty_gfn's checks: page `base + i` of slot `id` is found
+   * where it would be if the slots' bitmaps lay end to end, so an offset past a slot's end
+   * lands in the next slot's bitmap, and past the last one in strayRearms. (The address space
+   * is ignored: unchecked, it would index past KVM's array of them.)
+   */
+  #rearmUnchecked(id: number, base: bigint, mask: bigint): true {
+    const sizes = this.slots.map((x) => BigInt(x.pages));
+    const start = sizes.slice(0, id).reduce((a, b) => a + b, 0n);
+    for (let i = 0n; i < 64n; i++) {
+      if (!((mask >> i) & 1n)) continue;
+      let at = start + BigInt.asUintN(64, base + i);
+      const target = sizes.findIndex((n) => {
+        if (at < n) return true;
+        at -= n;
+        return false;
+      });
+      if (target < 0) this.strayRearms.push(start + BigInt.asUintN(64, base + i));
+      else this.slots[target]!.armed[Number(at)] = true;
+    }
+    return true;
+  }
+
+  /**
    * KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. Shared
    * indices: every ring's fetch_index is checked first (more than the ring's size past
    * reset_index is EINVAL, and nothing is reset), then each ring is walked to it.
+   *
+   * For showing what the checks are for, `unchecked` drops the flags protocol's per-entry
+   * defences: the bound on the walk (the limit: KVM's INT_MAX and its signal check) and every
+   * batch's validation (#rearmUnchecked); and `between` lets a hostile thread act before each
+   * entry is read (ring, the reset_index about to be read).
    */
-  reset(limit = 0x7fffffff): number | 'einval' {
+  reset(limit = 0x7fffffff, opts: { unchecked?: boolean; between?: (ring: number, resetIndex: number) => void } = {}): number | 'einval' {
+    if (opts.unchecked) limit = Number.POSITIVE_INFINITY;
     const targets = this.rings.map((r) => r.fetchIndex);
     if (this.indexed && this.rings.some((r, i) => (targets[i]! - r.resetIndex + U32) % U32 > r.entries)) return 'einval';
     let total = 0;
@@ -334,6 +371,7 @@ export class RefVm {
       let curSlot = 0;
       let base = 0n;
       while (count < limit - total) {
+        opts.between?.(i, r.resetIndex);
         const e = r.gfns[r.resetIndex % r.entries]!;
         if (this.indexed ? r.resetIndex === targets[i] : !(e.flags & 2)) break;
         const s = e.slot;
@@ -354,13 +392,13 @@ export class RefVm {
               continue;
             }
           }
-          if (this.#reprotect(curSlot, base, mask)) r.batches++;
+          if (this.#reprotect(curSlot, base, mask, !opts.unchecked)) r.batches++;
         }
         curSlot = s;
         base = o;
         mask = 1n;
       }
-      if (mask !== 0n && this.#reprotect(curSlot, base, mask)) r.batches++;
+      if (mask !== 0n && this.#reprotect(curSlot, base, mask, !opts.unchecked)) r.batches++;
       total += count;
     }
     return total;
