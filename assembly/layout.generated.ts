@@ -57,6 +57,8 @@
 // @ts-ignore: decorator
 @inline export const VM_COLLECTOR_RESET_US: u32 = 136;
 // @ts-ignore: decorator
+@inline export const VM_COLLECTOR_LOOKS: u32 = 144;
+// @ts-ignore: decorator
 @inline export const VCPU_STRIDE: u32 = 256;
 // @ts-ignore: decorator
 @inline export const VCPU_RING: u32 = 0;

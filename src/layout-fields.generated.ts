@@ -21,6 +21,7 @@ export const VM_WORD = {
   collectorBell: 19,
   collectorHarvestUs: 32,
   collectorResetUs: 34,
+  collectorLooks: 36,
 } as const;
 
 /** The VM control block (VM_FIELDS), at ABI.VM_CTL. Every access is atomic (sequentially consistent). */
@@ -106,6 +107,10 @@ export class VmCtl {
   /** collector counter: microseconds in KVM_RESET_DIRTY_RINGS (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
   get collectorResetUs(): number { return Atomics.load(this.u32, this.w + 34) + Atomics.load(this.u32, this.w + 35) * 0x100000000; }
   set collectorResetUs(v: number) { Atomics.store(this.u32, this.w + 34, v % 0x100000000); Atomics.store(this.u32, this.w + 35, Math.floor(v / 0x100000000)); }
+
+  /** collector counter: the poller's looks at the rings (poll mode): each reads a batch's last entry (flags) or avail_index (shared indices) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get collectorLooks(): number { return Atomics.load(this.u32, this.w + 36) + Atomics.load(this.u32, this.w + 37) * 0x100000000; }
+  set collectorLooks(v: number) { Atomics.store(this.u32, this.w + 36, v % 0x100000000); Atomics.store(this.u32, this.w + 37, Math.floor(v / 0x100000000)); }
 }
 
 /** Word (u32) index of each field of VcpuCtl, relative to the block: for doorbells and the js engine. */

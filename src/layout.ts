@@ -86,6 +86,7 @@ export const VM_FIELDS = {
   COLLECTOR_BELL: u32(76, 'doorbell: vCPUs ring it on a ring-full exit; the collector waits on it'),
   COLLECTOR_HARVEST_US: u64(128, 'collector counter: microseconds in userspace harvests (and marking what they took)'),
   COLLECTOR_RESET_US: u64(136, 'collector counter: microseconds in KVM_RESET_DIRTY_RINGS'),
+  COLLECTOR_LOOKS: u64(144, "collector counter: the poller's looks at the rings (poll mode): each reads a batch's last entry (flags) or avail_index (shared indices)"),
 } as const;
 
 /**

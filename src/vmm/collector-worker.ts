@@ -43,6 +43,8 @@ const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
 /** Spins of the poll loop between two looks at the rings. */
 const POLL_SPINS = 64;
+/** The poller's looks at the rings, published with the other counters. */
+let looks = 0;
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -193,6 +195,7 @@ function kickAll(wait: boolean): void {
 
 /** Some ring holds a batch to reap: the batch's last entry is DIRTY (flags), or avail_index says so (shared indices). */
 function batchPending(): boolean {
+  looks++;
   for (const v of ringVcpus) if (ringBatchReady(arena, v, pollBatch)) return true;
   return false;
 }
@@ -203,6 +206,7 @@ function count(stats: CollectStats): void {
   if (stats.skipped) vm.collectorSkipped += stats.skipped;
   vm.collectorHarvestUs = Math.round(times.harvestMs * 1000);
   vm.collectorResetUs = Math.round(times.resetMs * 1000);
+  vm.collectorLooks = looks;
 }
 
 function busy<T>(f: () => T): T {
