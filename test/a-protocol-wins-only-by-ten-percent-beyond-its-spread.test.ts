@@ -1,10 +1,11 @@
 /**
  * `compare protocols` names a winner only where its median is 10% better and its worst trial
- * beats the runner-up's median, over two trials or more; anything else is a tie.
+ * beats the runner-up's median, over two trials or more; anything else is a tie. It judges
+ * the review's two questions as duels: flags against indices, adjacent against apart.
  */
 import { expect, it } from 'vitest';
 import type { Summary } from '../src/bench/stats.ts';
-import { winner } from '../src/experiments/protocols.ts';
+import { duels, winner } from '../src/experiments/protocols.ts';
 
 const s = (median: number, min: number, max: number, samples = 3): Summary => ({ median, min, max, mad: 0, samples });
 
@@ -27,4 +28,10 @@ it('a lead whose worst trial reaches the other\'s median is a tie', () => {
 
 it('one trial decides nothing, however far apart', () => {
   expect(winner([{ protocol: 'flags', s: s(10, 10, 10, 1) }, { protocol: 'indices', s: s(20, 20, 20, 1) }], 'lower')).toBeUndefined();
+});
+
+it('the verdict is two duels, so the two placements of shared indices do not split their lead over flags', () => {
+  const cands = [{ protocol: 'flags', s: s(4.6, 4.5, 4.7) }, { protocol: 'indices', s: s(3.2, 3.1, 3.3) }, { protocol: 'indices-apart', s: s(3.1, 3.0, 3.4) }] as const;
+  expect(winner(cands, 'lower')).toBeUndefined(); // three-way, the runner-up is the other placement
+  expect(duels(cands, 'lower')).toEqual(['flags against indices: indices by 1.4x', 'indices against indices-apart: a tie']);
 });

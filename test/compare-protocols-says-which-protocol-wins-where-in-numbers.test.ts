@@ -10,7 +10,9 @@ import { spawnCli } from './support/cli-process.ts';
 
 const PROTOCOLS = ['flags', 'indices', 'indices-apart'];
 const KERNELS = ['push', 'harvest', 'reset-seq', 'reset-random'];
-const VERDICT = new RegExp(`(${PROTOCOLS.join('|')}) wins, [\\d.]+x|a tie`);
+/** The review's two duels, each a winner by a ratio or a tie. */
+const DUELS = (a: string, b: string) => `${a} against ${b}: (${a} by [\\d.]+x|${b} by [\\d.]+x|a tie)`;
+const BOTH = `${DUELS('flags', 'indices')}; ${DUELS('indices', 'indices-apart')}`;
 
 it('measures every protocol everywhere and says who wins where, in numbers', async () => {
   const cli = spawnCli(await builtCli(), ['compare', 'protocols', '--quick', '--json']);
@@ -34,15 +36,15 @@ it('measures every protocol everywhere and says who wins where, in numbers', asy
   expect(r.lines.measured.map((m) => `${m.ringEntries} ${m.protocol}`)).toEqual(r.transfer.map((t) => `${t.ringEntries} ${t.protocol}`));
   for (const set of [r.lines.batch, r.lines.chase]) expect(new Set(set.map((c) => c.protocol))).toEqual(new Set(PROTOCOLS));
 
-  // One verdict per kernel and per ring size, each a winner or a tie, with every protocol's figure.
+  // One verdict per kernel and per ring size, each duel a winner or a tie, with every protocol's figure.
   expect(r.verdicts.kernels).toHaveLength(KERNELS.length);
   KERNELS.forEach((k, i) => {
-    expect(r.verdicts.kernels[i]).toMatch(new RegExp(`^${k}: (${PROTOCOLS.join('|')}) wins, [\\d.]+x|^${k}: a tie`));
+    expect(r.verdicts.kernels[i]).toMatch(new RegExp(`^${k}, per entry: ${BOTH} \\(`));
     for (const p of PROTOCOLS) expect(r.verdicts.kernels[i]).toMatch(new RegExp(`${p} [\\d.]+ ns`));
   });
   expect(r.verdicts.transfer).toHaveLength(r.method.transfer.sizes.length);
   for (const v of r.verdicts.transfer) {
-    expect(v).toMatch(VERDICT);
+    expect(v).toMatch(new RegExp(`^\\d+ entries, entries per second: ${BOTH} \\(`));
     for (const p of PROTOCOLS) expect(v).toMatch(new RegExp(`${p} [\\d.]+ M`));
     expect(v).toMatch(/Why: flags looked every \d+ pushes, where the model counts [\d.]+ line transfers per entry/);
   }
