@@ -49,6 +49,8 @@ it('measures every protocol everywhere and says who wins where, in numbers', asy
     expect(v).toMatch(/Why: flags looked every \d+ pushes, where the model counts [\d.]+ line transfers per entry/);
   }
   expect(r.verdicts.summary.join(' ')).toMatch(/Why, in the cache-line model at the look rates measured: 512 entries: flags [\d.]+ line transfers per entry/);
+  expect(r.verdicts.summary.join(' ')).toMatch(/Noise: indices and indices-apart differ by one line transfer per reap, yet their transfer medians differed by up to [\d.]+x \(load average [\d.]+ as it started/);
+  expect(r.method.loadAverage.cpus).toBeGreaterThan(0);
   expect(r.verdicts.lines.join(' ')).toMatch(/[\d.]+ against [\d.]+ transfers per entry/);
   expect(r.verdicts.security.join(' ')).toMatch(/fetch_index/);
 }, 150_000);

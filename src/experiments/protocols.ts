@@ -13,6 +13,7 @@
  * where, by how much, and why, in numbers; a difference under 10%, or one whose trials overlap,
  * is a tie.
  */
+import os from 'node:os';
 import { machineInfo, type MachineInfo } from '../bench/machine.ts';
 import { runProtocolKernels, type ProtocolKernel, type ProtocolKernelRow } from '../bench/protocol-kernels.ts';
 import type { Summary } from '../bench/stats.ts';
@@ -81,6 +82,8 @@ export interface ProtocolComparisonResult {
     readonly lines: { readonly ringEntries: number; readonly batch: number; readonly pushesPerLook: readonly number[]; readonly model: string };
     readonly order: string;
     readonly won: string;
+    /** The 1-minute load average as the comparison started and as it ended: the machine's other work, beside the figures. */
+    readonly loadAverage: { readonly start: number; readonly end: number; readonly cpus: number };
   };
   readonly kernels: readonly ProtocolKernelRow[];
   readonly transfer: readonly TransferRow[];
@@ -128,6 +131,7 @@ export async function compareProtocols(o: ProtocolComparisonOptions = {}): Promi
     o.onProgress?.(clock.starting(step, label));
   };
 
+  const loadAtStart = os.loadavg()[0]!;
   const kernelRun = await runProtocolKernels({ protocols, rounds, engine, ...(o.signal ? { signal: o.signal } : {}), onStep: (label) => next(`kernels: ${label}`) });
   const transfer = kernelRun.interrupted ? { rows: [], interrupted: true } : await runTransferBench({
     sizes: transferSizes, protocols, trials, seconds: transferSeconds, engines: [engine], ...(o.signal ? { signal: o.signal } : {}), onTrial: next,
@@ -157,7 +161,9 @@ export async function compareProtocols(o: ProtocolComparisonOptions = {}): Promi
       };
     }),
   };
+  const loadAverage = { start: loadAtStart, end: os.loadavg()[0]!, cpus: os.availableParallelism() };
   const result = {
+    loadAverage,
     kernels: kernelRun.rows,
     transfer: transfer.rows,
     sweep,
@@ -180,14 +186,18 @@ export async function compareProtocols(o: ProtocolComparisonOptions = {}): Promi
       },
       order: 'protocols interleaved: every protocol\'s first round (or trial) of a kernel or size, then every protocol\'s second, ...',
       won: WON,
+      loadAverage,
     },
-    ...result,
+    kernels: result.kernels,
+    transfer: result.transfer,
+    sweep: result.sweep,
+    lines: result.lines,
     verdicts: verdictsFor(result, protocols),
     interrupted: kernelRun.interrupted || transfer.interrupted || sweepInterrupted,
   };
 }
 
-type Measured = Pick<ProtocolComparisonResult, 'kernels' | 'transfer' | 'sweep' | 'lines'>;
+type Measured = Pick<ProtocolComparisonResult, 'kernels' | 'transfer' | 'sweep' | 'lines'> & { readonly loadAverage: ProtocolComparisonResult['method']['loadAverage'] };
 
 interface Candidate {
   readonly protocol: RingProtocol;
@@ -288,8 +298,12 @@ function linesVerdicts(l: Measured['lines'], protocols: readonly RingProtocol[])
   const idx1 = at(l.batch, 'indices', 1);
   const apart1 = at(l.batch, 'indices-apart', 1);
   if (!flags1 || !idx1 || !apart1 || !protocols.includes('flags')) return [];
-  // The first look interval at which shared indices move no more lines than flags.
-  const cross = LOOK_INTERVALS.find((e) => at(l.batch, 'indices-apart', e)!.totalPerEntry < at(l.batch, 'flags', e)!.totalPerEntry);
+  // Where the looks' transfers on avail_index (two per look) match the RESET stores' (one per
+  // four entries): even within 0.005 per entry, then the first interval clearly fewer.
+  const diff = (e: number) => at(l.batch, 'indices-apart', e)!.totalPerEntry - at(l.batch, 'flags', e)!.totalPerEntry;
+  const even = LOOK_INTERVALS.find((e) => Math.abs(diff(e)) < 0.005);
+  const cross = LOOK_INTERVALS.find((e) => diff(e) <= -0.005);
+  const pair = (e: number) => `${at(l.batch, 'indices-apart', e)!.totalPerEntry.toFixed(3)} against ${at(l.batch, 'flags', e)!.totalPerEntry.toFixed(3)}`;
   const chaseGap = at(l.chase, 'indices', 1)!.perEntry.indices - at(l.chase, 'indices-apart', 1)!.perEntry.indices;
   const batchGap = idx1.perEntry.indices - apart1.perEntry.indices;
   return [
@@ -297,7 +311,7 @@ function linesVerdicts(l: Measured['lines'], protocols: readonly RingProtocol[])
     `Harvest and reset: flags move each entry line about three times a lap (the producer's write, the collector's read, its RESET store) and indices about twice (no consumer write): ${flags1.perEntry.entries.toFixed(2)} against ${idx1.perEntry.entries.toFixed(2)} transfers per entry.`,
     cross === undefined
       ? 'Over every look interval modelled, shared indices moved more lines than flags.'
-      : `So shared indices move fewer lines than flags once the collector looks no more often than every ${cross} pushes (${at(l.batch, 'indices-apart', cross)!.totalPerEntry.toFixed(3)} against ${at(l.batch, 'flags', cross)!.totalPerEntry.toFixed(3)} per entry there), and more when it looks more often (${idx1.totalPerEntry.toFixed(2)} against ${flags1.totalPerEntry.toFixed(2)} at every push).`,
+      : `So ${even !== undefined ? `the two break even at a look every ${even} pushes (${pair(even)} per entry, shared indices apart against flags); ` : ''}looking every ${cross} pushes or less often, shared indices move fewer lines than flags (${pair(cross)}), and looking more often, more (${idx1.totalPerEntry.toFixed(2)} against ${flags1.totalPerEntry.toFixed(2)} at every push).`,
     `Adjacent or apart: the indices 64 bytes apart save the transfer of the line that fetch_index's store takes from the producer, once per reap: ${batchGap.toFixed(4)} per entry with the collector's batches of ${flags1.batch}, ${chaseGap.toFixed(2)} per entry for a poller that chases the producer. Apart removes false sharing; the true sharing of avail_index, the review's real concern, stays.`,
   ];
 }
@@ -311,7 +325,23 @@ function summaryVerdicts(m: Measured, any: boolean): string[] {
     `Per entry on one thread, ${kernelWins.join('; ')}.`,
     ...(transferWins.length ? [`Two threads (entries per second): ${transferWins.join('; ')}. The collector looked every ${count(Math.min(...looks))} to ${count(Math.max(...looks))} pushes.${pace(m.transfer)}`] : []),
     ...whyInLines(m),
+    ...noiseFloor(m),
   ];
+}
+
+/**
+ * The measurement's own noise, in numbers: indices and indices-apart differ by one line
+ * transfer per reap (0.002 per entry at the collector's batches), nothing a clock can see, so
+ * the gap between their medians is what this machine's load alone does to a comparison.
+ */
+function noiseFloor(m: Measured): string[] {
+  const gaps = [...new Set(m.transfer.map((r) => r.ringEntries))].flatMap((size) => {
+    const [a, b] = (['indices', 'indices-apart'] as const).map((p) => m.transfer.find((r) => r.ringEntries === size && r.protocol === p)?.mEntriesPerSecond.median);
+    return a && b ? [Math.max(a, b) / Math.min(a, b)] : [];
+  });
+  const load = `load average ${m.loadAverage.start.toFixed(1)} as it started and ${m.loadAverage.end.toFixed(1)} as it ended, on ${m.loadAverage.cpus} CPUs`;
+  if (!gaps.length) return [`The machine: ${load}.`];
+  return [`Noise: indices and indices-apart differ by one line transfer per reap, yet their transfer medians differed by up to ${times(Math.max(...gaps))} (${load}); read a lead of that size between flags and indices as this machine's noise, not the protocol's.`];
 }
 
 /** What set the transfer's pace: an entry's time end to end, and how much of the vCPU's time was stall. */

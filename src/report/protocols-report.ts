@@ -131,7 +131,7 @@ export function protocolSections(r: Result): ReportSection[] {
     {
       id: 'protocols-summary',
       title: 'Ring protocols: per-entry flags against shared indices',
-      intro: `KVM's per-entry flags (DIRTY and RESET in each entry) against the RFC's shared avail_index and fetch_index (v1–v3, 2019), in one cache line (indices) and 64 bytes apart (indices-apart), on the ${m.engine} engine (${m.grid} grid). Every timed part interleaves the protocols trial by trial; won means ${m.won}.`,
+      intro: `KVM's per-entry flags (DIRTY and RESET in each entry) against the RFC's shared avail_index and fetch_index (v1–v3, 2019), in one cache line (indices) and 64 bytes apart (indices-apart), on the ${m.engine} engine (${m.grid} grid). Every timed part interleaves the protocols trial by trial; won means ${m.won}. The machine's 1-minute load average was ${m.loadAverage.start.toFixed(1)} as it started and ${m.loadAverage.end.toFixed(1)} as it ended, on ${m.loadAverage.cpus} CPUs.`,
       verdicts: r.verdicts.summary,
       charts: [],
       tables: [],
