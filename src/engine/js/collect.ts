@@ -2,7 +2,7 @@
 import { ABI } from '../../layout.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
 import { makeIndexOps } from './ring_index.ts';
-import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
+import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeCollectOps({ u32 }: Views) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkHarvested } = makeGfnOps(u32);
@@ -11,14 +11,14 @@ export function makeCollectOps({ u32 }: Views) {
   /** Mark one harvested (slot, offset) in its slot's collected bitmap; false when it was skipped. */
   function markGfn(slot: number, lo: number, hi: number): boolean {
     const id = slot & 0xffff;
-    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
-    if (slot >>> 16 >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]! || hi !== 0 || lo >= u32[slotWord(desc, 'npages')]!) return false;
-    u32[(u32[slotWord(desc, 'collected')]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
+    const desc = u32[VM_BASE + VM_WORD.slots]! + id * ABI.SLOT_STRIDE;
+    if (slot >>> 16 >= u32[VM_BASE + VM_WORD.nrAs]! || id >= u32[VM_BASE + VM_WORD.nrSlots]! || hi !== 0 || lo >= u32[(desc >>> 2) + SLOT_WORD.npages]!) return false;
+    u32[(u32[(desc >>> 2) + SLOT_WORD.collected]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
     return true;
   }
 
   function collectHarvested(vcpu: number, n: number): number {
-    const buf = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
+    const buf = u32[(vcpu >>> 2) + VCPU_WORD.harvestBuf]! >>> 2;
     let skipped = 0;
     for (let i = 0; i < n; i++) {
       const rec = buf + 4 * i;
@@ -32,13 +32,13 @@ export function makeCollectOps({ u32 }: Views) {
     let skipped = 0;
     for (let v = 0; v < n; v++) {
       const vcpu = u32[(list >>> 2) + v]!;
-      const ring = u32[vcpuWord(vcpu, 'ring')]! >>> 2;
-      const entries = u32[vcpuWord(vcpu, 'entries')]!;
-      const fetchAt = u32[vcpuWord(vcpu, 'fetchAt')]! >>> 2;
+      const ring = u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2;
+      const entries = u32[(vcpu >>> 2) + VCPU_WORD.entries]!;
+      const fetchAt = u32[(vcpu >>> 2) + VCPU_WORD.fetchAt]! >>> 2;
       if (fetchAt !== 0) {
         // Shared indices: the entries up to avail_index, then one store of fetch_index.
         const from = indexOwnFetch(fetchAt);
-        const taken = Math.min((indexAvail(u32[vcpuWord(vcpu, 'availAt')]! >>> 2) - from) >>> 0, entries);
+        const taken = Math.min((indexAvail(u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2) - from) >>> 0, entries);
         if (taken === 0) continue;
         for (let i = 0; i < taken; i++) {
           const e = ring + 4 * (((from + i) & (entries - 1)) >>> 0);
@@ -48,7 +48,7 @@ export function makeCollectOps({ u32 }: Views) {
         total += taken;
         continue;
       }
-      let fetch = u32[vcpuWord(vcpu, 'fetchIndex')]!;
+      let fetch = u32[(vcpu >>> 2) + VCPU_WORD.fetchIndex]!;
       let taken = 0;
       while (taken < entries) {
         const e = ring + 4 * ((fetch & (entries - 1)) >>> 0);
@@ -59,10 +59,10 @@ export function makeCollectOps({ u32 }: Views) {
         taken++;
       }
       if (taken === 0) continue;
-      Atomics.store(u32, vcpuWord(vcpu, 'fetchIndex'), fetch); // publishes the batch's RESET flags
+      Atomics.store(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex, fetch); // publishes the batch's RESET flags
       total += taken;
     }
-    if (skipped) Atomics.add(u32, vmWord('collectorSkipped'), skipped);
+    if (skipped) Atomics.add(u32, VM_BASE + VM_WORD.collectorSkipped, skipped);
     return total;
   }
 

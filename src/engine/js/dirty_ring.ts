@@ -7,34 +7,35 @@ import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
 import { makeIndexOps } from './ring_index.ts';
-import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
+import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } = makeGfnOps(u32);
   const { gfnWritePayload, indexPublishAvail, indexAvail, indexOwnFetch, indexPublishFetch, indexFetchForReset } = makeIndexOps(u32);
-  /** u32 index of the vCPU's avail_index or fetch_index word; 0 in the flags protocol. */
-  const indexWord = (vcpu: number, field: 'availAt' | 'fetchAt'): number => u32[vcpuWord(vcpu, field)]! >>> 2;
+  /** u32 index of the vCPU's avail_index, or fetch_index, word; 0 in the flags protocol. Named loads, as every control word here (views.ts). */
+  const availAtWord = (vcpu: number): number => u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2;
+  const fetchAtWord = (vcpu: number): number => u32[(vcpu >>> 2) + VCPU_WORD.fetchAt]! >>> 2;
 
   /** u32 index of entry `index`'s first word. */
   function entryWord(vcpu: number, index: number): number {
-    const mask = u32[vcpuWord(vcpu, 'entries')]! - 1;
-    return (u32[vcpuWord(vcpu, 'ring')]! >>> 2) + 4 * ((index & mask) >>> 0);
+    const mask = u32[(vcpu >>> 2) + VCPU_WORD.entries]! - 1;
+    return (u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2) + 4 * ((index & mask) >>> 0);
   }
 
   function dirtyRingUsed(vcpu: number): number {
-    return (Atomics.load(u32, vcpuWord(vcpu, 'dirtyIndex')) - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
+    return (Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.dirtyIndex) - Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.resetIndex)) >>> 0;
   }
 
   function dirtyRingPush(vcpu: number, slot: number, offset: number): number {
-    const diWord = vcpuWord(vcpu, 'dirtyIndex');
+    const diWord = (vcpu >>> 2) + VCPU_WORD.dirtyIndex;
     const di = u32[diWord]!;
-    const soft = u32[vcpuWord(vcpu, 'softLimit')]!;
-    const used = (di - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
-    if (used >= u32[vcpuWord(vcpu, 'entries')]!) {
-      Atomics.add(u32, vcpuWord(vcpu, 'hardFull'), 1);
+    const soft = u32[(vcpu >>> 2) + VCPU_WORD.softLimit]!;
+    const used = (di - Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.resetIndex)) >>> 0;
+    if (used >= u32[(vcpu >>> 2) + VCPU_WORD.entries]!) {
+      Atomics.add(u32, (vcpu >>> 2) + VCPU_WORD.hardFull, 1);
       return ABI.PUSH_HARD_FULL;
     }
-    const avail = indexWord(vcpu, 'availAt');
+    const avail = availAtWord(vcpu);
     if (avail !== 0) {
       gfnWritePayload(entryWord(vcpu, di), slot, offset);
       indexPublishAvail(avail, (di + 1) >>> 0);
@@ -42,7 +43,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       gfnMarkDirty(entryWord(vcpu, di), slot, offset);
     }
     Atomics.store(u32, diWord, (di + 1) >>> 0);
-    const p = vcpuWord(vcpu, 'pushes'); // u64 counter as two halves
+    const p = (vcpu >>> 2) + VCPU_WORD.pushes; // u64 counter as two halves
     if (++u32[p]! === 0 || u32[p] === 0) u32[p + 1]!++;
     return used + 1 >= soft ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
   }
@@ -56,13 +57,13 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function dirtyRingHarvest(vcpu: number, max: number): number {
-    const out = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
-    max = Math.min(max, u32[vcpuWord(vcpu, 'entries')]!);
-    const fetchAt = indexWord(vcpu, 'fetchAt');
+    const out = u32[(vcpu >>> 2) + VCPU_WORD.harvestBuf]! >>> 2;
+    max = Math.min(max, u32[(vcpu >>> 2) + VCPU_WORD.entries]!);
+    const fetchAt = fetchAtWord(vcpu);
     if (fetchAt !== 0) {
       // Shared indices: up to avail_index, then one store of fetch_index; no entry written.
       const from = indexOwnFetch(fetchAt);
-      const n = Math.min((indexAvail(indexWord(vcpu, 'availAt')) - from) >>> 0, max);
+      const n = Math.min((indexAvail(availAtWord(vcpu)) - from) >>> 0, max);
       for (let i = 0; i < n; i++) {
         const e = entryWord(vcpu, (from + i) >>> 0);
         const rec = out + 4 * i;
@@ -73,7 +74,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       indexPublishFetch(fetchAt, (from + n) >>> 0);
       return n;
     }
-    const fetchWord = vcpuWord(vcpu, 'fetchIndex');
+    const fetchWord = (vcpu >>> 2) + VCPU_WORD.fetchIndex;
     let fetch = u32[fetchWord]!;
     let n = 0;
     while (n < max) {
@@ -92,8 +93,8 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function reject(hi: number, lo: number): false {
-    Atomics.add(u32, vmWord('rejectedBatches'), 1);
-    Atomics.add(u32, vmWord('rejectedPages'), popcount32(hi) + popcount32(lo));
+    Atomics.add(u32, VM_BASE + VM_WORD.rejectedBatches, 1);
+    Atomics.add(u32, VM_BASE + VM_WORD.rejectedPages, popcount32(hi) + popcount32(lo));
     return false;
   }
 
@@ -101,14 +102,14 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function reprotect(slot: number, baseHi: number, baseLo: number, hi: number, lo: number): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
-    if (asId >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]!) return reject(hi, lo);
-    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
-    const npages = u32[slotWord(desc, 'npages')]!;
+    if (asId >= u32[VM_BASE + VM_WORD.nrAs]! || id >= u32[VM_BASE + VM_WORD.nrSlots]!) return reject(hi, lo);
+    const desc = u32[VM_BASE + VM_WORD.slots]! + id * ABI.SLOT_STRIDE;
+    const npages = u32[(desc >>> 2) + SLOT_WORD.npages]!;
     const top = hi ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
-    const logging = (u32[slotWord(desc, 'flags')]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
+    const logging = (u32[(desc >>> 2) + SLOT_WORD.flags]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
     if (npages === 0 || !logging || baseHi !== 0 || baseLo >= npages || baseLo + top >= npages) return reject(hi, lo);
-    bitmaps.orMask32(u32[slotWord(desc, 'armed')]!, baseLo, hi, lo);
-    const rearmed = Atomics.load(u32, slotWord(desc, 'rearmed')); // the verifier's record (content mode)
+    bitmaps.orMask32(u32[(desc >>> 2) + SLOT_WORD.armed]!, baseLo, hi, lo);
+    const rearmed = Atomics.load(u32, (desc >>> 2) + SLOT_WORD.rearmed); // the verifier's record (content mode)
     if (rearmed !== 0) bitmaps.orMask32(rearmed, baseLo, hi, lo);
     return true;
   }
@@ -118,11 +119,11 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
    * indices: to the fetch_index dirtyRingsReset validated, writing no entry.
    */
   function dirtyRingReset(vcpu: number, limit: number): number {
-    const indexed = indexWord(vcpu, 'fetchAt') !== 0;
-    if (!indexed) Atomics.load(u32, vcpuWord(vcpu, 'fetchIndex')); // acquire the harvester's batch before any flag
-    const target = u32[vcpuWord(vcpu, 'resetFetch')]!;
-    const riWord = vcpuWord(vcpu, 'resetIndex');
-    const abortWord = vmWord('resetAbort');
+    const indexed = fetchAtWord(vcpu) !== 0;
+    if (!indexed) Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex); // acquire the harvester's batch before any flag
+    const target = u32[(vcpu >>> 2) + VCPU_WORD.resetFetch]!;
+    const riWord = (vcpu >>> 2) + VCPU_WORD.resetIndex;
+    const abortWord = VM_BASE + VM_WORD.resetAbort;
     let ri = u32[riWord]!;
     let count = 0;
     let curSlot = 0;
@@ -176,7 +177,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       lo = 1;
     }
     if ((hi | lo) !== 0 && reprotect(curSlot, baseHi, baseLo, hi, lo)) batches++;
-    const bw = vcpuWord(vcpu, 'resetBatches');
+    const bw = (vcpu >>> 2) + VCPU_WORD.resetBatches;
     u32[bw] = (u32[bw]! + batches) >>> 0;
     Atomics.store(u32, riWord, ri);
     return count;
@@ -186,11 +187,11 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function dirtyRingsReset(list: number, n: number, limit: number): number {
     for (let i = 0; i < n; i++) {
       const vcpu = u32[(list >>> 2) + i]!;
-      const fetchAt = indexWord(vcpu, 'fetchAt');
+      const fetchAt = fetchAtWord(vcpu);
       if (fetchAt === 0) continue;
       const fetch = indexFetchForReset(fetchAt);
-      if ((fetch - u32[vcpuWord(vcpu, 'resetIndex')]!) >>> 0 > u32[vcpuWord(vcpu, 'entries')]!) return ABI.RESET_EINVAL_FETCH - i;
-      u32[vcpuWord(vcpu, 'resetFetch')] = fetch;
+      if ((fetch - u32[(vcpu >>> 2) + VCPU_WORD.resetIndex]!) >>> 0 > u32[(vcpu >>> 2) + VCPU_WORD.entries]!) return ABI.RESET_EINVAL_FETCH - i;
+      u32[(vcpu >>> 2) + VCPU_WORD.resetFetch] = fetch;
     }
     let count = 0;
     for (let i = 0; i < n && count < limit; i++) count += dirtyRingReset(u32[(list >>> 2) + i]!, limit - count);
