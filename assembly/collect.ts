@@ -3,9 +3,10 @@
 // round's, and compare bitmaps for the verifier. Only the collector writes these bitmaps.
 import {
   GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, VM_CTL, VM_NR_AS, VM_NR_SLOTS, VM_SLOTS, VM_COLLECTOR_SKIPPED,
-  VCPU_HARVEST_BUF, VCPU_RING, VCPU_ENTRIES, VCPU_FETCH_INDEX, SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
+  VCPU_HARVEST_BUF, VCPU_RING, VCPU_ENTRIES, VCPU_FETCH_INDEX, VCPU_AVAIL_AT, VCPU_FETCH_AT, SLOT_STRIDE, SLOT_NPAGES, SLOT_COLLECTED,
 } from "./layout.generated";
 import { gfnFlags, gfnSlot, gfnOffset, gfnMarkHarvested } from "./dirty_gfn";
+import { indexAvail, indexOwnFetch, indexPublishFetch } from "./ring_index";
 import { nextNonzeroWord, nextAfter } from "./bitmap";
 
 /**
@@ -41,7 +42,8 @@ export function collectHarvested(vcpu: usize, n: u32): u32 {
  * QEMU's kvm_dirty_ring_reap_one for the `n` vCPUs whose control-block offsets are the u32s
  * at `list`: harvest each ring and mark every entry straight into the collected bitmaps, in
  * one call and one pass over the entries (no harvest-buffer copy). The flag handshake is
- * dirtyRingHarvest's: plain RESET stores, one publishing store of the fetch index per ring.
+ * dirtyRingHarvest's: plain RESET stores, one publishing store of the fetch index per ring;
+ * with shared indices, the entries up to avail_index and one store of fetch_index per ring.
  * Returns the entries harvested; skipped ones are added to VM_COLLECTOR_SKIPPED.
  */
 export function dirtyRingsCollect(list: usize, n: u32): u32 {
@@ -55,6 +57,20 @@ export function dirtyRingsCollect(list: usize, n: u32): u32 {
     const ring = <usize>load<u32>(vcpu + VCPU_RING);
     const entries = load<u32>(vcpu + VCPU_ENTRIES);
     const mask = entries - 1;
+    const fetchAt = <usize>load<u32>(vcpu + VCPU_FETCH_AT);
+    if (fetchAt != 0) {
+      const from = indexOwnFetch(fetchAt);
+      let n = indexAvail(<usize>load<u32>(vcpu + VCPU_AVAIL_AT)) - from;
+      if (n > entries) n = entries;
+      if (n == 0) continue;
+      for (let i: u32 = 0; i < n; i++) {
+        const e = ring + (<usize>((from + i) & mask) << 4);
+        if (!markGfn(slots, nrSlots, nrAs, gfnSlot(e), gfnOffset(e))) skipped++;
+      }
+      indexPublishFetch(fetchAt, from + n);
+      total += n;
+      continue;
+    }
     let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);
     let taken: u32 = 0;
     while (taken < entries) {

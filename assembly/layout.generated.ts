@@ -57,6 +57,8 @@
 // @ts-ignore: decorator
 @inline export const VM_COLLECTOR_RESET_US: u32 = 136;
 // @ts-ignore: decorator
+@inline export const VM_COLLECTOR_LOOKS: u32 = 144;
+// @ts-ignore: decorator
 @inline export const VCPU_STRIDE: u32 = 256;
 // @ts-ignore: decorator
 @inline export const VCPU_RING: u32 = 0;
@@ -70,6 +72,10 @@
 @inline export const VCPU_PML_BUF: u32 = 16;
 // @ts-ignore: decorator
 @inline export const VCPU_NO_VCPU: u32 = 20;
+// @ts-ignore: decorator
+@inline export const VCPU_AVAIL_AT: u32 = 24;
+// @ts-ignore: decorator
+@inline export const VCPU_FETCH_AT: u32 = 28;
 // @ts-ignore: decorator
 @inline export const VCPU_DIRTY_INDEX: u32 = 64;
 // @ts-ignore: decorator
@@ -98,6 +104,8 @@
 @inline export const VCPU_RESUME_BELL: u32 = 140;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_REQ: u32 = 144;
+// @ts-ignore: decorator
+@inline export const VCPU_RESET_FETCH: u32 = 152;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_ACK: u32 = 192;
 // @ts-ignore: decorator
@@ -214,6 +222,8 @@
 @inline export const PUSH_SOFT_FULL: u32 = 1;
 // @ts-ignore: decorator
 @inline export const PUSH_HARD_FULL: i32 = -1;
+// @ts-ignore: decorator
+@inline export const RESET_EINVAL_FETCH: i32 = -1;
 // @ts-ignore: decorator
 @inline export const CLEAR_EINVAL_FIRST_PAGE: i32 = -1;
 // @ts-ignore: decorator

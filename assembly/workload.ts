@@ -6,11 +6,12 @@ import {
   PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDED, FAULT_RING_FULL, FAULT_RING_SOFT_FULL, FAULT_RING_SOFT_FULL_RETRY,
   SLICE_DONE, SLICE_RING_FULL, SLICE_SHIFT,
   SLOT_CONTENTS, SLOT_NPAGES, SLOT_ARMED, SLOT_ID, SLOT_FLAGS, SLOT_F_LOG_DIRTY,
-  VCPU_RING, VCPU_ENTRIES, VCPU_SOFT_LIMIT, VCPU_DIRTY_INDEX, VCPU_RESET_INDEX, VCPU_HARD_FULL, VCPU_PUSHES,
+  VCPU_RING, VCPU_ENTRIES, VCPU_SOFT_LIMIT, VCPU_DIRTY_INDEX, VCPU_RESET_INDEX, VCPU_HARD_FULL, VCPU_PUSHES, VCPU_AVAIL_AT,
 } from "./layout.generated";
 import { write, exitsBeforeStore } from "./fault";
 import { testAndDisarm, setBit } from "./bitmap";
 import { gfnMarkDirty } from "./dirty_gfn";
+import { gfnWritePayload, indexPublishAvail } from "./ring_index";
 
 /** xorshift64*: the top 32 bits of the output. */
 function next32(vcpu: usize): u32 {
@@ -75,7 +76,9 @@ export function nextPage(vcpu: usize): u32 {
  */
 export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
   const desc = <usize>load<u32>(vcpu + VCPU_W_SLOT);
-  if (load<u32>(desc + SLOT_CONTENTS) == 0 && exitsBeforeStore(vcpu)) return runSliceRing(vcpu, desc, maxWrites);
+  if (load<u32>(desc + SLOT_CONTENTS) == 0 && exitsBeforeStore(vcpu)) {
+    return load<u32>(vcpu + VCPU_AVAIL_AT) != 0 ? runSliceRingIndexed(vcpu, desc, maxWrites) : runSliceRing(vcpu, desc, maxWrites);
+  }
   const seq = <u32>load<u64>(vcpu + VCPU_WRITES);
   let written: u32 = 0;
   let reason = SLICE_DONE;
@@ -110,12 +113,28 @@ export function runSlice(vcpu: usize, maxWrites: u32, stamp: u32): u32 {
  * entries must stop the vCPU at once, as it would on KVM.
  */
 function runSliceRing(vcpu: usize, desc: usize, maxWrites: u32): u32 {
+  return sliceRing(vcpu, desc, maxWrites, false);
+}
+
+/**
+ * runSliceRing for the shared-indices protocol: the same loop, except that each push writes
+ * the payload and publishes avail_index (the RFC's kvm_dirty_ring_push does it per push:
+ * the consumer learns of entries only from it). dirty_index stays private and is stored
+ * once per slice, as in the flags loop.
+ */
+function runSliceRingIndexed(vcpu: usize, desc: usize, maxWrites: u32): u32 {
+  return sliceRing(vcpu, desc, maxWrites, true);
+}
+
+// @ts-ignore: decorator
+@inline function sliceRing(vcpu: usize, desc: usize, maxWrites: u32, indexed: bool): u32 {
   const npages = load<u32>(desc + SLOT_NPAGES);
   const armed = <usize>load<u32>(desc + SLOT_ARMED);
   const slotId = load<u32>(desc + SLOT_ID);
   const ring = <usize>load<u32>(vcpu + VCPU_RING);
   const entries = load<u32>(vcpu + VCPU_ENTRIES);
   const soft = load<u32>(vcpu + VCPU_SOFT_LIMIT);
+  const avail = indexed ? <usize>load<u32>(vcpu + VCPU_AVAIL_AT) : 0;
   const di0 = load<u32>(vcpu + VCPU_DIRTY_INDEX);
   let di = di0;
   let pending = load<u32>(vcpu + VCPU_PENDING_PAGE);
@@ -134,7 +153,13 @@ function runSliceRing(vcpu: usize, desc: usize, maxWrites: u32): u32 {
         reason = SLICE_RING_FULL;
         break;
       }
-      gfnMarkDirty(ring + (<usize>(di & (entries - 1)) << 4), slotId, <u64>page);
+      const e = ring + (<usize>(di & (entries - 1)) << 4);
+      if (indexed) {
+        gfnWritePayload(e, slotId, <u64>page);
+        indexPublishAvail(avail, di + 1);
+      } else {
+        gfnMarkDirty(e, slotId, <u64>page);
+      }
       di++;
       if (used + 1 >= soft) { // FAULT_RING_SOFT_FULL_RETRY: logged, the store never happened
         pending = page + 1;

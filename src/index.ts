@@ -6,6 +6,7 @@ export { Vcpu, DirtyRing, type DirtyGfn } from './kvm/vcpu.ts';
 export { KvmError, type Errno } from './kvm/errors.ts';
 export { Memslot, type MemoryRegion, type DirtyLog } from './kvm/memslot.ts';
 export { dirtyRingSize, minRingEntries, type DirtyRingSize } from './kvm/dirty-ring-size.ts';
+export { RING_PROTOCOLS, RING_PROTOCOL_INFO, type RingProtocol, type RingProtocolInfo } from './kvm/ring-protocol.ts';
 export type { FaultOutcome, FaultKind, PushOutcome, PushKind } from './kvm/outcomes.ts';
 export { pagesOf } from './kvm/bitmap-pages.ts';
 export { loadEngine, compileEngine } from './engine/load.ts';

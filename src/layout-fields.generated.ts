@@ -21,6 +21,7 @@ export const VM_WORD = {
   collectorBell: 19,
   collectorHarvestUs: 32,
   collectorResetUs: 34,
+  collectorLooks: 36,
 } as const;
 
 /** The VM control block (VM_FIELDS), at ABI.VM_CTL. Every access is atomic (sequentially consistent). */
@@ -106,6 +107,10 @@ export class VmCtl {
   /** collector counter: microseconds in KVM_RESET_DIRTY_RINGS (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
   get collectorResetUs(): number { return Atomics.load(this.u32, this.w + 34) + Atomics.load(this.u32, this.w + 35) * 0x100000000; }
   set collectorResetUs(v: number) { Atomics.store(this.u32, this.w + 34, v % 0x100000000); Atomics.store(this.u32, this.w + 35, Math.floor(v / 0x100000000)); }
+
+  /** collector counter: the poller's looks at the rings (poll mode): each reads a batch's last entry (flags) or avail_index (shared indices) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get collectorLooks(): number { return Atomics.load(this.u32, this.w + 36) + Atomics.load(this.u32, this.w + 37) * 0x100000000; }
+  set collectorLooks(v: number) { Atomics.store(this.u32, this.w + 36, v % 0x100000000); Atomics.store(this.u32, this.w + 37, Math.floor(v / 0x100000000)); }
 }
 
 /** Word (u32) index of each field of VcpuCtl, relative to the block: for doorbells and the js engine. */
@@ -116,6 +121,8 @@ export const VCPU_WORD = {
   harvestBuf: 3,
   pmlBuf: 4,
   noVcpu: 5,
+  availAt: 6,
+  fetchAt: 7,
   dirtyIndex: 16,
   pmlIndex: 17,
   pushes: 18,
@@ -130,6 +137,7 @@ export const VCPU_WORD = {
   resetBatches: 34,
   resumeBell: 35,
   kickReq: 36,
+  resetFetch: 38,
   kickAck: 48,
   epochAck: 49,
   wPattern: 50,
@@ -176,6 +184,14 @@ export class VcpuCtl {
   /** config: 1 = a writer with no vCPU (a device, or KVM itself): its writes bypass write protection and are logged every time */
   get noVcpu(): number { return Atomics.load(this.u32, this.w + 5); }
   set noVcpu(v: number) { Atomics.store(this.u32, this.w + 5, v); }
+
+  /** config: byte offset of the shared avail_index (the RFC's shared-indices protocol), 0 = KVM's per-entry flags */
+  get availAt(): number { return Atomics.load(this.u32, this.w + 6); }
+  set availAt(v: number) { Atomics.store(this.u32, this.w + 6, v); }
+
+  /** config: byte offset of the shared fetch_index userspace publishes (shared-indices protocol), 0 = none */
+  get fetchAt(): number { return Atomics.load(this.u32, this.w + 7); }
+  set fetchAt(v: number) { Atomics.store(this.u32, this.w + 7, v); }
 
   /** producer: free-running push counter (kernel's dirty_index) */
   get dirtyIndex(): number { return Atomics.load(this.u32, this.w + 16); }
@@ -232,6 +248,10 @@ export class VcpuCtl {
   /** doorbell: the collector bumps it to kick the vCPU out of guest mode */
   get kickReq(): number { return Atomics.load(this.u32, this.w + 36); }
   set kickReq(v: number) { Atomics.store(this.u32, this.w + 36, v); }
+
+  /** consumer: the fetch_index a reset read once and validated before walking (shared-indices protocol) */
+  get resetFetch(): number { return Atomics.load(this.u32, this.w + 38); }
+  set resetFetch(v: number) { Atomics.store(this.u32, this.w + 38, v); }
 
   /** the last kick request the vCPU has answered (after draining PML) */
   get kickAck(): number { return Atomics.load(this.u32, this.w + 48); }

@@ -18,6 +18,8 @@
  *         │                                              │   [192] workload state, acknowledgements
  *         │ ring 0 … ring N-1        entries × 16 B each │  kvm_dirty_gfn arrays, no header
  *         │ harvest buffer 0 … N-1   entries × 16 B each │  userspace's copy of harvested entries
+ *         │ ring indexes 0 … N-1     128 B each          │  (rings on) the shared-indices protocol's avail_index
+ *         │                                              │  and fetch_index: one line, or a line apart
  *         │ PML log 0 … N-1          512 × 8 B each      │  (PML on) hardware's GPA log per vCPU
  *         │ ring list                maxVcpus × 4 B      │  control-block offsets a VM-wide ring verb walks
  *         │ stall histogram 0 … N-1  64 × 4 B each       │  full-exit stalls by duration (stallBucket)
@@ -37,6 +39,16 @@
  *                                          slot:  as_id << 16 | slot_id
  * ```
  * Entry lifecycle (bits RESET DIRTY): 00 ─push→ 01 ─harvest→ 1X ─reset→ 00.
+ *
+ * The shared-indices protocol (KVM's RFC v1–v3, 2019-11 to 2020-01) uses the same 16-byte
+ * entries with the flags word left alone, and two shared u32 counters instead:
+ * ```
+ *  ring indexes, adjacent (RFC):   0 avail_index (kernel writes)   4 fetch_index (userspace writes)
+ *  ring indexes, apart:            0 avail_index                  64 fetch_index (a cache line away)
+ * ```
+ * push writes slot and offset and publishes avail_index; harvest reads up to avail_index and
+ * publishes fetch_index; the reset refuses a fetch_index more than the ring's size past
+ * reset_index (EINVAL), then re-arms every entry up to it.
  */
 
 /** A control-block field: byte offset inside its block, width, and what it holds. */
@@ -74,6 +86,7 @@ export const VM_FIELDS = {
   COLLECTOR_BELL: u32(76, 'doorbell: vCPUs ring it on a ring-full exit; the collector waits on it'),
   COLLECTOR_HARVEST_US: u64(128, 'collector counter: microseconds in userspace harvests (and marking what they took)'),
   COLLECTOR_RESET_US: u64(136, 'collector counter: microseconds in KVM_RESET_DIRTY_RINGS'),
+  COLLECTOR_LOOKS: u64(144, "collector counter: the poller's looks at the rings (poll mode): each reads a batch's last entry (flags) or avail_index (shared indices)"),
 } as const;
 
 /**
@@ -88,6 +101,8 @@ export const VCPU_FIELDS = {
   HARVEST_BUF: u32(12, "config: byte offset of this vCPU's harvest buffer"),
   PML_BUF: u32(16, "config: byte offset of this vCPU's PML log, 0 = PML off"),
   NO_VCPU: u32(20, 'config: 1 = a writer with no vCPU (a device, or KVM itself): its writes bypass write protection and are logged every time'),
+  AVAIL_AT: u32(24, "config: byte offset of the shared avail_index (the RFC's shared-indices protocol), 0 = KVM's per-entry flags"),
+  FETCH_AT: u32(28, 'config: byte offset of the shared fetch_index userspace publishes (shared-indices protocol), 0 = none'),
   DIRTY_INDEX: u32(64, "producer: free-running push counter (kernel's dirty_index)"),
   PML_INDEX: u32(68, 'producer: entries in the PML log'),
   PUSHES: u64(72, 'producer: pages logged into the ring'),
@@ -102,6 +117,7 @@ export const VCPU_FIELDS = {
   RESET_BATCHES: u32(136, "consumer: coalesced batches re-armed (KVM's mmu_lock round trips)"),
   RESUME_BELL: u32(140, 'doorbell: the collector bumps it after a reset; a full vCPU waits on it'),
   KICK_REQ: u32(144, 'doorbell: the collector bumps it to kick the vCPU out of guest mode'),
+  RESET_FETCH: u32(152, 'consumer: the fetch_index a reset read once and validated before walking (shared-indices protocol)'),
   KICK_ACK: u32(192, 'the last kick request the vCPU has answered (after draining PML)'),
   EPOCH_ACK: u32(196, 'the last VM_RUN_EPOCH the vCPU has acted on'),
   W_PATTERN: u32(200, 'workload: PATTERN_*'),
@@ -202,6 +218,10 @@ export const ABI = {
   PUSH_SOFT_FULL: 1, // KVM_REQ_DIRTY_RING_SOFT_FULL raised
   PUSH_HARD_FULL: -1, // would overwrite an unreset entry: refused
 
+  // dirtyRingsReset: -1 - i when listed ring i's fetch_index is more than its size past its
+  // reset_index (the shared-indices protocol's one check, EINVAL); nothing is reset then
+  RESET_EINVAL_FETCH: -1,
+
   // KVM_CLEAR_DIRTY_LOG's -EINVAL cases, one code per rule so the host can name the rule
   CLEAR_EINVAL_FIRST_PAGE: -1, // first_page not a multiple of 64
   CLEAR_EINVAL_NUM_PAGES: -2, // num_pages not a multiple of 64 and the range does not reach the slot end
@@ -214,6 +234,17 @@ export const ABI = {
 } as const;
 
 export type AbiName = keyof typeof ABI;
+
+/** Bytes of one vCPU's ring-index block: two cache lines, so either placement fits. */
+export const RING_INDEXES_BYTES = 128;
+
+/** Where avail_index and fetch_index sit in a vCPU's ring-index block, per placement. */
+export const RING_INDEX_PLACEMENTS = {
+  /** RFC v1–v3's struct kvm_dirty_ring_indexes: both in one cache line. */
+  adjacent: { avail: 0, fetch: 4 },
+  /** The middle way proposed in review (Paolo Bonzini, 2019-12): 64 bytes apart. */
+  apart: { avail: 0, fetch: 64 },
+} as const;
 
 /** KVM_DIRTY_RING_RSVD_ENTRIES: room for KVM's own writes after the soft limit trips. */
 export const DIRTY_RING_RSVD_ENTRIES = 64;
@@ -277,6 +308,8 @@ export interface ArenaPlan {
   readonly vcpuCtl: readonly number[];
   readonly rings: readonly number[];
   readonly harvestBufs: readonly number[];
+  /** Per vCPU: its ring-index block (RING_INDEXES_BYTES), 0 when there are no rings. */
+  readonly ringIndexes: readonly number[];
   readonly pmlBufs: readonly number[]; // 0 when PML is off
   /** Room for the control-block offsets of every vCPU: the list a VM-wide ring verb walks. */
   readonly ringList: number;
@@ -342,6 +375,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
   const ringBytes = spec.ringEntries * ABI.GFN_SIZE;
   const rings = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
   const harvestBufs = vcpuCtl.map(() => (ringBytes ? take(ringBytes) : 0));
+  const ringIndexes = vcpuCtl.map(() => (ringBytes ? take(RING_INDEXES_BYTES) : 0));
   const pmlBufs = vcpuCtl.map(() => (spec.pml ? take(ABI.PML_LOG_ENTRIES * ABI.PML_ENTRY_SIZE) : 0));
   const ringList = take(spec.maxVcpus * 4);
   const stallHists = vcpuCtl.map(() => take(STALL_BUCKETS * 4));
@@ -369,6 +403,7 @@ export function planArena(spec: ArenaSpec): ArenaPlan {
     vcpuCtl,
     rings,
     harvestBufs,
+    ringIndexes,
     pmlBufs,
     ringList,
     stallHists,

@@ -22,6 +22,8 @@ interface Mode {
 }
 const MODES: Mode[] = [
   { name: 'dirty-ring', ref: { ring: { entries: RING, pml: false } } },
+  { name: 'dirty-ring, shared indices', ref: { ring: { entries: RING, pml: false }, ringProtocol: 'indices' } },
+  { name: 'dirty-ring, shared indices apart, with PML', ref: { ring: { entries: 1024, pml: true }, ringProtocol: 'indices-apart' } },
   { name: 'ring-with-bitmap', ref: { ring: { entries: RING, pml: false }, ringWithBitmap: true } },
   { name: 'dirty-log', ref: {} },
   { name: 'clear-log', ref: { manualProtect: true, initiallySet: true } },
@@ -50,6 +52,7 @@ async function makeVm(engine: 'wasm' | 'js', mode: Mode): Promise<Vm> {
     engine,
     vcpus: 2,
     dirtyRing: mode.ref.ring,
+    ringProtocol: mode.ref.ringProtocol,
     arch: mode.ref.ringWithBitmap ? 'arm64' : 'x86',
     ringWithBitmap: mode.ref.ringWithBitmap,
     manualProtect: mode.ref.manualProtect ? { initiallySet: !!mode.ref.initiallySet } : undefined,
@@ -79,6 +82,7 @@ type Op =
   | { op: 'harvest'; v: number; max: number }
   | { op: 'reset'; limit: number }
   | { op: 'scribble'; v: number; at: 'fetch' | 'reset' | 'dirty'; k: number; flags: number; slot: number; offset: bigint }
+  | { op: 'forgeFetch'; v: number; from: 'reset' | 'avail' | 'fetch'; k: number }
   | { op: 'get'; slot: number }
   | { op: 'clear'; slot: number; first: number; num: number; bits: number[] }
   | { op: 'logging'; slot: number; on: boolean }
@@ -95,6 +99,7 @@ const v = fc.integer({ min: 0, max: 1 });
 
 function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
   const ring = !!mode.ref.ring;
+  const indexed = (mode.ref.ringProtocol ?? 'flags') !== 'flags';
   const bitmap = !ring || !!mode.ref.ringWithBitmap;
   const arbs: fc.Arbitrary<Op>[] = [
     fc.record({ op: fc.constant('write' as const), v: fc.integer({ min: -1, max: 1 }), raw: fc.boolean(), sp: slotPage }).map(({ sp, ...o }) => ({ ...o, ...sp })),
@@ -141,6 +146,17 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
         ),
       }),
     );
+  }
+  if (indexed) {
+    // A VMM that writes any number into the shared fetch_index: behind reset_index, past
+    // avail_index, exactly a ring ahead, one more, or half the u32 space away.
+    const entries = mode.ref.ring!.entries;
+    arbs.push(fc.record({
+      op: fc.constant('forgeFetch' as const),
+      v,
+      from: fc.constantFrom('reset' as const, 'avail' as const, 'fetch' as const),
+      k: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(entries - 1, entries, entries + 1, 2 ** 31, -entries)),
+    }));
   }
   if (bitmap) {
     arbs.push(
@@ -214,12 +230,19 @@ function apply(vm: Vm, op: Op): unknown {
       vm.vcpus.forEach((c, i) => (a.u32[(list >>> 2) + i] = c.ctl));
       const skippedBefore = a.vm.collectorSkipped;
       const harvested = a.engine.dirtyRingsCollect(list, vm.vcpus.length);
-      return { harvested, skipped: a.vm.collectorSkipped - skippedBefore, reset: a.engine.dirtyRingsReset(list, vm.vcpus.length, 0x7fffffff) };
+      const reset = a.engine.dirtyRingsReset(list, vm.vcpus.length, 0x7fffffff);
+      return { harvested, skipped: a.vm.collectorSkipped - skippedBefore, reset: reset < 0 ? 'einval' : reset };
     }
     case 'harvest':
       return vm.vcpus[op.v]!.ring!.harvest(op.max).map((e) => ({ slot: e.slot, offset: e.offset }));
     case 'reset':
-      return vm.resetDirtyRings({ limit: op.limit });
+      return errno(() => vm.resetDirtyRings({ limit: op.limit }));
+    case 'forgeFetch': {
+      const ring = vm.vcpus[op.v]!.ring!;
+      const from = op.from === 'reset' ? ring.resetIndex : op.from === 'avail' ? ring.availIndex! : ring.fetchIndex;
+      ring.publishFetchIndex((from + op.k + 2 ** 32) % 2 ** 32);
+      return undefined;
+    }
     case 'scribble': {
       const ring = vm.vcpus[op.v]!.ring!;
       const n = ring.size.entries;
@@ -341,6 +364,12 @@ function applyRef(ref: RefVm, op: Op): unknown {
       return ref.harvest(op.v, op.max);
     case 'reset':
       return ref.reset(op.limit);
+    case 'forgeFetch': {
+      const r = ref.rings[op.v]!;
+      const from = op.from === 'reset' ? r.resetIndex : op.from === 'avail' ? r.availIndex : r.fetchIndex;
+      r.fetchIndex = (from + op.k + 2 ** 32) % 2 ** 32;
+      return undefined;
+    }
     case 'scribble': {
       const r = ref.rings[op.v]!;
       const base = op.at === 'fetch' ? r.fetchIndex : op.at === 'reset' ? r.resetIndex : r.dirtyIndex;
@@ -426,6 +455,7 @@ function snapshot(vm: Vm) {
             dirtyIndex: c.ring.dirtyIndex,
             resetIndex: c.ring.resetIndex,
             fetchIndex: c.ring.fetchIndex,
+            availIndex: c.ring.availIndex ?? null,
             used: c.ring.used,
             batches: c.ring.resetBatches,
             pushes: c.ring.pushes,
@@ -459,7 +489,7 @@ function refSnapshot(ref: RefVm, like: ReturnType<typeof snapshot>) {
         dv.setBigUint64(i * 16 + 8, e.offset, true);
       });
       return {
-        bytes: Array.from(bytes), dirtyIndex: r.dirtyIndex, resetIndex: r.resetIndex, fetchIndex: r.fetchIndex,
+        bytes: Array.from(bytes), dirtyIndex: r.dirtyIndex, resetIndex: r.resetIndex, fetchIndex: r.fetchIndex, availIndex: ref.indexed ? r.availIndex : null,
         used: (r.dirtyIndex - r.resetIndex + 2 ** 32) % 2 ** 32, batches: r.batches, pushes: r.pushes, hardFull: r.hardFull,
       };
     }),

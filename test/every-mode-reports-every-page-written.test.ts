@@ -2,10 +2,12 @@
  * The contract every tracking mode must meet, as KVM's selftest runs one guest under a table
  * of log modes: every page written is reported, nothing else is, and what was reported is
  * re-armed. It runs over the mode records themselves, single-threaded (a VM, some writes, the
- * mode's collect), and through threads (startRun, every workload pattern, both engines).
+ * mode's collect), and through threads (startRun, every workload pattern, both engines). Modes
+ * with rings run it under every ring protocol: KVM's per-entry flags and the RFC's shared
+ * indices, adjacent and apart.
  */
 import { describe, expect, it } from 'vitest';
-import { createVm, MODES, pagesOf, startRun, type EngineKind, type RunOptions, type TrackingMode, type Vm } from '../src/index.ts';
+import { createVm, MODES, pagesOf, RING_PROTOCOLS, startRun, type EngineKind, type RingProtocol, type RunOptions, type TrackingMode, type Vm } from '../src/index.ts';
 import { collectContext } from '../src/tracking/index.ts';
 import { engines } from './support/engines.ts';
 
@@ -21,19 +23,25 @@ function sync(vm: Vm, mode: TrackingMode, final: boolean): number[] {
   return pages;
 }
 
-async function modeVm(mode: TrackingMode, engine: EngineKind): Promise<Vm> {
-  return createVm({ engine, ...mode.vmOptions({ ringEntries: 256, pml: false }), slots: [{ pages: PAGES }], vcpus: 2 });
+async function modeVm(mode: TrackingMode, engine: EngineKind, ringProtocol: RingProtocol | undefined): Promise<Vm> {
+  return createVm({ engine, ...mode.vmOptions({ ringEntries: 256, pml: false }), ...(ringProtocol ? { ringProtocol } : {}), slots: [{ pages: PAGES }], vcpus: 2 });
 }
 
-describe.each(MODES)('$name', (mode) => {
+/** Each mode, and each ring mode once per ring protocol. */
+interface Case { name: string; mode: TrackingMode; ringProtocol: RingProtocol | undefined }
+const CASES = MODES.flatMap((mode): Case[] => (mode.usesRing
+  ? RING_PROTOCOLS.map((ringProtocol) => ({ name: `${mode.name}, ${ringProtocol}`, mode, ringProtocol }))
+  : [{ name: mode.name, mode, ringProtocol: undefined }]));
+
+describe.each(CASES)('$name', ({ mode, ringProtocol }) => {
   describe.each(engines)('single-threaded, $engine engine', ({ engine }) => {
     it('the first sync reports nothing, or every page under INITIALLY_SET', async () => {
-      const vm = await modeVm(mode, engine);
+      const vm = await modeVm(mode, engine, ringProtocol);
       expect(sync(vm, mode, true)).toEqual(mode.verify.initiallySet ? Array.from({ length: PAGES }, (_, p) => p) : []);
     });
 
     it('a sync reports exactly the pages written since the last one, once each, and re-arms them', async () => {
-      const vm = await modeVm(mode, engine);
+      const vm = await modeVm(mode, engine, ringProtocol);
       sync(vm, mode, true);
       const [a, b] = vm.vcpus as [typeof vm.vcpus[0], typeof vm.vcpus[0]];
       const slot = vm.slot(0);
@@ -47,7 +55,7 @@ describe.each(MODES)('$name', (mode) => {
 
     // Only modes where a vCPU-less write can land anywhere have this behaviour to check.
     if (mode.deviceWriter !== 'never') it('a write with no vCPU is reported at the end of the round', async () => {
-      const vm = await modeVm(mode, engine);
+      const vm = await modeVm(mode, engine, ringProtocol);
       vm.deviceWrite(vm.slot(0), 7);
       vm.vcpus[0]!.write(vm.slot(0), 8);
       expect(sync(vm, mode, false)).toEqual(mode.verify.ringlessCollected === 'every-sync' ? [7, 8] : [8]);
@@ -57,7 +65,7 @@ describe.each(MODES)('$name', (mode) => {
 
   describe('through threads', () => {
     const run = (options: Partial<RunOptions>) => startRun({
-      strategy: mode.name, vcpus: 2, memory: '4MiB', ...(mode.usesRing ? { ringEntries: 256 } : {}),
+      strategy: mode.name, vcpus: 2, memory: '4MiB', ...(mode.usesRing ? { ringEntries: 256, ringProtocol } : {}),
       iterations: 3, seconds: 60, intervalMs: 40, verify: true, ...options,
     }).result;
 

@@ -23,6 +23,10 @@ const REPORTS: readonly { name: string; args: string[]; charts: RegExp[] }[] = [
   { name: 'sweep-ring', args: ['sweep', 'ring', '--sizes', '256,4096', '--pattern', 'random', '--trials', '2', '--seconds', '0.2', '--mem', '64MiB', '--csv'], charts: [/^ring-writesPerSecond$/, /^ring-stallShare$/, /timeline-dirty$/] },
   { name: 'sweep-guest', args: ['sweep', 'guest', '--sizes', '1GiB,8GiB,64GiB', '--trials', '2', '--json'], charts: [/^guest-fixed-count$/, /^guest-fixed-fraction$/] },
   { name: 'compare-strategies', args: ['compare', 'strategies', '--quick'], charts: [/^strategies-writesPerSecond$/, /timeline-sync$/] },
+  {
+    name: 'compare-protocols', args: ['compare', 'protocols', '--quick', '--trials', '1'],
+    charts: [/^protocols-kernels$/, /^protocols-transfer$/, /^protocols-sweep-writes$/, /^protocols-sweep-per-entry$/, /^protocols-lines-batch$/, /^protocols-lines-chase$/, /^protocols-lines-by-kind$/],
+  },
 ];
 
 let browser: Browser | undefined;
@@ -41,7 +45,7 @@ beforeAll(async () => {
     const exit = await cli.exited;
     if (exit.code !== 0) throw new Error(`dirtylog ${r.args.join(' ')} exited ${exit.code}: ${cli.stderr()}`);
   }
-}, 180_000);
+}, 240_000);
 
 describe.each(REPORTS)('$name', (r) => {
   it.skipIf(missing !== undefined)(`loads clean, draws every chart, leaves a screenshot${missing ? ` (skipped: ${missing})` : ''}`, async () => {

@@ -7,15 +7,17 @@
  * guest's record of completed writes sees those. The same runs with correct collectors pass.
  */
 import { describe, expect, it } from 'vitest';
-import { startRun, type BrokenCollector, type RunOptions, type Strategy } from '../src/index.ts';
+import { startRun, type BrokenCollector, type RingProtocol, type RunOptions, type Strategy } from '../src/index.ts';
 
 const sparse: Omit<RunOptions, 'strategy'> = { vcpus: 2, memory: '16MiB', iterations: 5, seconds: 120, verify: true, pattern: 'random', writeRate: 20_000 };
 // The defaults: 64 MiB, two vCPUs writing random pages as fast as they can.
 const dense: Omit<RunOptions, 'strategy'> = { iterations: 4, verify: true };
 
-const broken: { strategy: Strategy; brokenCollector: BrokenCollector }[] = [
+const broken: { strategy: Strategy; brokenCollector: BrokenCollector; ringProtocol?: RingProtocol }[] = [
   { strategy: 'ring', brokenCollector: 'drop-entries' },
   { strategy: 'ring', brokenCollector: 'never-rearm' },
+  { strategy: 'ring', brokenCollector: 'drop-entries', ringProtocol: 'indices' },
+  { strategy: 'ring', brokenCollector: 'never-rearm', ringProtocol: 'indices-apart' },
   { strategy: 'bitmap', brokenCollector: 'never-rearm' },
   { strategy: 'clear-log', brokenCollector: 'never-rearm' },
   { strategy: 'ring-with-bitmap', brokenCollector: 'drop-entries' },
@@ -23,14 +25,19 @@ const broken: { strategy: Strategy; brokenCollector: BrokenCollector }[] = [
 ];
 
 describe.each([['sparse', sparse], ['dense (the default workload)', dense]] as const)('the verifier on a %s guest', (_name, workload) => {
-  it.each(broken)('catches $strategy with a collector that does $brokenCollector', async (b) => {
-    const result = await startRun({ ...workload, ...b }).result;
+  it.each(broken.map((options) => ({ options, name: `${options.strategy}${options.ringProtocol ? ` (${options.ringProtocol})` : ''}` })))('catches $name with a collector that does $options.brokenCollector', async ({ options }) => {
+    const result = await startRun({ ...workload, ...options }).result;
     expect(result.kind).toBe('completed');
     expect(result.verification.kind).toBe('failed');
   });
 
   it.each(['ring', 'bitmap', 'clear-log', 'ring-with-bitmap'] as const)('passes %s with the correct collector on the same workload', async (strategy) => {
     const result = await startRun({ ...workload, strategy }).result;
+    expect(result.verification).toMatchObject({ kind: 'passed' });
+  });
+
+  it.each(['indices', 'indices-apart'] as const)('passes ring (%s) with the correct collector on the same workload', async (ringProtocol) => {
+    const result = await startRun({ ...workload, strategy: 'ring', ringProtocol }).result;
     expect(result.verification).toMatchObject({ kind: 'passed' });
   });
 });

@@ -20,6 +20,7 @@ import { clearDirtyLogInPlace, getDirtyLog } from '../kvm/dirty-log.ts';
 import { harvestDirtyRing, resetDirtyRings } from '../kvm/dirty-ring.ts';
 import { createVm, type Vm } from '../kvm/vm.ts';
 import type { EngineKind } from '../engine/exports.ts';
+import type { RingProtocol } from '../kvm/ring-protocol.ts';
 import { ENGINE_KINDS } from '../engine/exports.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { prng } from '../prng.ts';
@@ -94,7 +95,7 @@ interface Hooks {
   afterEach?: () => void;
 }
 
-interface Case {
+export interface Case {
   kernel: Kernel;
   density: number | null;
   items: number;
@@ -155,9 +156,10 @@ async function interrupted(signal: AbortSignal | undefined): Promise<boolean> {
 /** Between timed iterations, a turn of the event loop at most this often: Ctrl-C stops within about this long plus one call. */
 const SIGNAL_CHECK_MS = 50;
 
-async function fixtureVm(engine: EngineKind, pages: number, ring: boolean): Promise<Vm> {
+export async function fixtureVm(engine: EngineKind, pages: number, ring: boolean, ringProtocol: RingProtocol = 'flags'): Promise<Vm> {
   return createVm({
     engine,
+    ringProtocol,
     dirtyRing: ring ? { entries: RING_ENTRIES } : undefined,
     slots: [{ pages }],
     vcpus: 1,
@@ -166,7 +168,7 @@ async function fixtureVm(engine: EngineKind, pages: number, ring: boolean): Prom
 }
 
 /** One kernel on one engine; undefined when the signal stopped it. */
-async function measure(c: Case, vm: Vm, method: EngineBenchMethod, signal?: AbortSignal): Promise<Summary | undefined> {
+export async function measure(c: Case, vm: Vm, method: EngineBenchMethod, signal?: AbortSignal): Promise<Summary | undefined> {
   if (signal?.aborted) return undefined;
   // tinybench adds an abort listener per Bench and per task and never removes them: give it a
   // signal of its own, so the caller's does not collect dozens (MaxListenersExceededWarning).
@@ -232,7 +234,7 @@ export function benchFixtures(pages: number, densities: readonly number[], seed:
   return { n, seq, random, desc, bitmaps };
 }
 
-function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly number[], seed: number): Case[] {
+export function casesFor(pages: number, kernels: readonly Kernel[], densities: readonly number[], seed: number): Case[] {
   const cases: Case[] = [];
   const want = (k: Kernel) => kernels.includes(k);
   const { n, seq, random, desc, bitmaps } = benchFixtures(pages, densities, seed);

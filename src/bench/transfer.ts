@@ -11,13 +11,15 @@ import type { EngineKind } from '../engine/exports.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { summarize, type Summary } from './stats.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
-import { requireInteger, requirePositive } from '../validate.ts';
+import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
+import { requireInteger, requireOneOf, requirePositive } from '../validate.ts';
 
 export const TRANSFER_RING_SIZES = [512, 4096, 65536] as const;
 
 export interface TransferRow {
   readonly ringEntries: number;
   readonly engine: EngineKind;
+  readonly protocol: RingProtocol;
   /** Entries harvested (and reset) per second, in millions. */
   readonly mEntriesPerSecond: Summary;
   readonly fullExitsPerSecond: Summary;
@@ -25,6 +27,8 @@ export interface TransferRow {
   readonly stallShare: Summary;
   /** Median stall per full exit (exit to the next write), in µs, over the trials' medians. */
   readonly stallPerExitUs: Summary;
+  /** The collector's looks at the ring per entry moved (with shared indices, each reads avail_index). */
+  readonly looksPerEntry: Summary;
 }
 
 export interface TransferReport {
@@ -40,10 +44,14 @@ export interface TransferReport {
 export interface TransferOptions {
   readonly sizes?: readonly number[];
   readonly engines?: readonly EngineKind[];
+  /** @default ['flags'] */
+  readonly protocols?: readonly RingProtocol[];
   readonly trials?: number;
   readonly seconds?: number;
   readonly signal?: AbortSignal;
   readonly onRow?: (row: TransferRow) => void;
+  /** Called as each trial starts, for progress. */
+  readonly onTrial?: (label: string) => void;
 }
 
 export const TRANSFER_GUEST = '64GiB'; // tracking only; a sequential pass is 16 M pages, longer than any trial
@@ -53,6 +61,7 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
   const seconds = requirePositive('seconds', options.seconds ?? 1, 600);
   const sizes = options.sizes ?? TRANSFER_RING_SIZES;
   for (const n of sizes) dirtyRingSize(n, false); // KVM's sizing rules, before any trial runs
+  const protocols = (options.protocols ?? ['flags']).map((p, i) => requireOneOf(`protocols[${i}]`, p, RING_PROTOCOLS));
   const rows: TransferRow[] = [];
   const report = (): TransferReport => ({
     kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method: { secondsPerTrial: seconds, trials, guest: TRANSFER_GUEST }, rows,
@@ -60,30 +69,37 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
   });
   for (const engine of options.engines ?? ['wasm']) {
     for (const ringEntries of sizes) {
-      const runs: RunResult[] = [];
+      const runs = new Map<RingProtocol, RunResult[]>(protocols.map((p) => [p, []]));
       for (let t = 0; t < trials; t++) {
-        if (options.signal?.aborted) return report();
-        const r = await startRun({
-          strategy: ring.name, engine, vcpus: 1, memory: TRANSFER_GUEST, ringEntries, pattern: 'sequential', seconds,
-          intervalMs: seconds * 1000, minWrites: 0, reapIntervalMs: 0, sliceWrites: 4096,
-          ...(options.signal ? { signal: options.signal } : {}),
-        }).result;
-        // An interrupted trial is cut short: its rates would skew the row, so the row is dropped.
-        if (r.kind === 'aborted') return report();
-        if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring ended ${r.kind}: ${r.kind === 'failed' ? r.error.message : ''}`);
-        runs.push(r);
+        for (const ringProtocol of protocols) {
+          if (options.signal?.aborted) return report();
+          options.onTrial?.(`transfer, ${ringEntries} entries, ${ringProtocol}${trials > 1 ? `, trial ${t + 1} of ${trials}` : ''}`);
+          const r = await startRun({
+            strategy: ring.name, engine, vcpus: 1, memory: TRANSFER_GUEST, ringEntries, ringProtocol, pattern: 'sequential', seconds,
+            intervalMs: seconds * 1000, minWrites: 0, reapIntervalMs: 0, sliceWrites: 4096,
+            ...(options.signal ? { signal: options.signal } : {}),
+          }).result;
+          // An interrupted trial is cut short: its rates would skew the row, so the row is dropped.
+          if (r.kind === 'aborted') return report();
+          if (r.kind !== 'completed') throw new Error(`transfer trial with a ${ringEntries}-entry ring (${ringProtocol}) ended ${r.kind}: ${r.kind === 'failed' ? r.error.message : ''}`);
+          runs.get(ringProtocol)!.push(r);
+        }
       }
-      const per = (f: (r: RunResult) => number) => summarize(runs.map(f));
-      const row: TransferRow = {
-        ringEntries,
-        engine,
-        mEntriesPerSecond: per((r) => r.totals.entriesPerSecond / 1e6),
-        fullExitsPerSecond: per((r) => r.totals.fullExits / (r.totals.runningMs / 1000)),
-        stallShare: per((r) => r.totals.stallMs / r.totals.runningMs),
-        stallPerExitUs: per((r) => r.totals.stallPerExitUs.p50),
-      };
-      rows.push(row);
-      options.onRow?.(row);
+      for (const protocol of protocols) {
+        const per = (f: (r: RunResult) => number) => summarize(runs.get(protocol)!.map(f));
+        const row: TransferRow = {
+          ringEntries,
+          engine,
+          protocol,
+          mEntriesPerSecond: per((r) => r.totals.entriesPerSecond / 1e6),
+          fullExitsPerSecond: per((r) => r.totals.fullExits / (r.totals.runningMs / 1000)),
+          stallShare: per((r) => r.totals.stallMs / r.totals.runningMs),
+          stallPerExitUs: per((r) => r.totals.stallPerExitUs.p50),
+          looksPerEntry: per((r) => r.collector.looks / Math.max(1, r.totals.entriesHarvested)),
+        };
+        rows.push(row);
+        options.onRow?.(row);
+      }
     }
   }
   return report();

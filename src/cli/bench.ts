@@ -8,6 +8,7 @@ import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io
 import { numberFlag, parseFlags } from './flags.ts';
 import { inFlagTerms } from './run.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
+import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
 
 const STATUS = exitStatusHelp('a benchmark failed');
 
@@ -46,6 +47,8 @@ time (median and range over the trials).
 
 options:
   --ring ENTRIES      only this ring size (repeatable), a power of two from 256 to 65536
+  --ring-protocol P   flags | indices | indices-apart (repeatable; default flags): several are
+                      interleaved trial by trial
   --trials N          trials per ring size (default 3)
   --seconds S         seconds per trial (default 1)
   --engine E          wasm | js | both (default wasm)
@@ -61,7 +64,7 @@ const ENGINE_FLAGS = {
   full: { type: 'boolean' }, guest: { type: 'string', multiple: true }, kernel: { type: 'string', multiple: true },
   density: { type: 'string', multiple: true }, seed: { type: 'string' },
 } as const;
-const TRANSFER_FLAGS = { ...COMMON, ring: { type: 'string', multiple: true }, trials: { type: 'string' }, seconds: { type: 'string' }, engine: { type: 'string' } } as const;
+const TRANSFER_FLAGS = { ...COMMON, ring: { type: 'string', multiple: true }, 'ring-protocol': { type: 'string', multiple: true }, trials: { type: 'string' }, seconds: { type: 'string' }, engine: { type: 'string' } } as const;
 
 export const main: Command = async (argv, io) => {
   const [suite, ...rest] = argv;
@@ -123,17 +126,19 @@ async function engine(argv: readonly string[], io: Io): Promise<number> {
   return report.interrupted ? EXIT.interrupted : EXIT.ok;
 }
 
-const TRANSFER_HEADER = ['ring', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall', 'stall per exit (median)'];
+const TRANSFER_HEADER = ['ring', 'protocol', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall', 'stall per exit (median)', 'looks/entry'];
 
 function transferLine(r: TransferRow): string[] {
   const m = r.mEntriesPerSecond;
   return [
     String(r.ringEntries),
+    r.protocol,
     r.engine,
     `${m.median.toFixed(1)} (${m.min.toFixed(1)}-${m.max.toFixed(1)})`,
     Math.round(r.fullExitsPerSecond.median).toLocaleString('en-US'),
     `${(100 * r.stallShare.median).toFixed(0)}%`,
     `${r.stallPerExitUs.median.toFixed(1)} µs`,
+    r.looksPerEntry.median.toFixed(3),
   ];
 }
 
@@ -165,6 +170,10 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
     }
     return n;
   });
+  const protocols = values['ring-protocol']?.map((p) => {
+    if (!(RING_PROTOCOLS as readonly string[]).includes(p)) throw new UsageError(`--ring-protocol must be one of ${RING_PROTOCOLS.join(', ')}, got ${quote(p)}`);
+    return p as RingProtocol;
+  });
   const json = values.json === true;
   const progress = progressWriter(io, json);
   const rows: TransferRow[] = [];
@@ -173,7 +182,7 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
   io.keepPartial?.(() => print({ kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method, rows, interrupted: true }));
   progress(TRANSFER_HEADER.join(' | '));
   const report = await runTransferBench({
-    ...(sizes ? { sizes } : {}), trials, seconds, engines: e === 'both' ? ['wasm', 'js'] : [e as 'wasm' | 'js'], signal: io.signal,
+    ...(sizes ? { sizes } : {}), ...(protocols ? { protocols } : {}), trials, seconds, engines: e === 'both' ? ['wasm', 'js'] : [e as 'wasm' | 'js'], signal: io.signal,
     onRow: (r) => {
       rows.push(r);
       progress(transferLine(r).join(' | '));

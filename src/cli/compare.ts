@@ -1,14 +1,19 @@
 /** `dirtylog compare NAME | --list | --scenarios FILE.json`: named comparisons and a user's own, as text, JSON or CSV, with an HTML report. */
 import { readFileSync } from 'node:fs';
 import { runComparison, type ComparisonResult, type ComparisonSpec } from '../experiments/comparison.ts';
-import { COMPARISON_NAMES, COMPARISONS, comparisonSpec, namedComparison } from '../experiments/comparisons.ts';
+import { COMPARISONS, comparisonSpec, namedComparison } from '../experiments/comparisons.ts';
+import { compareProtocols, PROTOCOL_COMPARISON, type ProtocolComparisonResult } from '../experiments/protocols.ts';
 import { parseScenariosFile } from '../experiments/scenarios-file.ts';
 import { checkPoints } from '../experiments/trials.ts';
 import { comparisonCsv, comparisonSection, comparisonText } from '../report/comparison-report.ts';
+import { protocolSections, protocolsCsv, protocolsText } from '../report/protocols-report.ts';
 import { closest, quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
 import { OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
 import { numberFlag, parseFlags } from './flags.ts';
+
+/** Every comparison --list shows: the named ones, then the ring protocols' (an experiment of its own). */
+const LIST: readonly { readonly name: string; readonly summary: string }[] = [...COMPARISONS, PROTOCOL_COMPARISON];
 
 const HELP = `usage: dirtylog compare NAME [options]
        dirtylog compare --list
@@ -19,7 +24,7 @@ scenario won and why: the guest wrote 10% faster, or, when its pace tied, the co
 1.5x less. --list shows the comparisons; --scenarios runs your own (format in the README).
 
 comparisons:
-${COMPARISONS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${LIST.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
 
 options:
   --list              list the comparisons, one line each
@@ -39,7 +44,7 @@ export const main: Command = async (argv, io) => {
   }
   if (values.list) {
     if (positionals.length || values.scenarios !== undefined) throw new UsageError('--list takes no comparison name and no --scenarios');
-    io.stdout(`${COMPARISONS.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
+    io.stdout(`${LIST.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`compare takes one comparison name, got ${positionals.length}: ${positionals.map(quote).join(' ')}`);
@@ -56,6 +61,7 @@ export const main: Command = async (argv, io) => {
     trials = numberFlag('--trials', values.trials);
     if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, got ${quote(values.trials)}`);
   }
+  if (name === PROTOCOL_COMPARISON.name) return protocols(argv, io, out, quick, trials);
   const spec = name !== undefined ? named(name, quick, trials) : fromFile(values.scenarios!, quick, trials);
   return runExperiment<ComparisonResult>(io, out, {
     command: `compare ${spec.name}`,
@@ -67,11 +73,24 @@ export const main: Command = async (argv, io) => {
   });
 };
 
+/** `compare protocols`: flags against shared indices, its own experiment with its own report. */
+function protocols(argv: readonly string[], io: Parameters<Command>[1], out: ReturnType<typeof outputChoice>, quick: boolean, trials: number | undefined): Promise<number> {
+  return runExperiment<ProtocolComparisonResult>(io, out, {
+    command: 'compare protocols',
+    run: (signal, onProgress) => compareProtocols({ quick, ...(trials !== undefined ? { trials } : {}), signal, onProgress }),
+    text: protocolsText,
+    csv: protocolsCsv,
+    document: (r) => ({ title: 'dirtylog: compare protocols', command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: protocolSections(r) }),
+    failed: (r) => r.sweep.some((p) => p.outcome.trials.some((t) => t.kind === 'failed')),
+  });
+}
+
 function named(name: string, quick: boolean, trials: number | undefined): ComparisonSpec {
   const c = namedComparison(name);
   if (!c) {
+    const names = LIST.map((x) => x.name);
     // "strategy" for "strategies": a shared stem counts as close even past the edit distance.
-    const near = closest(name, COMPARISON_NAMES) ?? (name.length >= 5 ? COMPARISON_NAMES.find((n) => n.slice(0, 6) === name.slice(0, 6)) : undefined);
+    const near = closest(name, names) ?? (name.length >= 5 ? names.find((n) => n.slice(0, 6) === name.slice(0, 6)) : undefined);
     throw new UsageError(`unknown comparison ${quote(name)}: ${near ? `did you mean ${near}? ` : ''}dirtylog compare --list shows them`);
   }
   const spec = comparisonSpec(c, quick, trials);

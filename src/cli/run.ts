@@ -19,6 +19,9 @@ options:
                       64 vCPUs, then ceil(vcpus / 64) so there are at most 64 threads)
   --mem SIZE          guest memory, e.g. 64MiB, 512M, 1G, 256GiB (default 64MiB; binary suffixes, as QEMU's -m)
   --ring ENTRIES      ring size per vCPU, a power of two (default 4096); ring strategies only
+  --ring-protocol P   flags | indices | indices-apart (default flags, KVM's): per-entry DIRTY and
+                      RESET flags, or the 2019 RFC's shared avail/fetch indices, in one cache
+                      line or 64 bytes apart; ring strategies only
   --pml               Intel PML: a 512-entry log per vCPU, drained at exits
   --pattern P         sequential | random | zipf | strided | memstress (default random)
   --seed N            workload seed (default 1)
@@ -37,7 +40,7 @@ ${exitStatusHelp('a thread failed, or --verify found a page the collector missed
 
 const FLAGS = {
   strategy: { type: 'string' }, vcpus: { type: 'string' }, 'vcpus-per-thread': { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
-  pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
+  'ring-protocol': { type: 'string' }, pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
   seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
   engine: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
@@ -47,7 +50,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
   reapIntervalMs: '--reap-interval', writeRate: '--write-rate', vcpus: '--vcpus', vcpusPerThread: '--vcpus-per-thread', seconds: '--seconds',
   iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
-  verify: '--verify', pml: '--pml',
+  verify: '--verify', pml: '--pml', ringProtocol: '--ring-protocol',
 };
 const OPTION_NAME = new RegExp(`(?<![\\w.-])(${Object.keys(FLAG_OF).map((k) => k.replace('.', '\\.')).join('|')})(?![\\w-])`, 'g');
 
@@ -67,8 +70,11 @@ export const main: Command = async (argv, io) => {
   }
   noPositionals('run', positionals);
   if (!values.strategy) throw new UsageError(`--strategy is required: ${MODES.map((m) => m.name).join(', ')}`);
-  if (values.ring !== undefined && ringless(values.strategy)) {
-    throw new UsageError(`--ring sizes the dirty ring, and --strategy ${values.strategy} has none: drop --ring, or use --strategy ring or ring-with-bitmap`);
+  const what = { ring: 'sizes the dirty ring', 'ring-protocol': 'chooses how the dirty ring is shared' } as const;
+  for (const flag of ['ring', 'ring-protocol'] as const) {
+    if (values[flag] !== undefined && ringless(values.strategy)) {
+      throw new UsageError(`--${flag} ${what[flag]}, and --strategy ${values.strategy} has none: drop --${flag}, or use --strategy ring or ring-with-bitmap`);
+    }
   }
   const num = (flag: keyof typeof FLAGS, v: string) => numberFlag(`--${flag}`, v);
   const options: RunOptions = {
@@ -78,6 +84,7 @@ export const main: Command = async (argv, io) => {
     ...(values['vcpus-per-thread'] !== undefined ? { vcpusPerThread: num('vcpus-per-thread', values['vcpus-per-thread']) } : {}),
     ...(values.mem !== undefined ? { memory: values.mem } : {}),
     ...(values.ring !== undefined ? { ringEntries: num('ring', values.ring) } : {}),
+    ...(values['ring-protocol'] !== undefined ? { ringProtocol: values['ring-protocol'] as RunOptions['ringProtocol'] } : {}),
     ...(values.pml ? { pml: true } : {}),
     ...(values.pattern !== undefined ? { pattern: values.pattern as RunOptions['pattern'] } : {}),
     ...(values.seed !== undefined ? { seed: num('seed', values.seed) } : {}),

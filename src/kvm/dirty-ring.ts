@@ -6,6 +6,7 @@
  */
 import { ABI } from '../layout.ts';
 import type { DirtyGfn } from '../backend/backend.ts';
+import { KvmError } from '../backend/errors.ts';
 import type { Arena } from './arena.ts';
 
 export type { DirtyGfn } from '../backend/backend.ts';
@@ -50,10 +51,18 @@ export function markHarvested(arena: Arena, vcpu: number, n: number): number {
 
 /**
  * KVM_RESET_DIRTY_RINGS over the rings of `vcpus`: clear harvested entries and re-arm their
- * pages, at most `limit` entries in all (KVM: INT_MAX). Returns the entries reset.
+ * pages, at most `limit` entries in all (KVM: INT_MAX). Returns the entries reset. With shared
+ * indices, a fetch_index more than the ring's size past its reset_index is a KvmError EINVAL
+ * (the RFC's only check of what userspace wrote), and nothing is reset.
  */
 export function resetDirtyRings(arena: Arena, vcpus: readonly number[], limit = INT_MAX): number {
-  return arena.engine.dirtyRingsReset(ringList(arena, vcpus), vcpus.length, limit);
+  const r = arena.engine.dirtyRingsReset(ringList(arena, vcpus), vcpus.length, limit);
+  if (r >= 0) return r;
+  const vcpu = vcpus[ABI.RESET_EINVAL_FETCH - r]!;
+  const ctl = arena.vcpus[vcpu]!;
+  const fetch = Atomics.load(arena.u32, ctl.fetchAt >>> 2);
+  const avail = Atomics.load(arena.u32, ctl.availAt >>> 2);
+  throw new KvmError('EINVAL', `KVM_RESET_DIRTY_RINGS: vCPU ${vcpu}'s fetch_index ${fetch} is ${(fetch - ctl.resetIndex) >>> 0} entries past its reset_index ${ctl.resetIndex}, more than the ring's ${ctl.entries}: publish a fetch_index from reset_index to avail_index (${avail}); nothing was reset`);
 }
 
 /**
@@ -83,6 +92,20 @@ export function dirtyRingUsed(arena: Arena, vcpu: number): number {
 export function dirtyRingSoftFull(arena: Arena, vcpu: number): boolean {
   const ctl = arena.vcpus[vcpu]!;
   return ctl.entries !== 0 && dirtyRingUsed(arena, vcpu) >= ctl.softLimit;
+}
+
+/**
+ * Whether vCPU `vcpu`'s ring holds at least `batch` entries not yet harvested, as a poller
+ * would ask it: with flags, from the DIRTY flag of the batch's last entry (dirtyGfnIsDirtied);
+ * with shared indices, from avail_index, the only way to know. That read is the one the RFC's
+ * review argued over: avail_index's line is written by every push, so each look pulls it
+ * from the producer (and, with the indices adjacent, the line the consumer's fetch_index is in).
+ */
+export function ringBatchReady(arena: Arena, vcpu: number, batch: number): boolean {
+  const ctl = arena.vcpus[vcpu]!;
+  if (!ctl.availAt) return dirtyGfnIsDirtied(arena, vcpu, batch - 1);
+  // Acquire, as the harvest's: entries below avail_index are read after it.
+  return ((Atomics.load(arena.u32, ctl.availAt >>> 2) - Atomics.load(arena.u32, ctl.fetchAt >>> 2)) >>> 0) >= batch;
 }
 
 /**

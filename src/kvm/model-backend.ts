@@ -14,6 +14,7 @@ import { createArena, type Arena } from './arena.ts';
 import { clearDirtyLog, dirtyLogSnapshot, getDirtyLog } from './dirty-log.ts';
 import { dirtyRingSize, type DirtyRingSize } from './dirty-ring-size.ts';
 import { dirtyRingSoftFull, harvestDirtyRing, harvestedGfn, resetDirtyRings } from './dirty-ring.ts';
+import { ringIndexAddresses, type RingProtocol } from './ring-protocol.ts';
 
 export interface ModelOptions {
   readonly engine: EngineKind;
@@ -25,6 +26,8 @@ export interface ModelOptions {
   readonly maxSlots: number | undefined;
   /** Guest bytes all memslots may hold in all; default: what is defined when the layout freezes. */
   readonly maxMemory: number | undefined;
+  /** How each vCPU's ring tells the consumer what it holds (ring-protocol.ts). */
+  readonly ringProtocol: RingProtocol;
 }
 
 interface ModelSlot {
@@ -102,6 +105,9 @@ export class ModelBackend implements VmBackend {
     c.entries = ring?.entries ?? 0;
     c.softLimit = ring?.softLimit ?? 0;
     c.harvestBuf = ring ? arena.plan.harvestBufs[id]! : 0;
+    const indexes = ringIndexAddresses(this.options.ringProtocol, ring ? arena.plan.ringIndexes[id]! : 0);
+    c.availAt = indexes.availAt;
+    c.fetchAt = indexes.fetchAt;
     c.pmlBuf = this.#pml && !device ? arena.plan.pmlBufs[id]! : 0;
     c.noVcpu = device ? 1 : 0;
     this.#vcpus = Math.max(this.#vcpus, id + 1);

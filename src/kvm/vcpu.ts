@@ -8,6 +8,7 @@ import { dirtyRingUsed, type DirtyGfn } from './dirty-ring.ts';
 import { Memslot } from './memslot.ts';
 import { ModelBackend } from './model-backend.ts';
 import { faultOutcome, pushOutcome, type FaultOutcome, type PushOutcome } from './outcomes.ts';
+import type { RingProtocol } from './ring-protocol.ts';
 
 export type { DirtyGfn } from './dirty-ring.ts';
 
@@ -19,11 +20,11 @@ export class Vcpu {
   #backend: VmBackend;
 
   /** @internal created by Vm.createVcpu; `owner` is the VM. */
-  constructor(owner: object, backend: VmBackend, id: number, ring: DirtyRingSize | undefined) {
+  constructor(owner: object, backend: VmBackend, id: number, ring: { readonly size: DirtyRingSize; readonly protocol: RingProtocol } | undefined) {
     this.#owner = owner;
     this.#backend = backend;
     this.id = id;
-    this.ring = ring ? new DirtyRing(owner, backend, id, ring) : undefined;
+    this.ring = ring ? new DirtyRing(owner, backend, id, ring.size, ring.protocol) : undefined;
   }
 
   /** Byte offset of this vCPU's control block in the arena (model). */
@@ -72,16 +73,19 @@ function model(backend: VmBackend, what: string): ModelBackend {
 
 export class DirtyRing {
   readonly size: DirtyRingSize;
+  /** How this ring tells the VMM what it holds: per-entry flags (KVM's) or shared indices (the RFC's). */
+  readonly protocol: RingProtocol;
   #owner: object;
   #backend: VmBackend;
   #id: number;
 
   /** @internal */
-  constructor(owner: object, backend: VmBackend, id: number, size: DirtyRingSize) {
+  constructor(owner: object, backend: VmBackend, id: number, size: DirtyRingSize, protocol: RingProtocol) {
     this.#owner = owner;
     this.#backend = backend;
     this.#id = id;
     this.size = size;
+    this.protocol = protocol;
   }
 
   /** The ring's bytes, as userspace's mmap of the vCPU fd at KVM_DIRTY_LOG_PAGE_OFFSET sees them (on the kvm backend, that mmap). */
@@ -108,9 +112,32 @@ export class DirtyRing {
     return this.#ctl('resetIndex').resetIndex;
   }
 
-  /** Userspace's free-running harvest counter. */
+  /**
+   * Userspace's free-running harvest counter: private with flags (KVM never reads it), the
+   * shared fetch_index with indices (the reset validates it and walks up to it).
+   */
   get fetchIndex(): number {
-    return this.#ctl('fetchIndex').fetchIndex;
+    const ctl = this.#ctl('fetchIndex');
+    return ctl.fetchAt ? Atomics.load(this.#arena('fetchIndex').u32, ctl.fetchAt >>> 2) : ctl.fetchIndex;
+  }
+
+  /** The shared avail_index the kernel publishes after each push (shared indices); undefined with flags. */
+  get availIndex(): number | undefined {
+    const ctl = this.#ctl('availIndex');
+    return ctl.availAt ? Atomics.load(this.#arena('availIndex').u32, ctl.availAt >>> 2) : undefined;
+  }
+
+  /**
+   * Userspace's store to the shared fetch_index (shared indices): what harvest does after
+   * reading, and the one number a VMM, hostile or buggy, can hand the kernel in this
+   * protocol. The next reset walks up to it if it is at most the ring's size past reset_index,
+   * and fails with EINVAL otherwise. Model only; with flags there is no shared index to write.
+   */
+  publishFetchIndex(fetch: number): void {
+    const value = requireInteger('fetch', fetch, 0, 2 ** 32 - 1, 'a u32, as the kernel reads it');
+    const ctl = this.#ctl('publishFetchIndex');
+    if (!ctl.fetchAt) throw new RangeError(`publishFetchIndex: this ring uses per-entry flags, where the fetch index is userspace's own and the kernel never reads it: create the VM with ringProtocol 'indices' to have a shared one`);
+    Atomics.store(this.#arena('publishFetchIndex').u32, ctl.fetchAt >>> 2, value);
   }
 
   /** Coalesced batches re-armed by resets of this ring (KVM: mmu_lock round trips). */

@@ -18,6 +18,7 @@ import { INT_MAX } from './dirty-ring.ts';
 import { Memslot, type MemoryRegion } from './memslot.ts';
 import { ModelBackend } from './model-backend.ts';
 import { faultOutcome, type FaultOutcome } from './outcomes.ts';
+import { RING_PROTOCOLS, type RingProtocol } from './ring-protocol.ts';
 import * as rules from './rules.ts';
 import { Vcpu, ownSlot } from './vcpu.ts';
 
@@ -44,6 +45,12 @@ export interface CreateVmOptions {
   // Declarative shorthand: applied in KVM's order by createVm.
   /** x86 Page Modification Logging (kvm_intel.pml=1): writes go to a 512-entry per-vCPU log first. */
   readonly pml?: boolean;
+  /**
+   * How the dirty rings tell the VMM what they hold: `flags` (KVM's per-entry DIRTY and RESET),
+   * `indices` (the RFC's shared avail_index and fetch_index, in one cache line) or
+   * `indices-apart` (the same, 64 bytes apart). Model backend only. @default 'flags'
+   */
+  readonly ringProtocol?: RingProtocol;
   readonly dirtyRing?: DirtyRingOptions;
   readonly ringWithBitmap?: boolean;
   readonly manualProtect?: boolean | ManualProtectOptions;
@@ -77,7 +84,7 @@ export interface VmStats {
 
 const DEFAULT_MAX_VCPUS = 8;
 const DEFAULT_SCRATCH = 1 << 20;
-const CREATE_KEYS = ['backend', 'engine', 'arch', 'maxVcpus', 'maxSlots', 'maxMemory', 'scratchBytes', 'zipfRanks', 'pml', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
+const CREATE_KEYS = ['backend', 'engine', 'arch', 'maxVcpus', 'maxSlots', 'maxMemory', 'scratchBytes', 'zipfRanks', 'pml', 'ringProtocol', 'dirtyRing', 'ringWithBitmap', 'manualProtect', 'slots', 'vcpus'];
 const REGION_KEYS = ['pages', 'logDirtyPages', 'contents'];
 const VCPU_LIMIT = `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs (KVM allows 4096)`;
 
@@ -94,7 +101,11 @@ export async function createVm(options: CreateVmOptions = {}): Promise<Vm> {
   const maxMemory = opts.maxMemory === undefined ? undefined : requireInteger('options.maxMemory', opts.maxMemory, 0, 2 ** 52, 'bytes of guest memory in all memslots');
   const scratchBytes = requireInteger('options.scratchBytes', opts.scratchBytes ?? DEFAULT_SCRATCH, 0, 2 ** 31);
   const zipfRanks = requireInteger('options.zipfRanks', opts.zipfRanks ?? 0, 0, 2 ** 24);
-  const model = { engine, maxVcpus, scratchBytes, zipfRanks, maxSlots, maxMemory };
+  const ringProtocol = requireOneOf('options.ringProtocol', opts.ringProtocol, RING_PROTOCOLS, 'flags');
+  if (backendKind === 'kvm' && ringProtocol !== 'flags') {
+    throw new RangeError(`options.ringProtocol ${ringProtocol} exists only in the model (KVM dropped shared indices for per-entry flags in 2020): use backend 'model', or ringProtocol 'flags'`);
+  }
+  const model = { engine, maxVcpus, scratchBytes, zipfRanks, maxSlots, maxMemory, ringProtocol };
   // The whole shorthand is validated on a model shadow before anything is applied.
   const apply = new Vm(arch, maxVcpus, new ModelBackend({ ...model, module: undefined })).prepare(opts, backendKind === 'kvm');
   const backend = backendKind === 'kvm'
@@ -131,7 +142,7 @@ export class Vm {
     const steps: ((vm: Vm) => void)[] = [];
     const model = this.#backend instanceof ModelBackend ? this.#backend.options : undefined;
     const shadow = new Vm(this.arch, this.maxVcpus, new ModelBackend({
-      engine: 'js', maxVcpus: this.maxVcpus, scratchBytes: 0, zipfRanks: 0, maxSlots: undefined, maxMemory: undefined, ...model, module: undefined,
+      engine: 'js', maxVcpus: this.maxVcpus, scratchBytes: 0, zipfRanks: 0, maxSlots: undefined, maxMemory: undefined, ringProtocol: 'flags', ...model, module: undefined,
     }));
     const run = (step: (vm: Vm) => void) => {
       try {
@@ -242,7 +253,7 @@ export class Vm {
     if (this.#devices.length) throw new RangeError('createVcpu: create every vCPU before any device, so vCPU ids stay dense');
     const id = this.#vcpus.length;
     this.#backend.createVcpu(id, this.#roomForAnother('createVcpu'));
-    const vcpu = new Vcpu(this, this.#backend, id, this.#ring);
+    const vcpu = new Vcpu(this, this.#backend, id, this.#ring && { size: this.#ring, protocol: this.ringProtocol });
     this.#vcpus.push(vcpu);
     return vcpu;
   }
@@ -286,6 +297,11 @@ export class Vm {
     return this.#ring;
   }
 
+  /** How this VM's rings tell the VMM what they hold (createVm's ringProtocol; always `flags` on KVM). */
+  get ringProtocol(): RingProtocol {
+    return this.#backend instanceof ModelBackend ? this.#backend.options.ringProtocol : 'flags';
+  }
+
   get manualProtect(): boolean {
     return this.#manualProtect;
   }
@@ -301,7 +317,9 @@ export class Vm {
   /**
    * KVM_RESET_DIRTY_RINGS: walk every vCPU's ring, clear harvested entries and re-arm their
    * pages. Returns the entries reset (capped at INT_MAX across all rings, as KVM does).
-   * `limit` (model only) stops the walk sooner.
+   * `limit` (model only) stops the walk sooner. With shared indices, a ring whose fetch_index
+   * is more than its size past its reset_index fails the call (KvmError EINVAL) before any
+   * ring is reset.
    */
   resetDirtyRings(options: { readonly limit?: number } = {}): number {
     const o = requireObject('options', options);
@@ -326,6 +344,8 @@ export class Vm {
   /**
    * Model a pending signal on the resetting thread: while set, a reset walk (in any thread)
    * stops at its next entry. Lets a VMM bound a reset that a hostile scribbler keeps feeding.
+   * The shared-indices walk has no such check, as in the RFC: its length is the validated
+   * fetch_index, at most one ring.
    */
   setResetSignalPending(pending: boolean): void {
     if (typeof pending !== 'boolean') throw new TypeError(`pending must be true or false, got ${describe(pending)}`);

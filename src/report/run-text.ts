@@ -9,7 +9,8 @@ const rate = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3
 
 export function runHeader(r: Pick<RunResult, 'options'>): string {
   const o = r.options;
-  const ring = o.ringEntries ? `, ring ${o.ringEntries} entries` : '';
+  const protocol = o.ringProtocol && o.ringProtocol !== 'flags' ? ` (${o.ringProtocol})` : '';
+  const ring = o.ringEntries ? `, ring ${o.ringEntries} entries${protocol}` : '';
   return `dirtylog run: ${o.strategy}, ${o.vcpus} vCPU${o.vcpus > 1 ? 's' : ''}, ${formatSize(o.memoryBytes)} (${n(o.pages)} pages)${ring}${o.pml ? ', PML' : ''}, pattern ${o.pattern}, ${o.engine} engine${o.verify ? ', verify on' : ''}`;
 }
 

@@ -1,6 +1,7 @@
 /** Options of a run, validated up front: a bad one names itself and the fix before any thread starts. */
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
+import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
 import { ABI, KVM_MEM_MAX_NR_PAGES, MAX_VCPUS, planArena } from '../layout.ts';
 import type { Inject } from '../threads/protocol.ts';
 import { BROKEN_COLLECTORS, breakMode, trackingMode, type BrokenCollector, type Strategy, type TrackingMode } from '../tracking/index.ts';
@@ -21,6 +22,11 @@ export interface RunOptions {
   readonly memory?: string | number;
   /** Ring entries per vCPU (ring strategies only). @default 4096 */
   readonly ringEntries?: number;
+  /**
+   * How the rings tell the collector what they hold (ring strategies only): `flags` (KVM's),
+   * `indices` (the RFC's shared indices, one cache line) or `indices-apart`. @default 'flags'
+   */
+  readonly ringProtocol?: RingProtocol;
   /** Intel PML: writes reach the ring or bitmap at exits; the ring reserves 512 more. @default false */
   readonly pml?: boolean;
   /** @default 'random' */
@@ -77,6 +83,8 @@ export interface ResolvedRunOptions {
   readonly pages: number;
   /** 0 for strategies without rings. */
   readonly ringEntries: number;
+  /** Undefined for strategies without rings. */
+  readonly ringProtocol: RingProtocol | undefined;
   readonly pml: boolean;
   readonly pattern: Pattern;
   readonly seed: number;
@@ -103,7 +111,7 @@ export interface ResolvedRunOptions {
 export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
-  'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
+  'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'ringProtocol', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
   'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
 ];
@@ -138,6 +146,10 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   }
   const ringEntries = mode.usesRing ? requireInteger('ringEntries', o.ringEntries ?? 4096, 1, 2 ** 20) : 0;
   if (mode.usesRing) dirtyRingSize(ringEntries, pml); // KVM's sizing rules, with their messages
+  if (o.ringProtocol !== undefined && !mode.usesRing) {
+    throw new RangeError(`ringProtocol applies to strategies with dirty rings, not to ${mode.name}: drop it, or use strategy ring`);
+  }
+  const ringProtocol = mode.usesRing ? requireOneOf('ringProtocol', o.ringProtocol, RING_PROTOCOLS, 'flags') : undefined;
   const pattern = requireOneOf('pattern', o.pattern, PATTERNS, 'random');
   if (pattern === 'memstress' && pages < vcpus) throw new RangeError(`memory must hold at least one page per vCPU for memstress (each vCPU writes its own region), got ${pages} pages for ${vcpus} vCPUs`);
   const seconds = requirePositive('seconds', o.seconds ?? 1, 86_400);
@@ -157,6 +169,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     memoryBytes,
     pages,
     ringEntries,
+    ringProtocol,
     pml,
     pattern,
     seed: requireInteger('seed', o.seed ?? 1, -(2 ** 31), 2 ** 32 - 1),

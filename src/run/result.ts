@@ -55,6 +55,8 @@ export interface CollectorTotals {
   /** Of which: userspace harvests (with marking what they took), and KVM_RESET_DIRTY_RINGS. */
   readonly harvestMs: number;
   readonly resetMs: number;
+  /** Poll mode (reapIntervalMs 0): the poller's looks at the rings, each a read of a line the producer writes with shared indices. */
+  readonly looks: number;
 }
 
 export interface RunTotals {

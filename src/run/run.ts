@@ -106,7 +106,7 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
   const stats = threads?.readThreads() ?? [];
   const result = runResult({
     options: summary, iterations, threads: stats, stallHistogram: threads?.stallHistogram(stats.map((t) => t.vcpu)) ?? [],
-    collector: threads?.collectorTotals() ?? { reaps: 0, syncs: 0, entriesHarvested: 0, entriesReset: 0, entriesSkipped: 0, busyMs: 0, harvestMs: 0, resetMs: 0 },
+    collector: threads?.collectorTotals() ?? { reaps: 0, syncs: 0, entriesHarvested: 0, entriesReset: 0, entriesSkipped: 0, busyMs: 0, harvestMs: 0, resetMs: 0, looks: 0 },
     verification: tally.result(o.verify, o.pages), elapsedMs: performance.now() - started, aborted, error,
   });
   emit({ kind: 'finished', result });
@@ -120,6 +120,7 @@ async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
     engine: o.engine,
     maxVcpus: o.vcpus + (o.deviceWriter ? 1 : 0),
     ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
+    ...(o.ringProtocol ? { ringProtocol: o.ringProtocol } : {}),
     pml: o.pml,
     slots: [{ pages: o.pages, contents: o.verify }],
     zipfRanks,

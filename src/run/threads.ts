@@ -186,7 +186,7 @@ export class RunThreads {
     return {
       reaps: vm.collectorReaps, syncs: vm.collectorSyncs, entriesHarvested: vm.collectorHarvested,
       entriesReset: vm.collectorReset, entriesSkipped: vm.collectorSkipped, busyMs: vm.collectorBusyUs / 1000,
-      harvestMs: vm.collectorHarvestUs / 1000, resetMs: vm.collectorResetUs / 1000,
+      harvestMs: vm.collectorHarvestUs / 1000, resetMs: vm.collectorResetUs / 1000, looks: vm.collectorLooks,
     };
   }
 

@@ -17,7 +17,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
-import { dirtyGfnIsDirtied } from '../kvm/dirty-ring.ts';
+import { ringBatchReady } from '../kvm/dirty-ring.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
@@ -43,6 +43,8 @@ const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
 /** Spins of the poll loop between two looks at the rings. */
 const POLL_SPINS = 64;
+/** The poller's looks at the rings, published with the other counters. */
+let looks = 0;
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -100,6 +102,7 @@ function serve(): void {
  * pending, a vCPU is full, or a command came. It looks only every few spins, and only at the
  * flags of each batch's last entry: reading entries as they land, or the producer's index,
  * would drag the producer's cache lines back and forth between the two cores on every push.
+ * With shared indices there is nothing else to look at: each look reads avail_index.
  */
 function pollUntilWork(bell: number): void {
   for (let spins = 1; vm.collectorBell === bell; spins++) {
@@ -190,10 +193,10 @@ function kickAll(wait: boolean): void {
   }
 }
 
-/** Entries pushed and not yet harvested, over all rings (a read of each producer line). */
-/** Some ring holds a batch to reap: the batch's last entry is DIRTY. */
+/** Some ring holds a batch to reap: the batch's last entry is DIRTY (flags), or avail_index says so (shared indices). */
 function batchPending(): boolean {
-  for (const v of ringVcpus) if (dirtyGfnIsDirtied(arena, v, pollBatch - 1)) return true;
+  looks++;
+  for (const v of ringVcpus) if (ringBatchReady(arena, v, pollBatch)) return true;
   return false;
 }
 
@@ -203,6 +206,7 @@ function count(stats: CollectStats): void {
   if (stats.skipped) vm.collectorSkipped += stats.skipped;
   vm.collectorHarvestUs = Math.round(times.harvestMs * 1000);
   vm.collectorResetUs = Math.round(times.resetMs * 1000);
+  vm.collectorLooks = looks;
 }
 
 function busy<T>(f: () => T): T {

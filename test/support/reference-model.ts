@@ -1,7 +1,10 @@
 /**
  * A small reference model of KVM's dirty tracking, written from
  * shared/reference/dirty-tracking.md sections 2 to 9 with plain arrays and BigInt. It shares
- * no code with either engine, so agreement means both engines match the description.
+ * no code with either engine, so agreement means both engines match the description. Rings
+ * speak KVM's per-entry flags, or the RFC's shared indices (section 16: the kernel publishes
+ * avail_index after each push, userspace publishes fetch_index, and the reset refuses a
+ * fetch_index more than the ring's size past reset_index with EINVAL before walking to it).
  */
 export type RefFault = 'clean' | 'ring' | 'ring-soft-full' | 'bitmap' | 'not-logged' | 'ring-full';
 /** A guest store adds one outcome: its fault tipped the ring, so the vCPU exited before storing. */
@@ -19,7 +22,10 @@ interface RefRing {
   gfns: RefEntry[];
   dirtyIndex: number;
   resetIndex: number;
+  /** Userspace's harvest counter; with shared indices, the shared fetch_index the reset reads. */
   fetchIndex: number;
+  /** Shared indices: what the kernel last published; flags: unused. */
+  availIndex: number;
   batches: number;
   pushes: number;
   hardFull: number;
@@ -53,6 +59,8 @@ export interface RefConfig {
   vcpus: number;
   pml?: boolean;
   ring?: { entries: number; pml: boolean };
+  /** How the rings are shared; the two placements of the indices behave alike. @default 'flags' */
+  ringProtocol?: 'flags' | 'indices' | 'indices-apart';
   ringWithBitmap?: boolean;
   manualProtect?: boolean;
   initiallySet?: boolean;
@@ -95,6 +103,7 @@ export class RefVm {
       dirtyIndex: 0,
       resetIndex: 0,
       fetchIndex: 0,
+      availIndex: 0,
       batches: 0,
       pushes: 0,
       hardFull: 0,
@@ -107,6 +116,11 @@ export class RefVm {
 
   get pml(): boolean {
     return !!(this.config.pml || this.config.ring?.pml);
+  }
+
+  /** The rings share avail_index and fetch_index instead of per-entry flags. */
+  get indexed(): boolean {
+    return (this.config.ringProtocol ?? 'flags') !== 'flags';
   }
 
   /** mark_page_dirty_in_slot: nothing without logging; the vCPU's ring, else the slot's bitmap, else KVM warns. */
@@ -154,8 +168,11 @@ export class RefVm {
       r.hardFull++;
       return 'hard-full';
     }
-    r.gfns[r.dirtyIndex % r.entries] = { flags: 1, slot, offset: BigInt(offset) };
+    const at = r.dirtyIndex % r.entries;
+    // Shared indices: the flags word is padding the kernel never writes.
+    r.gfns[at] = { flags: this.indexed ? r.gfns[at]!.flags : 1, slot, offset: BigInt(offset) };
     r.dirtyIndex = (r.dirtyIndex + 1) % U32;
+    if (this.indexed) r.availIndex = r.dirtyIndex;
     r.pushes++;
     return used + 1 >= r.softLimit ? 'soft-full' : 'ok';
   }
@@ -265,6 +282,17 @@ export class RefVm {
   harvest(v: number, max: number): { slot: number; offset: bigint }[] {
     const r = this.rings[v]!;
     const out: { slot: number; offset: bigint }[] = [];
+    if (this.indexed) {
+      // Up to avail_index (at most one ring, whatever userspace did to its own fetch_index), then publish.
+      const n = Math.min((r.availIndex - r.fetchIndex + U32) % U32, max, r.entries);
+      for (let i = 0; i < n; i++) {
+        const e = r.gfns[(r.fetchIndex + i) % r.entries]!;
+        out.push({ slot: e.slot, offset: e.offset });
+      }
+      r.fetchIndex = (r.fetchIndex + n) % U32;
+      this.lastHarvest[v] = out;
+      return out;
+    }
     while (out.length < Math.min(max, r.entries)) {
       const e = r.gfns[r.fetchIndex % r.entries]!;
       if (e.flags !== 1) break;
@@ -276,12 +304,20 @@ export class RefVm {
     return out;
   }
 
+  /**
+   * Pages an unchecked reset re-armed outside every slot, as positions in the slots' armed
+   * bitmaps laid end to end (slot 0's pages, then slot 1's, ...): memory past the last bitmap,
+   * which in KVM is kernel memory.
+   */
+  readonly strayRearms: bigint[] = [];
+
   /** kvm_reset_dirty_gfn: validate the batch, then re-arm its pages. */
-  #reprotect(slot: number, base: bigint, mask: bigint): boolean {
+  #reprotect(slot: number, base: bigint, mask: bigint, checks = true): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
     const s = asId === 0 ? this.slots[id] : undefined;
     const top = BigInt(mask.toString(2).length - 1);
+    if (!checks) return this.#rearmUnchecked(id, base, mask);
     if (!s || s.pages === 0 || !s.logging || base >= BigInt(s.pages) || base + top >= BigInt(s.pages)) {
       this.rejectedBatches++;
       this.rejectedPages += [...mask.toString(2)].filter((c) => c === '1').length;
@@ -291,20 +327,56 @@ export class RefVm {
     return true;
   }
 
-  /** KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. */
-  reset(limit = 0x7fffffff): number {
+  /**
+   * A re-arm with none of kvm_reset_dirty_gfn's checks: page `base + i` of slot `id` is found
+   * where it would be if the slots' bitmaps lay end to end, so an offset past a slot's end
+   * lands in the next slot's bitmap, and past the last one in strayRearms. (The address space
+   * is ignored: unchecked, it would index past KVM's array of them.)
+   */
+  #rearmUnchecked(id: number, base: bigint, mask: bigint): true {
+    const sizes = this.slots.map((x) => BigInt(x.pages));
+    const start = sizes.slice(0, id).reduce((a, b) => a + b, 0n);
+    for (let i = 0n; i < 64n; i++) {
+      if (!((mask >> i) & 1n)) continue;
+      let at = start + BigInt.asUintN(64, base + i);
+      const target = sizes.findIndex((n) => {
+        if (at < n) return true;
+        at -= n;
+        return false;
+      });
+      if (target < 0) this.strayRearms.push(start + BigInt.asUintN(64, base + i));
+      else this.slots[target]!.armed[Number(at)] = true;
+    }
+    return true;
+  }
+
+  /**
+   * KVM_RESET_DIRTY_RINGS, with the pseudo-code of section 6 transcribed literally. Shared
+   * indices: every ring's fetch_index is checked first (more than the ring's size past
+   * reset_index is EINVAL, and nothing is reset), then each ring is walked to it.
+   *
+   * For showing what the checks are for, `unchecked` drops the flags protocol's per-entry
+   * defences: the bound on the walk (the limit: KVM's INT_MAX and its signal check) and every
+   * batch's validation (#rearmUnchecked); and `between` lets a hostile thread act before each
+   * entry is read (ring, the reset_index about to be read).
+   */
+  reset(limit = 0x7fffffff, opts: { unchecked?: boolean; between?: (ring: number, resetIndex: number) => void } = {}): number | 'einval' {
+    if (opts.unchecked) limit = Number.POSITIVE_INFINITY;
+    const targets = this.rings.map((r) => r.fetchIndex);
+    if (this.indexed && this.rings.some((r, i) => (targets[i]! - r.resetIndex + U32) % U32 > r.entries)) return 'einval';
     let total = 0;
-    for (const r of this.rings) {
+    for (const [i, r] of this.rings.entries()) {
       let count = 0;
       let mask = 0n;
       let curSlot = 0;
       let base = 0n;
       while (count < limit - total) {
+        opts.between?.(i, r.resetIndex);
         const e = r.gfns[r.resetIndex % r.entries]!;
-        if (!(e.flags & 2)) break;
+        if (this.indexed ? r.resetIndex === targets[i] : !(e.flags & 2)) break;
         const s = e.slot;
         const o = e.offset;
-        e.flags = 0;
+        if (!this.indexed) e.flags = 0;
         r.resetIndex = (r.resetIndex + 1) % U32;
         count++;
         if (mask !== 0n) {
@@ -320,13 +392,13 @@ export class RefVm {
               continue;
             }
           }
-          if (this.#reprotect(curSlot, base, mask)) r.batches++;
+          if (this.#reprotect(curSlot, base, mask, !opts.unchecked)) r.batches++;
         }
         curSlot = s;
         base = o;
         mask = 1n;
       }
-      if (mask !== 0n && this.#reprotect(curSlot, base, mask)) r.batches++;
+      if (mask !== 0n && this.#reprotect(curSlot, base, mask, !opts.unchecked)) r.batches++;
       total += count;
     }
     return total;

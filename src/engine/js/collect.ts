@@ -1,10 +1,12 @@
 /** The VMM's side of collection in the js engine: assembly/collect.ts on typed arrays. */
 import { ABI } from '../../layout.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
+import { makeIndexOps } from './ring_index.ts';
 import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeCollectOps({ u32 }: Views) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkHarvested } = makeGfnOps(u32);
+  const { indexAvail, indexOwnFetch, indexPublishFetch } = makeIndexOps(u32);
 
   /** Mark one harvested (slot, offset) in its slot's collected bitmap; false when it was skipped. */
   function markGfn(slot: number, lo: number, hi: number): boolean {
@@ -32,6 +34,20 @@ export function makeCollectOps({ u32 }: Views) {
       const vcpu = u32[(list >>> 2) + v]!;
       const ring = u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2;
       const entries = u32[(vcpu >>> 2) + VCPU_WORD.entries]!;
+      const fetchAt = u32[(vcpu >>> 2) + VCPU_WORD.fetchAt]! >>> 2;
+      if (fetchAt !== 0) {
+        // Shared indices: the entries up to avail_index, then one store of fetch_index.
+        const from = indexOwnFetch(fetchAt);
+        const taken = Math.min((indexAvail(u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2) - from) >>> 0, entries);
+        if (taken === 0) continue;
+        for (let i = 0; i < taken; i++) {
+          const e = ring + 4 * (((from + i) & (entries - 1)) >>> 0);
+          if (!markGfn(gfnSlot(e), gfnOffsetLo(e), gfnOffsetHi(e))) skipped++;
+        }
+        indexPublishFetch(fetchAt, (from + taken) >>> 0);
+        total += taken;
+        continue;
+      }
       let fetch = u32[(vcpu >>> 2) + VCPU_WORD.fetchIndex]!;
       let taken = 0;
       while (taken < entries) {

@@ -6,10 +6,15 @@
 import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
+import { makeIndexOps } from './ring_index.ts';
 import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } = makeGfnOps(u32);
+  const { gfnWritePayload, indexPublishAvail, indexAvail, indexOwnFetch, indexPublishFetch, indexFetchForReset } = makeIndexOps(u32);
+  /** u32 index of the vCPU's avail_index, or fetch_index, word; 0 in the flags protocol. Named loads, as every control word here (views.ts). */
+  const availAtWord = (vcpu: number): number => u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2;
+  const fetchAtWord = (vcpu: number): number => u32[(vcpu >>> 2) + VCPU_WORD.fetchAt]! >>> 2;
 
   /** u32 index of entry `index`'s first word. */
   function entryWord(vcpu: number, index: number): number {
@@ -30,7 +35,13 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       Atomics.add(u32, (vcpu >>> 2) + VCPU_WORD.hardFull, 1);
       return ABI.PUSH_HARD_FULL;
     }
-    gfnMarkDirty(entryWord(vcpu, di), slot, offset);
+    const avail = availAtWord(vcpu);
+    if (avail !== 0) {
+      gfnWritePayload(entryWord(vcpu, di), slot, offset);
+      indexPublishAvail(avail, (di + 1) >>> 0);
+    } else {
+      gfnMarkDirty(entryWord(vcpu, di), slot, offset);
+    }
     Atomics.store(u32, diWord, (di + 1) >>> 0);
     const p = (vcpu >>> 2) + VCPU_WORD.pushes; // u64 counter as two halves
     if (++u32[p]! === 0 || u32[p] === 0) u32[p + 1]!++;
@@ -48,6 +59,21 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function dirtyRingHarvest(vcpu: number, max: number): number {
     const out = u32[(vcpu >>> 2) + VCPU_WORD.harvestBuf]! >>> 2;
     max = Math.min(max, u32[(vcpu >>> 2) + VCPU_WORD.entries]!);
+    const fetchAt = fetchAtWord(vcpu);
+    if (fetchAt !== 0) {
+      // Shared indices: up to avail_index, then one store of fetch_index; no entry written.
+      const from = indexOwnFetch(fetchAt);
+      const n = Math.min((indexAvail(availAtWord(vcpu)) - from) >>> 0, max);
+      for (let i = 0; i < n; i++) {
+        const e = entryWord(vcpu, (from + i) >>> 0);
+        const rec = out + 4 * i;
+        u32[rec + ABI.GFN_SLOT / 4] = gfnSlot(e);
+        u32[rec + ABI.GFN_OFFSET / 4] = gfnOffsetLo(e);
+        u32[rec + ABI.GFN_OFFSET / 4 + 1] = gfnOffsetHi(e);
+      }
+      indexPublishFetch(fetchAt, (from + n) >>> 0);
+      return n;
+    }
     const fetchWord = (vcpu >>> 2) + VCPU_WORD.fetchIndex;
     let fetch = u32[fetchWord]!;
     let n = 0;
@@ -88,8 +114,14 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     return true;
   }
 
+  /**
+   * One ring's walk. Flags: while entries carry RESET (a pending signal stops it). Shared
+   * indices: to the fetch_index dirtyRingsReset validated, writing no entry.
+   */
   function dirtyRingReset(vcpu: number, limit: number): number {
-    Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex); // acquire the harvester's batch before any flag
+    const indexed = fetchAtWord(vcpu) !== 0;
+    if (!indexed) Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex); // acquire the harvester's batch before any flag
+    const target = u32[(vcpu >>> 2) + VCPU_WORD.resetFetch]!;
     const riWord = (vcpu >>> 2) + VCPU_WORD.resetIndex;
     const abortWord = VM_BASE + VM_WORD.resetAbort;
     let ri = u32[riWord]!;
@@ -101,13 +133,17 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     let lo = 0;
     let batches = 0;
     while (count < limit) {
-      if (Atomics.load(u32, abortWord) !== 0) break;
       const e = entryWord(vcpu, ri);
-      if ((gfnFlags(e) & ABI.GFN_F_RESET) === 0) break;
+      if (indexed) {
+        if (ri === target) break;
+      } else {
+        if (Atomics.load(u32, abortWord) !== 0) break;
+        if ((gfnFlags(e) & ABI.GFN_F_RESET) === 0) break;
+      }
       const s = gfnSlot(e);
       const oLo = gfnOffsetLo(e);
       const oHi = gfnOffsetHi(e);
-      gfnMarkReset(e);
+      if (!indexed) gfnMarkReset(e);
       ri = (ri + 1) >>> 0;
       count++;
       if ((hi | lo) !== 0) {
@@ -147,7 +183,16 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     return count;
   }
 
+  /** KVM_RESET_DIRTY_RINGS; every shared-indices ring's fetch_index is checked before any ring is reset. */
   function dirtyRingsReset(list: number, n: number, limit: number): number {
+    for (let i = 0; i < n; i++) {
+      const vcpu = u32[(list >>> 2) + i]!;
+      const fetchAt = fetchAtWord(vcpu);
+      if (fetchAt === 0) continue;
+      const fetch = indexFetchForReset(fetchAt);
+      if ((fetch - u32[(vcpu >>> 2) + VCPU_WORD.resetIndex]!) >>> 0 > u32[(vcpu >>> 2) + VCPU_WORD.entries]!) return ABI.RESET_EINVAL_FETCH - i;
+      u32[(vcpu >>> 2) + VCPU_WORD.resetFetch] = fetch;
+    }
     let count = 0;
     for (let i = 0; i < n && count < limit; i++) count += dirtyRingReset(u32[(list >>> 2) + i]!, limit - count);
     return count;
