@@ -88,9 +88,13 @@ export class GuestRun {
     return this.#gcbs[vcpu]!;
   }
 
-  /** Start vCPU `vcpu`'s workload from `w`: the first write of `run` is the model's first. */
-  configure(vcpu: number, w: GuestWorkload): void {
+  /**
+   * Start vCPU `vcpu`'s workload from `w`: the first write of `run` is the model's first. The
+   * guest looks at its stop word every `batch` writes (1: before every write).
+   */
+  configure(vcpu: number, w: GuestWorkload, batch = 1): void {
     const g = this.gcb(vcpu);
+    g.set('BATCH', batch);
     g.set('STOP', 0);
     g.set('STAMP', 0);
     g.set('LEFT', 0);

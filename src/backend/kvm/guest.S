@@ -46,14 +46,19 @@ store_list:
 # seed gives the same pages in the same order on both backends. Each write stores the stamp
 # (GCB_WRITES << 32 | GCB_STAMP) in the page's first 8 bytes, then records the page in the
 # ground-truth bitmap read when the write began (the verifier's; GCB_TRUTH, 0 = off), then
-# counts it. Before each write it looks at GCB_STOP (kicks, pauses) and GCB_LEFT (the slice):
+# counts it. It looks at GCB_STOP (kicks, pauses) before every batch of GCB_BATCH writes (R10
+# counts down the batch; 1 but in tests) and at GCB_LEFT (the slice) before every write:
 # either sends it out through a store to DONE (KVM_EXIT_MMIO); KVM_RUN again carries on.
         .globl run
 run:
+        test    %r10d, %r10d
+        jnz     0f
         cmpl    $0, GCB_STOP(%rdi)
         jne     leave
-        cmpq    $0, GCB_LEFT(%rdi)
+        mov     GCB_BATCH(%rdi), %r10d
+0:      cmpq    $0, GCB_LEFT(%rdi)
         je      leave
+        dec     %r10d
         mov     GCB_PATTERN(%rdi), %eax
         cmp     $PATTERN_RANDOM, %eax
         je      random

@@ -73,6 +73,7 @@ export const GCB_FIELDS = {
   STRIDE: u32(72, 'workload: step for the strided pattern'),
   ZIPF_N: u32(76, 'workload: ranks in the Zipf CDF'),
   PASSES: u32(80, 'workload: completed passes over the region'),
+  BATCH: u32(84, 'writes between two looks at STOP: 1, but for tests that need a kicked guest to write on'),
 } as const;
 export const GCB_STRIDE = 128;
 

@@ -282,6 +282,13 @@ export class KvmVm implements VmBackend {
     return taken;
   }
 
+  /** QEMU's dirty_gfn_is_dirtied for the entry `ahead` places past this instance's fetch index of `vcpu`'s ring. */
+  dirtyGfnIsDirtied(vcpu: number, ahead: number): boolean {
+    const v = this.#vcpus[vcpu]!;
+    const n = this.#ringBytes / ABI.GFN_SIZE;
+    return (Atomics.load(v.ringWords!, ((v.fetch + ahead) & (n - 1)) * 4) & ABI.GFN_F_MASK) === ABI.GFN_F_DIRTY;
+  }
+
   /** KVM_GET_DIRTY_LOG of `slot` straight into `dst` (the run's collector; no bookkeeping for CLEAR's count). */
   getDirtyLogInto(slot: number, dst: Uint8Array): void {
     const bytes = bitmapBytes(this.#slots.get(slot)!.pages);
