@@ -13,12 +13,12 @@ import { describeOnKvm } from './support/conformance.ts';
 function held(): { fds: number; maps: number } {
   const fds = readdirSync('/proc/self/fd').filter((fd) => {
     try {
-      return /kvm/.test(readlinkSync(`/proc/self/fd/${fd}`));
+      return /^\/dev\/kvm$|^anon_inode:kvm/.test(readlinkSync(`/proc/self/fd/${fd}`));
     } catch {
       return false; // closed while we looked (the readdir's own descriptor)
     }
   }).length;
-  const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => /kvm|\/dev\/zero/.test(l)).length;
+  const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => /anon_inode:kvm|\/dev\/zero/.test(l)).length;
   return { fds, maps };
 }
 const OPTIONS: CreateVmOptions[] = [

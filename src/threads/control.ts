@@ -13,7 +13,7 @@ type VcpuBell = 'resumeBell' | 'kickReq' | 'kickAck' | 'epochAck';
 
 /**
  * On the kvm backend a vCPU inside KVM_RUN reads none of these words: its guest polls a stop
- * word before every write (a VMM would send its thread a signal, but Node owns the process's
+ * word after every write (a VMM would send its thread a signal, but Node owns the process's
  * signals). Every kick and every run-state change that must get a vCPU out of guest mode sets
  * it too, after the word it announces, so the vCPU that leaves sees the reason.
  */

@@ -90,7 +90,7 @@ export class GuestRun {
 
   /**
    * Start vCPU `vcpu`'s workload from `w`: the first write of `run` is the model's first. The
-   * guest looks at its stop word every `batch` writes (1: before every write).
+   * guest looks at its stop word after every `batch` writes (1: after every write).
    */
   configure(vcpu: number, w: GuestWorkload, batch = 1): void {
     const g = this.gcb(vcpu);

@@ -46,19 +46,15 @@ store_list:
 # seed gives the same pages in the same order on both backends. Each write stores the stamp
 # (GCB_WRITES << 32 | GCB_STAMP) in the page's first 8 bytes, then records the page in the
 # ground-truth bitmap read when the write began (the verifier's; GCB_TRUTH, 0 = off), then
-# counts it. It looks at GCB_STOP (kicks, pauses) before every batch of GCB_BATCH writes (R10
-# counts down the batch; 1 but in tests) and at GCB_LEFT (the slice) before every write:
-# either sends it out through a store to DONE (KVM_EXIT_MMIO); KVM_RUN again carries on.
+# counts it. It looks at GCB_LEFT (the slice) before every write and at GCB_STOP (kicks,
+# pauses) after every batch of GCB_BATCH writes (R10 counts it down; 1 but in tests), so a
+# guest entered again always makes its batch first, as the model's vCPU makes a slice after
+# answering a kick. Either sends it out through a store to DONE (KVM_EXIT_MMIO); KVM_RUN again
+# carries on.
         .globl run
 run:
-        test    %r10d, %r10d
-        jnz     0f
-        cmpl    $0, GCB_STOP(%rdi)
-        jne     leave
-        mov     GCB_BATCH(%rdi), %r10d
-0:      cmpq    $0, GCB_LEFT(%rdi)
+        cmpq    $0, GCB_LEFT(%rdi)
         je      leave
-        dec     %r10d
         mov     GCB_PATTERN(%rdi), %eax
         cmp     $PATTERN_RANDOM, %eax
         je      random
@@ -130,7 +126,11 @@ store:
         bts     %rbx, (%r9)
 6:      incq    GCB_WRITES(%rdi)
         decq    GCB_LEFT(%rdi)
-        jmp     run
+        dec     %r10d
+        jg      run
+        mov     GCB_BATCH(%rdi), %r10d
+        cmpl    $0, GCB_STOP(%rdi)
+        je      run
 leave:
         mov     %al, DONE
         jmp     run

@@ -9,7 +9,7 @@
  *   run          a threaded run's vCPU: the model's workloads, write for write (GCB below)
  * "Done" and "stopped" are a store to DONE, a guest-physical address with no memslot: a
  * KVM_EXIT_MMIO. A CPL3 guest cannot HLT, and Node owns the process's signals, so a vCPU is
- * kicked by setting the stop word its guest polls before every write.
+ * kicked by setting the stop word its guest polls after every write.
  *
  * Guest-physical layout (identity-mapped with 2 MiB pages, user bit set):
  *   [0, GUEST_BYTES)       the guest's slot: PML4, code, write lists, page tables, run area
@@ -73,7 +73,7 @@ export const GCB_FIELDS = {
   STRIDE: u32(72, 'workload: step for the strided pattern'),
   ZIPF_N: u32(76, 'workload: ranks in the Zipf CDF'),
   PASSES: u32(80, 'workload: completed passes over the region'),
-  BATCH: u32(84, 'writes between two looks at STOP: 1, but for tests that need a kicked guest to write on'),
+  BATCH: u32(84, 'writes between two looks at STOP (after each batch): 1, but for tests that need a kicked guest to write on'),
 } as const;
 export const GCB_STRIDE = 128;
 
