@@ -265,19 +265,17 @@ export class KvmVm implements VmBackend {
     const v = this.#vcpus[vcpu]!;
     const words = v.ringWords!;
     const n = this.#ringBytes / ABI.GFN_SIZE;
-    const mask = n - 1;
+    const first = v.fetch & (n - 1);
+    // Acquire every DIRTY flag first (QEMU's kvm_dirty_ring_reap_one, a batch at a time):
+    // the records behind them are complete, so they can be copied in one go.
     let taken = 0;
-    for (; taken < max && taken < n; taken++) {
-      const e = ((v.fetch + taken) & mask) * 4;
-      // Acquire DIRTY, read the record, hand it back RESET (QEMU's kvm_dirty_ring_reap_one).
-      if (Atomics.load(words, e) !== ABI.GFN_F_DIRTY) break;
-      const d = at + taken * 4;
-      dst[d] = ABI.GFN_F_DIRTY;
-      dst[d + 1] = words[e + 1]!;
-      dst[d + 2] = words[e + 2]!;
-      dst[d + 3] = words[e + 3]!;
-      Atomics.store(words, e, ABI.GFN_F_RESET);
-    }
+    const limit = Math.min(max, n);
+    while (taken < limit && Atomics.load(words, ((first + taken) & (n - 1)) * 4) === ABI.GFN_F_DIRTY) taken++;
+    const head = Math.min(taken, n - first);
+    dst.set(words.subarray(first * 4, (first + head) * 4), at);
+    dst.set(words.subarray(0, (taken - head) * 4), at + head * 4);
+    // Hand them back RESET; KVM_RESET_DIRTY_RINGS (a system call, after these stores) reads them.
+    for (let i = 0; i < taken; i++) words[((first + i) & (n - 1)) * 4] = ABI.GFN_F_RESET;
     v.fetch = (v.fetch + taken) >>> 0;
     return taken;
   }
