@@ -33,8 +33,9 @@ describeOnKvm('dirtylog run --backend kvm', () => {
     }
   }, 60_000);
 
+  // --seconds 60: iterations, not the default second, end it (a loaded machine's iteration can take one).
   it('prints the iterations and the verdict as text', async () => {
-    const cli = spawnCli(await builtCli(), ['run', '--backend', 'kvm', '--strategy', 'ring', '--ring', '1024', '--verify', '--iterations', '2']);
+    const cli = spawnCli(await builtCli(), ['run', '--backend', 'kvm', '--strategy', 'ring', '--ring', '1024', '--verify', '--iterations', '2', '--seconds', '60']);
     expect((await cli.exited).code, cli.stderr()).toBe(0);
     expect(cli.stdout()).toMatch(/^dirtylog run: ring, 2 vCPUs, 64MiB \(16,384 pages\), ring 1024 entries, pattern random, on \/dev\/kvm, verify on$/m);
     expect(cli.stdout()).toMatch(/^iteration 2: dirty [\d,]+, clean [\d,]+, writes [\d,]+/m);
