@@ -9,8 +9,8 @@ import { captureIo } from './support/capture-io.ts';
 it('measures exactly the sizes given, in order', async () => {
   const io = captureIo();
   expect(await runCli(['bench', 'transfer', '--ring', '1024', '--ring', '256', '--trials', '1', '--seconds', '0.2', '--json'], io)).toBe(0);
-  const report = JSON.parse(io.out());
-  expect(report.rows.map((r: { ringEntries: number }) => r.ringEntries)).toEqual([1024, 256]);
+  const report = JSON.parse(io.out()) as { rows: { ringEntries: number; mEntriesPerSecond: { median: number } }[] };
+  expect(report.rows.map((r) => r.ringEntries)).toEqual([1024, 256]);
   for (const row of report.rows) expect(row.mEntriesPerSecond.median).toBeGreaterThan(0);
 }, 60_000);
 

@@ -10,11 +10,11 @@ it('runs 6 vCPUs on 2 threads, each vCPU writing and counted', async () => {
   const io = captureIo();
   const argv = ['run', '--strategy', 'ring', '--vcpus', '6', '--vcpus-per-thread', '3', '--seconds', '0.3', '--ring', '256', '--json'];
   expect(await runCli(argv, io)).toBe(0);
-  const result = JSON.parse(io.out());
+  const result = JSON.parse(io.out()) as { kind: string; options: { vcpusPerThread: number }; threads: { thread: number; writes: number }[] };
   expect(result.kind).toBe('completed');
   expect(result.options.vcpusPerThread).toBe(3);
   expect(result.threads.length).toBe(6);
-  expect(result.threads.map((t: { thread: number }) => t.thread)).toEqual([0, 0, 0, 1, 1, 1]);
+  expect(result.threads.map((t) => t.thread)).toEqual([0, 0, 0, 1, 1, 1]);
   for (const t of result.threads) expect(t.writes).toBeGreaterThan(0);
 }, 60_000);
 

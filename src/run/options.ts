@@ -264,11 +264,12 @@ function resolveInject(value: unknown, vcpus: number): Inject | undefined {
   const afterSlices = (name: string, v: unknown, withHow: boolean) => {
     if (v === undefined) return undefined;
     const o = requireObject(name, v);
-    rejectUnknownKeys(name, o, withHow ? ['vcpu', 'slices', 'how'] : ['vcpu', 'slices']);
+    rejectUnknownKeys(name, o, withHow ? ['vcpu', 'slices', 'how', 'fromIteration'] : ['vcpu', 'slices']);
     return {
       vcpu: requireInteger(`${name}.vcpu`, o.vcpu, 0, vcpus - 1),
       slices: requireInteger(`${name}.slices`, o.slices, 1, 1e9),
       ...(withHow ? { how: requireOneOf(`${name}.how`, o.how, ['throw', 'exit'] as const, 'throw') } : {}),
+      ...(withHow && o.fromIteration !== undefined ? { fromIteration: requireInteger(`${name}.fromIteration`, o.fromIteration, 1, 1e9) } : {}),
     };
   };
   const fails = afterSlices('inject.vcpuFailsAfterSlices', i.vcpuFailsAfterSlices, true);

@@ -48,7 +48,7 @@ let blockedSince: number | undefined;
 /** The resume bell as it was at that exit: a reset since rings it. */
 let bellAtExit = 0;
 /** One KVM_RUN of at most `max` writes, as a slice: reason << SLICE_SHIFT | writes (test hooks wrap it). */
-const slice = injectVcpu(enter, data.inject, id, who);
+const slice = injectVcpu(enter, data.inject, id, who, () => vm.iteration);
 
 me.threadState = ABI.THREAD_RUNNING;
 try {

@@ -52,7 +52,7 @@ class Cpu {
     this.ctl = arena.plan.vcpuCtl[id]!;
     this.who = data.device ? `device writer ${id}` : `vCPU ${id}`;
     this.retry = (max) => engine.runSlice(this.ctl, max, vm.iteration) >>> 0;
-    this.slice = withFaultCost(injectVcpu(this.retry, data.inject, id, this.who), this.me, data.faultCostNs);
+    this.slice = withFaultCost(injectVcpu(this.retry, data.inject, id, this.who, () => vm.iteration), this.me, data.faultCostNs);
   }
 }
 
