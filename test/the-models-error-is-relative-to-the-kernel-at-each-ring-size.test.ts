@@ -47,3 +47,8 @@ it('says so when no ring size finished on both', () => {
   expect(e!.medianAbsError.writesPerSecond).toBeNaN();
   expect(e!.verdict).toBe('random: no ring size finished on both the kernel and the model.');
 });
+
+it('counts the sizes it compared in words that agree', () => {
+  const [e] = modelErrors([curve('kernel', 'random', 256, [[256, 100, 1, 0.5]]), curve('model', 'random', 256, [[256, 150, 1, 0.5]])]);
+  expect(e!.verdict).toMatch(/throughput \+50% \(median \|error\| 50%\), .* over 1 ring size\. It picks the kernel's best ring size, 256 entries\.$/);
+});

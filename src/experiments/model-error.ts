@@ -89,7 +89,7 @@ function verdict(label: string, side: 'model' | 'calibrated', points: readonly S
   const pick = best.kernel === undefined || best.side === undefined
     ? ''
     : best.kernel === best.side ? ` It picks the kernel's best ring size, ${best.kernel} entries.` : ` It would pick ${best.side} entries where the kernel's best is ${best.kernel}.`;
-  return `${label}, ${SIDE_LABELS[side]} against the kernel: throughput ${typical('writesPerSecond')} (median |error| ${pct(m.writesPerSecond)}), full exits per second ${typical('fullExitsPerSecond')} (${pct(m.fullExitsPerSecond)}), stall share ${typical('stallShare')} (${pct(m.stallShare)}), over ${points.length} ring sizes.${pick}`;
+  return `${label}, ${SIDE_LABELS[side]} against the kernel: throughput ${typical('writesPerSecond')} (median |error| ${pct(m.writesPerSecond)}), full exits per second ${typical('fullExitsPerSecond')} (${pct(m.fullExitsPerSecond)}), stall share ${typical('stallShare')} (${pct(m.stallShare)}), over ${points.length} ring size${points.length === 1 ? '' : 's'}.${pick}`;
 }
 
 const pct = (x: number): string => (Number.isFinite(x) ? (x >= 9 ? times(1 + x) : percent(x)) : 'n/a');
