@@ -14,7 +14,7 @@ engine, the same way (same workload, same sizes), and prints both with their rat
 write to a write-protected page (ring and bitmap modes), a write to an already dirty page,
 userspace harvest and KVM_RESET_DIRTY_RINGS per entry (sequential and random offsets), GET
 and CLEAR on a 1 GiB slot at 0.01 % and 1 % dirty. Medians and ranges over the repetitions,
-with the load average before and after (the machine may be shared). About half a minute.
+with the load average before and after (the machine may be shared). About ten seconds.
 
 options:
   --calibrate         only what the model needs, then this host's faultCostNs and
