@@ -11,8 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { startRun, type BrokenCollector, type RunOptions, type Strategy } from '../src/index.ts';
 
 const sparse: Omit<RunOptions, 'strategy'> = { vcpus: 2, memory: '16MiB', iterations: 5, seconds: 120, verify: true, pattern: 'random', writeRate: 20_000 };
-// The defaults: 64 MiB, two vCPUs writing random pages as fast as they can.
-const dense: Omit<RunOptions, 'strategy'> = { iterations: 4, verify: true };
+// The defaults: 64 MiB, two vCPUs writing random pages as fast as they can. Iterations end the
+// run, not the default second: on a loaded machine one iteration can take that second, and a
+// collector that never re-arms is seen only by a later round.
+const dense: Omit<RunOptions, 'strategy'> = { iterations: 4, seconds: 120, verify: true };
 
 const broken: { strategy: Strategy; brokenCollector: BrokenCollector }[] = [
   { strategy: 'ring', brokenCollector: 'drop-entries' },
