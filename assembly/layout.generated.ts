@@ -95,6 +95,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_STALL_US: u32 = 104;
 // @ts-ignore: decorator
+@inline export const VCPU_BITMAP_MARKS: u32 = 112;
+// @ts-ignore: decorator
 @inline export const VCPU_RESET_INDEX: u32 = 128;
 // @ts-ignore: decorator
 @inline export const VCPU_FETCH_INDEX: u32 = 132;

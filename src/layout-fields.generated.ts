@@ -132,6 +132,7 @@ export const VCPU_WORD = {
   fullExits: 24,
   pmlDrains: 25,
   stallUs: 26,
+  bitmapMarks: 28,
   resetIndex: 32,
   fetchIndex: 33,
   resetBatches: 34,
@@ -228,6 +229,10 @@ export class VcpuCtl {
   /** producer: microseconds spent waiting for a reset after full exits (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
   get stallUs(): number { return Atomics.load(this.u32, this.w + 26) + Atomics.load(this.u32, this.w + 27) * 0x100000000; }
   set stallUs(v: number) { Atomics.store(this.u32, this.w + 26, v % 0x100000000); Atomics.store(this.u32, this.w + 27, Math.floor(v / 0x100000000)); }
+
+  /** producer: pages this vCPU logged into a dirty bitmap (bitmap modes, PML drains included) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get bitmapMarks(): number { return Atomics.load(this.u32, this.w + 28) + Atomics.load(this.u32, this.w + 29) * 0x100000000; }
+  set bitmapMarks(v: number) { Atomics.store(this.u32, this.w + 28, v % 0x100000000); Atomics.store(this.u32, this.w + 29, Math.floor(v / 0x100000000)); }
 
   /** consumer: free-running reset counter (kernel's reset_index) */
   get resetIndex(): number { return Atomics.load(this.u32, this.w + 32); }

@@ -112,6 +112,7 @@ export const VCPU_FIELDS = {
   FULL_EXITS: u32(96, 'producer: KVM_EXIT_DIRTY_RING_FULL exits taken'),
   PML_DRAINS: u32(100, 'producer: PML logs drained into the ring or bitmap'),
   STALL_US: u64(104, 'producer: microseconds spent waiting for a reset after full exits'),
+  BITMAP_MARKS: u64(112, 'producer: pages this vCPU logged into a dirty bitmap (bitmap modes, PML drains included)'),
   RESET_INDEX: u32(128, "consumer: free-running reset counter (kernel's reset_index)"),
   FETCH_INDEX: u32(132, "consumer: userspace's private harvest counter"),
   RESET_BATCHES: u32(136, "consumer: coalesced batches re-armed (KVM's mmu_lock round trips)"),

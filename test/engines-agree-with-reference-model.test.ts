@@ -442,6 +442,7 @@ function snapshot(vm: Vm) {
       return {
         pml,
         drains: f(ABI.VCPU_PML_DRAINS),
+        bitmapMarks: f(ABI.VCPU_BITMAP_MARKS),
         workload: configured
           ? { cursor: f(ABI.VCPU_W_CURSOR), passes: f(ABI.VCPU_W_PASSES), pending: f(ABI.VCPU_PENDING_PAGE), writes: f(ABI.VCPU_WRITES),
               rng: (BigInt(f(ABI.VCPU_W_RNG + 4)) << 32n) | BigInt(f(ABI.VCPU_W_RNG)) }
@@ -476,6 +477,7 @@ function refSnapshot(ref: RefVm, like: ReturnType<typeof snapshot>) {
       return {
         pml: ref.pmlLogs[v]!.map((e) => ({ slot: e.slot, page: e.page })),
         drains: ref.pmlDrains[v]!,
+        bitmapMarks: ref.bitmapMarks[v]!,
         workload: w ? { cursor: w.cursor, passes: w.passes, pending: w.pending, writes: w.writes, rng: w.rng } : null,
       };
     }),

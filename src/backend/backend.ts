@@ -73,6 +73,8 @@ export interface VmBackend {
   clearDirtyLog(slot: number, firstPage: number, numPages: number, bitmap: Uint8Array, expected: Expected): number;
   /** The slot's memory as the guest sees it (4 KiB a page), or undefined when it keeps none. */
   contents(slot: number): Uint8Array | undefined;
+  /** Release the VM's descriptors and mappings (kvm); nothing on the model. Idempotent. */
+  close(): void;
 }
 
 /**

@@ -1,4 +1,4 @@
-/** `dirtylog bench engine|transfer`: the benchmarks, as a table or one JSON document. */
+/** `dirtylog bench engine|transfer|kvm`: the benchmarks, as a table or one JSON document. */
 import { engineBenchMethod, runEngineBench, GUESTS, KERNELS, type BenchRow, type EngineBenchReport, type Kernel } from '../bench/engine.ts';
 import { ENGINE_HEADER, formatEngineReport, engineRowLine, formatTable } from '../report/engine-table.ts';
 import { TRANSFER_GUEST, runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
@@ -9,15 +9,19 @@ import { numberFlag, parseFlags } from './flags.ts';
 import { inFlagTerms } from './run.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
 import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
+import { benchKvm } from './bench-kvm.ts';
 
 const STATUS = exitStatusHelp('a benchmark failed');
 
-const HELP = `usage: dirtylog bench <engine|transfer> [options]
+const HELP = `usage: dirtylog bench <engine|transfer|kvm> [options]
 
   engine      the engine's kernels, wasm and js side by side (about a minute)
   transfer    ring entries moved between a vCPU thread and the collector thread
+  kvm         each operation on this machine's real KVM beside the engine's; --calibrate
+              prints the kernel costs that let the model predict it
 
-dirtylog bench engine --help and dirtylog bench transfer --help list their options.
+dirtylog bench engine --help, dirtylog bench transfer --help and dirtylog bench kvm --help
+list their options.
 
 ${STATUS}`;
 
@@ -70,6 +74,7 @@ export const main: Command = async (argv, io) => {
   const [suite, ...rest] = argv;
   if (suite === 'engine') return engine(rest, io);
   if (suite === 'transfer') return transfer(rest, io);
+  if (suite === 'kvm') return benchKvm(rest, io);
   if (suite === '--help' || suite === '-h') {
     io.stdout(HELP);
     return EXIT.ok;
@@ -78,7 +83,7 @@ export const main: Command = async (argv, io) => {
     io.stderr(HELP);
     return EXIT.usage;
   }
-  throw new UsageError(`unknown benchmark ${quote(suite)}: use dirtylog bench engine or dirtylog bench transfer`);
+  throw new UsageError(`unknown benchmark ${quote(suite)}: use dirtylog bench engine, transfer or kvm`);
 };
 
 async function engine(argv: readonly string[], io: Io): Promise<number> {

@@ -20,6 +20,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A command could not do its work for a reason its message gives in full (no stack): exit 1. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+}
+
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** The exit status section every help text ends with; `failed` says what status 1 means for the command. */

@@ -6,7 +6,8 @@
 import { readFileSync, realpathSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { closest, quote } from '../validate.ts';
-import { EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
+import { KvmUnavailableError } from '../backend/kvm/index.ts';
+import { CommandFailed, EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
 import { interrupts } from './interrupt.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Command }> }> = {
@@ -70,6 +71,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (err instanceof UsageError || err instanceof TypeError || err instanceof RangeError) {
       io.stderr(`dirtylog ${name}: ${err.message}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof CommandFailed || err instanceof KvmUnavailableError) {
+      io.stderr(`dirtylog ${name}: ${err.message}\n`);
+      return EXIT.failed;
     }
     io.stderr(`dirtylog ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.failed;

@@ -14,6 +14,9 @@ Runs vCPU threads writing guest memory and a collector thread harvesting it, in 
 
 options:
   --strategy S        ring | bitmap | clear-log | ring-with-bitmap   (required)
+  --backend B         model | kvm (default model): kvm runs a native guest per vCPU thread on
+                      this machine's /dev/kvm (ring, bitmap and clear-log; x86 has no
+                      ring-with-bitmap)
   --vcpus N           vCPUs (default 2, at most 4096)
   --vcpus-per-thread N  vCPUs each worker thread time-slices (default: one per thread up to
                       64 vCPUs, then ceil(vcpus / 64) so there are at most 64 threads)
@@ -32,6 +35,9 @@ options:
   --reap-interval MS  the reaper's period (default 1000, as QEMU)
   --engine E          wasm | js (default wasm)
   --verify            stamp pages and check every page after every iteration (mem <= 1GiB)
+  --fault-cost NS     model: ns each vCPU spends per page it logs, on top of the engine's (the
+                      kernel's fault cost: dirtylog bench kvm --calibrate prints this host's)
+  --reset-cost NS     model: ns the collector spends per ring entry it resets, likewise
   --json              print the whole result as one JSON document (iterations go to stderr
                       as progress when it is a terminal)
   -h, --help          this help
@@ -43,6 +49,7 @@ const FLAGS = {
   'ring-protocol': { type: 'string' }, pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
   seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
   engine: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  backend: { type: 'string' }, 'fault-cost': { type: 'string' }, 'reset-cost': { type: 'string' },
 } as const;
 
 /** The library's option names as the user typed them, so an error names a flag that exists. */
@@ -50,7 +57,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
   reapIntervalMs: '--reap-interval', writeRate: '--write-rate', vcpus: '--vcpus', vcpusPerThread: '--vcpus-per-thread', seconds: '--seconds',
   iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
-  verify: '--verify', pml: '--pml', ringProtocol: '--ring-protocol',
+  verify: '--verify', pml: '--pml', ringProtocol: '--ring-protocol', backend: '--backend', faultCostNs: '--fault-cost', resetCostNs: '--reset-cost',
 };
 const OPTION_NAME = new RegExp(`(?<![\\w.-])(${Object.keys(FLAG_OF).map((k) => k.replace('.', '\\.')).join('|')})(?![\\w-])`, 'g');
 
@@ -94,6 +101,9 @@ export const main: Command = async (argv, io) => {
     ...(values.interval !== undefined ? { intervalMs: num('interval', values.interval) } : {}),
     ...(values['reap-interval'] !== undefined ? { reapIntervalMs: num('reap-interval', values['reap-interval']) } : {}),
     ...(values.verify ? { verify: true } : {}),
+    ...(values.backend !== undefined ? { backend: values.backend as RunOptions['backend'] } : {}),
+    ...(values['fault-cost'] !== undefined ? { faultCostNs: num('fault-cost', values['fault-cost']) } : {}),
+    ...(values['reset-cost'] !== undefined ? { resetCostNs: num('reset-cost', values['reset-cost']) } : {}),
     signal: io.signal,
   };
   let run;

@@ -5,8 +5,10 @@ import { guestSweepCsv, guestSweepSection, guestSweepText } from '../report/gues
 import { ringSweepCsv, ringSweepSection, ringSweepText } from '../report/ring-sweep-report.ts';
 import { quote } from '../validate.ts';
 import type { EngineKind } from '../engine/exports.ts';
+import type { BackendKind } from '../backend/backend.ts';
+import { KvmUnavailableError } from '../backend/kvm/index.ts';
 import type { Pattern } from '../vcpu/workload.ts';
-import { EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
+import { CommandFailed, EXIT, UsageError, exitStatusHelp, type Command, type Io } from './command.ts';
 import { inFlags, listFlag, OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
 import { noPositionals, numberFlag, parseFlags } from './flags.ts';
 
@@ -45,6 +47,15 @@ options:
   --interval MS       iteration length (default 100)
   --seed N            seed of every point's first trial; trial t uses seed + t (default 1)
   --engine E          wasm | js (default wasm)
+  --backend B         model | kvm (default model). kvm: every workload on this machine's
+                      /dev/kvm and, on the same grid, on the model and on the calibrated
+                      model; the report draws the three on the same axes with each model's
+                      error against the kernel
+  --calibrated        the model pays this host's kernel costs per logged page and per reset
+                      entry, measured on /dev/kvm before the sweep (dirtylog bench kvm
+                      --calibrate), or as given by --fault-cost and --reset-cost
+  --fault-cost NS     the calibrated model's cost per logged page, in ns
+  --reset-cost NS     the calibrated model's cost per reset entry, in ns
 ${OUTPUT_HELP}
 
 ${STATUS}`;
@@ -76,7 +87,8 @@ ${STATUS}`;
 const RING_FLAGS = {
   ...OUTPUT_FLAGS, sizes: { type: 'string' }, pattern: { type: 'string' }, vcpus: { type: 'string' }, 'write-rate': { type: 'string' },
   pml: { type: 'string' }, mem: { type: 'string' }, trials: { type: 'string' }, seconds: { type: 'string' }, interval: { type: 'string' },
-  seed: { type: 'string' }, engine: { type: 'string' },
+  seed: { type: 'string' }, engine: { type: 'string' }, backend: { type: 'string' }, calibrated: { type: 'boolean' },
+  'fault-cost': { type: 'string' }, 'reset-cost': { type: 'string' },
 } as const;
 
 const GUEST_FLAGS = {
@@ -86,7 +98,8 @@ const GUEST_FLAGS = {
 
 const RING_TERMS = {
   sizes: '--sizes', patterns: '--pattern', vcpus: '--vcpus', writeRates: '--write-rate', pml: '--pml', memory: '--mem', trials: '--trials',
-  seconds: '--seconds', intervalMs: '--interval', seed: '--seed', engine: '--engine', ringEntries: '--sizes',
+  seconds: '--seconds', intervalMs: '--interval', seed: '--seed', engine: '--engine', ringEntries: '--sizes', backend: '--backend',
+  calibrated: '--calibrated', 'costs.faultCostNs': '--fault-cost', 'costs.resetCostNs': '--reset-cost', costs: '--fault-cost and --reset-cost',
 };
 const GUEST_TERMS = {
   sizes: '--sizes', strategies: '--strategy', strategy: '--strategy', dirtyPages: '--dirty-pages', dirtyFraction: '--dirty-fraction', trials: '--trials',
@@ -149,6 +162,9 @@ async function ring(argv: readonly string[], io: Io): Promise<number> {
     ...(values.interval !== undefined ? { intervalMs: one('--interval', values.interval) } : {}),
     ...(values.seed !== undefined ? { seed: one('--seed', values.seed) } : {}),
     ...(values.engine !== undefined ? { engine: values.engine as EngineKind } : {}),
+    ...(values.backend !== undefined ? { backend: values.backend as BackendKind } : {}),
+    ...(values.calibrated ? { calibrated: true } : {}),
+    ...ringCosts(values['fault-cost'], values['reset-cost']),
   };
   // The grid and every point's run options are checked here, before the first run.
   checked(RING_TERMS, () => ringSweepGrid(options));
@@ -159,6 +175,7 @@ async function ring(argv: readonly string[], io: Io): Promise<number> {
         return await sweepRing({ ...options, signal, onProgress });
       } catch (err) {
         if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(inFlags(err.message, RING_TERMS));
+        if (err instanceof KvmUnavailableError) throw new CommandFailed(`${err.message}${options.backend === 'kvm' ? '' : '; or give the calibrated model its costs: --fault-cost NS --reset-cost NS'}`);
         throw err;
       }
     },
@@ -167,6 +184,13 @@ async function ring(argv: readonly string[], io: Io): Promise<number> {
     document: (r) => ({ title: 'dirtylog: ring size sweep', command: `dirtylog sweep ring ${argv.join(' ')}`.trim(), date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [ringSweepSection(r)] }),
     failed: (r) => r.workloads.some((w) => w.points.some((p) => p.outcome.trials.some((t) => t.kind === 'failed'))),
   });
+}
+
+/** --fault-cost and --reset-cost go together: the calibrated model's two costs. */
+function ringCosts(fault: string | undefined, reset: string | undefined): Pick<RingSweepOptions, 'costs'> {
+  if (fault === undefined && reset === undefined) return {};
+  if (fault === undefined || reset === undefined) throw new UsageError(`--fault-cost and --reset-cost go together (dirtylog bench kvm --calibrate prints both): add ${fault === undefined ? '--fault-cost' : '--reset-cost'}`);
+  return { costs: { faultCostNs: numberFlag('--fault-cost', fault), resetCostNs: numberFlag('--reset-cost', reset) } };
 }
 
 async function guest(argv: readonly string[], io: Io): Promise<number> {

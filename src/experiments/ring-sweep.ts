@@ -7,22 +7,33 @@
  * size and why, where the rings' bytes cross each cache of this machine, and whether the
  * per-entry cost rises past a cache boundary (Michael S. Tsirkin's concern, kvm list
  * 2020-01-09: "4K is a whole cache way. 64K 16 ways.").
+ *
+ * Sides. The model by default; `calibrated` makes it pay this host's kernel costs (faultCostNs,
+ * resetCostNs: given, or measured first by `dirtylog bench kvm --calibrate`'s operations); with
+ * `backend: 'kvm'` every workload runs on the real kernel and, beside it on the same grid and
+ * trials, on the model and the calibrated model, and model-error.ts says how far each lands.
  */
+import { BACKEND_KINDS, type BackendKind } from '../backend/backend.ts';
+import { CALIBRATION_OPERATIONS, kernelCosts, runKvmBench, type KernelCosts } from '../bench/kvm.ts';
 import { machineInfo, type MachineInfo } from '../bench/machine.ts';
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
 import { minRingEntries } from '../kvm/dirty-ring-size.ts';
 import { DIRTY_RING_MAX_ENTRIES } from '../layout.ts';
 import { formatSize, parseSize } from '../run/size.ts';
 import { ring } from '../tracking/ring.ts';
-import { requireBoolean, requireInteger, requireOneOf, requirePositive } from '../validate.ts';
+import { rejectUnknownKeys, requireBoolean, requireInteger, requireNumber, requireObject, requireOneOf, requirePositive } from '../validate.ts';
 import { PATTERNS, type Pattern } from '../vcpu/workload.ts';
 import { crossingEntries, dataCaches, ringBytes, sizeLabel, type CacheLevel } from './cache.ts';
 import { bestIndex, findKnee, FLAT_TOLERANCE, BEST_TOLERANCE, STALL_TOLERANCE, type KneeFinding } from './knee.ts';
+import { modelErrors, SIDE_LABELS, type SideError, type SweepSide } from './model-error.ts';
 import type { ProgressListener } from './progress.ts';
-import { runPoints, type PointOutcome, type PointSpec } from './trials.ts';
+import { checkPoints, runPoints, type PointOutcome, type PointSpec } from './trials.ts';
 import { percent, si, times } from './words.ts';
 
+export { SIDE_LABELS, type SweepSide } from './model-error.ts';
+
 export interface RingWorkload {
+  readonly side: SweepSide;
   readonly pattern: Pattern;
   readonly vcpus: number;
   /** Guest writes per second per vCPU; 0 = as fast as it goes. */
@@ -32,8 +43,14 @@ export interface RingWorkload {
 }
 
 export interface RingSweepOptions {
-  /** A coarse grid that finishes in well under a minute. */
+  /** A coarse grid that finishes in well under a minute (about two with backend kvm). */
   readonly quick?: boolean;
+  /** `kvm`: every workload on the real kernel, and beside it the model and the calibrated model. @default 'model' */
+  readonly backend?: BackendKind;
+  /** The model pays this host's kernel costs (a first write's fault, a reset entry). @default false */
+  readonly calibrated?: boolean;
+  /** The calibrated model's costs; measured on /dev/kvm first when absent. */
+  readonly costs?: KernelCosts;
   /** Ring sizes in entries. @default 256 (1024 with PML) to 65536 by powers of two; quick: by powers of four */
   readonly sizes?: readonly number[];
   /** @default ['sequential', 'random', 'zipf']; quick: ['random', 'zipf'] */
@@ -102,6 +119,9 @@ export interface RingWorkloadResult {
 
 export interface RingSweepMethod {
   readonly strategy: string;
+  readonly sides: readonly SweepSide[];
+  /** The calibrated model's costs, and whether they were given or measured for this sweep. */
+  readonly costs?: KernelCosts & { readonly source: 'given' | 'measured' };
   readonly grid: 'quick' | 'full' | 'custom';
   readonly sizes: readonly number[];
   readonly trials: number;
@@ -121,6 +141,8 @@ export interface RingSweepResult {
   readonly caches: readonly CacheLevel[];
   readonly method: RingSweepMethod;
   readonly workloads: readonly RingWorkloadResult[];
+  /** With the kernel among the sides: how far the model and the calibrated model land from it. */
+  readonly errors: readonly SideError[];
   readonly interrupted: boolean;
 }
 
@@ -129,8 +151,26 @@ const ALL_SIZES = (min: number) => Array.from({ length: Math.log2(DIRTY_RING_MAX
 const MIN_ENTRIES_FOR_COST = 10_000;
 
 /** The grid a sweep will run, checked: the CLI prints errors from here before anything starts. */
-export function ringSweepGrid(o: RingSweepOptions): { workloads: RingWorkload[]; sizes: number[]; trials: number; seconds: number; intervalMs: number; seed: number; engine: EngineKind; grid: RingSweepMethod['grid'] } {
+export interface RingSweepGrid {
+  readonly workloads: readonly RingWorkload[];
+  readonly sizes: readonly number[];
+  readonly trials: number;
+  readonly seconds: number;
+  readonly intervalMs: number;
+  readonly seed: number;
+  readonly engine: EngineKind;
+  readonly grid: RingSweepMethod['grid'];
+  readonly sides: readonly SweepSide[];
+  readonly costs: KernelCosts | undefined;
+}
+
+export function ringSweepGrid(o: RingSweepOptions): RingSweepGrid {
   const quick = requireBoolean('quick', o.quick, false);
+  const backend = requireOneOf('backend', o.backend, BACKEND_KINDS, 'model');
+  const calibrated = requireBoolean('calibrated', o.calibrated, false);
+  const sides: SweepSide[] = backend === 'kvm' ? ['kernel', 'model', 'calibrated'] : [calibrated ? 'calibrated' : 'model'];
+  const costs = o.costs === undefined ? undefined : checkCosts(o.costs);
+  if (costs && !sides.includes('calibrated')) throw new RangeError('costs need calibrated: add calibrated, or drop costs');
   const list = <T>(name: string, v: readonly T[] | undefined, d: readonly T[], check: (x: unknown, n: string) => T): T[] => {
     if (v === undefined) return [...d];
     if (!Array.isArray(v) || v.length === 0) throw new TypeError(`${name} must be a non-empty list`);
@@ -145,13 +185,14 @@ export function ringSweepGrid(o: RingSweepOptions): { workloads: RingWorkload[];
   const vcpus = list('vcpus', o.vcpus, [2], (x, n) => requireInteger(n, x, 1, 64));
   const writeRates = list('writeRates', o.writeRates, [0], (x, n) => requireInteger(n, x, 0, 1e10));
   const pml = list('pml', o.pml, [false], (x, n) => requireBoolean(n, x, false));
+  if (backend === 'kvm' && pml.some(Boolean)) throw new RangeError('pml must be off with backend kvm: whether KVM logs through PML is the host\'s choice, not the run\'s (this host has no PML)');
   if (pml.every(Boolean) && sizes.every((s) => s < minRingEntries(true))) {
     throw new RangeError(`sizes must include a ring of at least ${minRingEntries(true)} entries with pml (KVM reserves 64 + 512 entries), got ${sizes.join(', ')}`);
   }
   const memoryBytes = parseSize('memory', o.memory ?? '1GiB');
   const workloads: RingWorkload[] = [];
-  for (const p of pml) for (const v of vcpus) for (const w of writeRates) for (const pattern of patterns) {
-    workloads.push({ pattern, vcpus: v, writeRate: w, pml: p, memoryBytes });
+  for (const p of pml) for (const v of vcpus) for (const w of writeRates) for (const pattern of patterns) for (const side of sides) {
+    workloads.push({ side, pattern, vcpus: v, writeRate: w, pml: p, memoryBytes });
   }
   return {
     workloads,
@@ -162,34 +203,77 @@ export function ringSweepGrid(o: RingSweepOptions): { workloads: RingWorkload[];
     seed: requireInteger('seed', o.seed ?? 1, -(2 ** 31), 2 ** 32 - 101),
     engine: requireOneOf('engine', o.engine, ENGINE_KINDS, 'wasm'),
     grid: o.sizes || o.patterns || o.vcpus || o.writeRates || o.pml ? 'custom' : quick ? 'quick' : 'full',
+    sides,
+    costs,
   };
 }
 
-export function workloadLabel(w: RingWorkload): string {
+function checkCosts(value: unknown): KernelCosts {
+  const c = requireObject('costs', value);
+  rejectUnknownKeys('costs', c, ['faultCostNs', 'resetCostNs']);
+  return {
+    faultCostNs: requireNumber('costs.faultCostNs', c.faultCostNs, 0, 1e7, 'nanoseconds per logged page'),
+    resetCostNs: requireNumber('costs.resetCostNs', c.resetCostNs, 0, 1e7, 'nanoseconds per reset entry'),
+  };
+}
+
+/** The workload without its side: what the kernel's and the models' series share. */
+export function workloadLabel(w: Omit<RingWorkload, 'side'>): string {
   const rate = w.writeRate ? `, ${si(w.writeRate)} writes/s per vCPU` : '';
   return `${w.pattern}, ${w.vcpus} vCPU${w.vcpus > 1 ? 's' : ''}, ${formatSize(w.memoryBytes)}${w.pml ? ', PML' : ''}${rate}`;
+}
+
+/** A series' name: the workload, and its side when the sweep has more than one (or is the calibrated model alone). */
+export function seriesLabel(w: RingWorkload, sides: readonly SweepSide[]): string {
+  return sides.length > 1 || w.side !== 'model' ? `${workloadLabel(w)} · ${SIDE_LABELS[w.side]}` : workloadLabel(w);
+}
+
+/** The calibrated model's costs: as given, or measured now on /dev/kvm (a few seconds). */
+async function sweepCosts(g: RingSweepGrid, signal: AbortSignal | undefined): Promise<RingSweepMethod['costs']> {
+  if (!g.sides.includes('calibrated')) return undefined;
+  if (g.costs) return { ...g.costs, source: 'given' };
+  const bench = await runKvmBench({ operations: CALIBRATION_OPERATIONS, reps: 5, ...(signal ? { signal } : {}) });
+  const measured = kernelCosts(bench.rows);
+  if (!measured) return undefined; // interrupted before the calibration finished
+  return { ...measured, source: 'measured' };
+}
+
+/** Each workload and the sizes it runs: KVM refuses rings below 1024 entries with PML, so those sizes do not exist for a PML workload. */
+export function ringSweepPlan(g: RingSweepGrid): { w: RingWorkload; sizes: number[] }[] {
+  return g.workloads.map((w) => ({ w, sizes: g.sizes.filter((s) => s >= minRingEntries(w.pml)) }));
+}
+
+/** Every point's run: the kernel's on /dev/kvm, the calibrated model's paying `costs`, the model's as it is. */
+export function ringSweepPoints(g: RingSweepGrid, plan: readonly { w: RingWorkload; sizes: readonly number[] }[], costs: KernelCosts | undefined): PointSpec[] {
+  return plan.flatMap(({ w, sizes }) => sizes.map((entries) => ({
+    label: `ring ${entries} · ${seriesLabel(w, g.sides)}`,
+    options: {
+      strategy: ring.name, ringEntries: entries, vcpus: w.vcpus, memory: w.memoryBytes, pattern: w.pattern, pml: w.pml,
+      writeRate: w.writeRate, seconds: g.seconds, intervalMs: g.intervalMs, seed: g.seed, engine: g.engine,
+      ...(w.side === 'kernel' ? { backend: 'kvm' as const } : {}),
+      ...(w.side === 'calibrated' && costs ? { faultCostNs: costs.faultCostNs, resetCostNs: costs.resetCostNs } : {}),
+    },
+  })));
 }
 
 export async function sweepRing(o: RingSweepOptions = {}): Promise<RingSweepResult> {
   const g = ringSweepGrid(o);
   const machine = machineInfo();
   const caches = dataCaches(machine.caches);
-  // KVM refuses rings below 1024 entries with PML: those sizes do not exist for a PML workload.
-  const plan = g.workloads.map((w) => ({ w, sizes: g.sizes.filter((s) => s >= minRingEntries(w.pml)) }));
-  const specs: PointSpec[] = plan.flatMap(({ w, sizes }) => sizes.map((entries) => ({
-    label: `ring ${entries} · ${workloadLabel(w)}`,
-    options: {
-      strategy: ring.name, ringEntries: entries, vcpus: w.vcpus, memory: w.memoryBytes, pattern: w.pattern, pml: w.pml,
-      writeRate: w.writeRate, seconds: g.seconds, intervalMs: g.intervalMs, seed: g.seed, engine: g.engine,
-    },
-  })));
+  const plan = ringSweepPlan(g);
+  const specsWith = (c: KernelCosts | undefined) => ringSweepPoints(g, plan, c);
+  // Every point's options are refused here, before the calibration spends seconds on /dev/kvm.
+  checkPoints(specsWith(g.costs ?? { faultCostNs: 0, resetCostNs: 0 }), g.trials);
+  const costs = await sweepCosts(g, o.signal);
+  // Interrupted during the calibration: the calibrated points would run uncalibrated, so none runs.
+  const specs = g.sides.includes('calibrated') && !costs ? [] : specsWith(costs);
   const run = await runPoints(specs, { trials: g.trials, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
   let next = 0;
-  const workloads = plan.map(({ w, sizes }): RingWorkloadResult => {
+  const workloads = (specs.length ? plan : []).map(({ w, sizes }): RingWorkloadResult => {
     const points = sizes
       .map((entries) => ({ ringEntries: entries, ringBytes: ringBytes(entries, w.vcpus), outcome: run.points[next++]! }))
       .filter((p) => p.outcome.trials.length > 0);
-    return { label: workloadLabel(w), workload: w, points, analysis: analyse(points, w, caches, sizes) };
+    return { label: seriesLabel(w, g.sides), workload: w, points, analysis: analyse(points, w, caches, sizes) };
   }).filter((w) => w.points.length > 0);
   return {
     kind: 'ring-sweep',
@@ -197,13 +281,17 @@ export async function sweepRing(o: RingSweepOptions = {}): Promise<RingSweepResu
     machine,
     caches,
     method: {
-      strategy: ring.name, grid: g.grid, sizes: g.sizes, trials: g.trials, secondsPerTrial: g.seconds, intervalMs: g.intervalMs, seed: g.seed, engine: g.engine,
+      strategy: ring.name, sides: g.sides, ...(costs ? { costs } : {}), grid: g.grid, sizes: g.sizes, trials: g.trials, secondsPerTrial: g.seconds, intervalMs: g.intervalMs, seed: g.seed, engine: g.engine,
       order: 'trials interleaved: every point\'s first trial, then every point\'s second, ...; trial t of every point uses seed + t',
       knee: `Kneedle on median throughput against log2(ring size), up to the highest median; flat when every median is within ${FLAT_TOLERANCE * 100}% of the top`,
       best: `the smallest ring whose median throughput is within ${BEST_TOLERANCE * 100}% of the highest (or within two MADs of the highest point's trials, if more) and whose stall share is within ${STALL_TOLERANCE * 100} points of the least-stalling such ring`,
     },
     workloads,
-    interrupted: run.interrupted,
+    errors: modelErrors(workloads.map((w) => ({
+      side: w.workload.side, workload: workloadLabel(w.workload), best: w.analysis.best?.entries,
+      points: w.points.map((p) => ({ ringEntries: p.ringEntries, summary: p.outcome.summary })),
+    }))),
+    interrupted: run.interrupted || o.signal?.aborted === true,
   };
 }
 

@@ -155,6 +155,9 @@ export class ModelBackend implements VmBackend {
     return r.contents ? this.arena.u8.subarray(r.contents, r.contents + this.#slots.get(slot)!.spec.pages * ABI.PAGE_SIZE) : undefined;
   }
 
+  /** The arena is ordinary memory: the garbage collector's once nothing refers to it. */
+  close(): void {}
+
   get tlbFlushes(): number {
     return this.#tlbFlushes;
   }

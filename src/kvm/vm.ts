@@ -8,7 +8,7 @@
  */
 import { ARCHES, BACKEND_KINDS, type Arch, type BackendKind, type VmBackend } from '../backend/backend.ts';
 import { ModelDeviation } from '../backend/errors.ts';
-import { openKvmBackend } from '../backend/kvm/index.ts';
+import { openKvmBackend, type KvmVm } from '../backend/kvm/index.ts';
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
 import { ABI, MAX_VCPUS } from '../layout.ts';
 import { describe, rejectUnknownKeys, requireBoolean, requireInteger, requireObject, requireOneOf } from '../validate.ts';
@@ -356,6 +356,22 @@ export class Vm {
     const model = this.#model('stats');
     const { vm } = model.arena;
     return { rejectedBatches: vm.rejectedBatches, rejectedPages: vm.rejectedPages, noVcpuLogs: vm.noVcpuLogs, tlbFlushes: model.tlbFlushes };
+  }
+
+  /**
+   * Release the VM. On the kvm backend: close every descriptor and unmap every mapping, so a
+   * program that makes many VMs holds none it no longer uses; views taken from
+   * `slot.contents` and `ring.bytes` must not be read afterwards (the memory is gone). On the
+   * model: nothing to do. Calling it again does nothing.
+   */
+  close(): void {
+    this.#backend.close();
+  }
+
+  /** @internal The kvm backend itself: what a threaded run hands its workers. */
+  get kvm(): KvmVm {
+    if (this.#backend.kind === 'kvm') return this.#backend as KvmVm;
+    throw new ModelDeviation('vm.kvm is the kvm backend: use createVm({ backend: \'kvm\' })');
   }
 
   /** The shared memory, layout and engine: what a worker thread needs to join this VM (model). */

@@ -11,7 +11,14 @@ export function runHeader(r: Pick<RunResult, 'options'>): string {
   const o = r.options;
   const protocol = o.ringProtocol && o.ringProtocol !== 'flags' ? ` (${o.ringProtocol})` : '';
   const ring = o.ringEntries ? `, ring ${o.ringEntries} entries${protocol}` : '';
-  return `dirtylog run: ${o.strategy}, ${o.vcpus} vCPU${o.vcpus > 1 ? 's' : ''}, ${formatSize(o.memoryBytes)} (${n(o.pages)} pages)${ring}${o.pml ? ', PML' : ''}, pattern ${o.pattern}, ${o.engine} engine${o.verify ? ', verify on' : ''}`;
+  const on = o.backend === 'kvm' ? ', on /dev/kvm' : `, ${o.engine} engine${costs(o)}`;
+  return `dirtylog run: ${o.strategy}, ${o.vcpus} vCPU${o.vcpus > 1 ? 's' : ''}, ${formatSize(o.memoryBytes)} (${n(o.pages)} pages)${ring}${o.pml ? ', PML' : ''}, pattern ${o.pattern}${on}${o.verify ? ', verify on' : ''}`;
+}
+
+/** The model's calibrated kernel costs, when the run has any. */
+function costs(o: RunResult['options']): string {
+  const parts = [o.faultCostNs ? `fault ${n(o.faultCostNs)} ns` : '', o.resetCostNs ? `reset ${n(o.resetCostNs)} ns/entry` : ''].filter(Boolean);
+  return parts.length ? ` (kernel costs: ${parts.join(', ')})` : '';
 }
 
 export function iterationLine(r: IterationReport): string {

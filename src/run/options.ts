@@ -1,4 +1,6 @@
 /** Options of a run, validated up front: a bad one names itself and the fix before any thread starts. */
+import { BACKEND_KINDS, type BackendKind } from '../backend/backend.ts';
+import { GPA_LIMIT, GUEST_MAX_VCPUS, runArea, USER_BASE } from '../backend/kvm/guest.ts';
 import { ENGINE_KINDS, type EngineKind } from '../engine/exports.ts';
 import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
 import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
@@ -6,7 +8,7 @@ import { ABI, KVM_MEM_MAX_NR_PAGES, MAX_VCPUS, planArena } from '../layout.ts';
 import type { Inject } from '../threads/protocol.ts';
 import { BROKEN_COLLECTORS, breakMode, trackingMode, type BrokenCollector, type Strategy, type TrackingMode } from '../tracking/index.ts';
 import {
-  rejectUnknownKeys, requireBoolean, requireInteger, requireObject, requireOneOf, requirePositive, requireSignal,
+  describe, rejectUnknownKeys, requireBoolean, requireNumber, requireInteger, requireObject, requireOneOf, requirePositive, requireSignal,
 } from '../validate.ts';
 import { PATTERNS, type Pattern } from '../vcpu/workload.ts';
 import { formatSize, parseSize } from './size.ts';
@@ -14,7 +16,13 @@ import { formatSize, parseSize } from './size.ts';
 export interface RunOptions {
   /** How the collector learns which pages were written: a tracking mode's name. */
   readonly strategy: Strategy;
-  /** @default 'wasm' */
+  /**
+   * `model` (default): the engine is the kernel. `kvm`: this machine's /dev/kvm: a native
+   * guest per vCPU thread writes real guest memory, and the collector harvests the real rings
+   * or bitmaps (ring, bitmap and clear-log; x86 has no ring-with-bitmap).
+   */
+  readonly backend?: BackendKind;
+  /** @default 'wasm' (on the kvm backend, the engine does the VMM's bookkeeping) */
   readonly engine?: EngineKind;
   /** vCPU threads. @default 2 */
   readonly vcpus?: number;
@@ -71,10 +79,19 @@ export interface RunOptions {
   readonly brokenCollector?: BrokenCollector;
   /** Testing: faults and interleavings injected into the threads (see Inject). */
   readonly inject?: Inject;
+  /**
+   * The model only: nanoseconds a vCPU spends per page it logs (a first write to a protected
+   * page), on top of the engine's own time: the kernel's fault cost, so the model can predict
+   * the kernel (`dirtylog bench kvm --calibrate` prints this host's). @default 0
+   */
+  readonly faultCostNs?: number;
+  /** The model only: nanoseconds the collector spends per ring entry it resets, on top of the engine's. @default 0 */
+  readonly resetCostNs?: number;
 }
 
 export interface ResolvedRunOptions {
   readonly strategy: Strategy;
+  readonly backend: BackendKind;
   /** Whose KVM the model follows: the tracking mode's (ring-with-bitmap exists only on arm64), else x86. */
   readonly arch: 'x86' | 'arm64';
   readonly engine: EngineKind;
@@ -105,28 +122,37 @@ export interface ResolvedRunOptions {
   readonly timeouts: { readonly startMs: number; readonly kickMs: number; readonly fullWaitMs: number; readonly pauseMs: number; readonly stopMs: number };
   readonly brokenCollector: BrokenCollector | undefined;
   readonly inject: Inject | undefined;
+  readonly faultCostNs: number;
+  readonly resetCostNs: number;
 }
 
 /** What a run reports of its options: plain data, without the test hooks and timeouts. */
 export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
-  'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'ringProtocol', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
+  'strategy', 'backend', 'engine', 'vcpus', 'memory', 'ringEntries', 'ringProtocol', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
   'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
-  'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
+  'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject', 'faultCostNs', 'resetCostNs',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
-const INJECT_KEYS = ['vcpuFailsAfterSlices', 'vcpuHangsAfterSlices', 'collectorFailsOnSync', 'collectorHangs', 'pauseBeforeFirstRearm'];
+const INJECT_KEYS = ['vcpuFailsAfterSlices', 'vcpuHangsAfterSlices', 'collectorFailsOnSync', 'collectorHangs', 'pauseBeforeFirstRearm', 'guestBatchWrites'];
 /** Above this many vCPUs, threads run several each by default (a thread costs about 11 MiB). */
 const THREADS_BY_DEFAULT = 64;
 /** Content mode keeps guest pages and a host mirror: both must fit in memory. */
 const MAX_VERIFY_BYTES = 2 ** 30;
+/** The kvm backend's guest leaves its KVM_RUN at least this often, so its counters reach the arena. */
+const KVM_SLICE_WRITES = 65536;
+/** The most a calibrated cost may say: a thousand times the kernel's slowest measured operation. */
+const MAX_COST_NS = 1e7;
 
 /** Check every option; returns them resolved, with the run's tracking mode looked up once. */
 export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOptions; mode: TrackingMode; signal: AbortSignal | undefined } {
   const o = requireObject('options', options);
   rejectUnknownKeys('options', o, KEYS);
   const mode = trackingMode(o.strategy);
+  const backend = requireOneOf('backend', o.backend, BACKEND_KINDS, 'model');
+  const kvm = backend === 'kvm';
+  if (kvm) refuseOnKvm(o, mode);
   const engine = requireOneOf('engine', o.engine, ENGINE_KINDS, 'wasm');
   const signal = requireSignal('signal', o.signal);
   const deviceWriter = requireBoolean('deviceWriter', o.deviceWriter, mode.deviceWriter === 'by-default');
@@ -134,8 +160,13 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     throw new RangeError(`deviceWriter needs strategy ring-with-bitmap (its writes need a backup bitmap to land in), got strategy ${mode.name}`);
   }
   const maxVcpus = MAX_VCPUS - (deviceWriter ? 1 : 0);
-  const vcpus = requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs${deviceWriter ? ', one of them the device writer' : ''}`);
+  const vcpus = kvm
+    ? requireInteger('vcpus', o.vcpus ?? 2, 1, GUEST_MAX_VCPUS, 'KVM here allows 1024 vCPUs, and the kvm backend runs a thread each')
+    : requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs${deviceWriter ? ', one of them the device writer' : ''}`);
   const { memoryBytes, pages } = guestSize(o.memory);
+  if (kvm && memoryBytes > GPA_LIMIT - USER_BASE) {
+    throw new RangeError(`memory must be at most ${formatSize(GPA_LIMIT - USER_BASE)} with backend kvm (the guest's physical addresses end at 64 GiB without KVM_SET_CPUID2, and its own slot takes the first GiB), got ${formatSize(memoryBytes)}: use backend model for larger guests`);
+  }
   const verify = requireBoolean('verify', o.verify, false);
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
     throw new RangeError(`memory must be at most 1GiB with verify (it keeps page contents and a host mirror), got ${formatSize(memoryBytes)}: drop verify for tracking only`);
@@ -158,11 +189,15 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const clearChunkPages = requireInteger('clearChunkPages', o.clearChunkPages ?? 2 ** 18, 64, 2 ** 31);
   if (clearChunkPages % 64 !== 0) throw new RangeError(`clearChunkPages must be a multiple of 64 (KVM_CLEAR_DIRTY_LOG's alignment), got ${clearChunkPages}`);
   const brokenCollector = o.brokenCollector === undefined ? undefined : requireOneOf('brokenCollector', o.brokenCollector, BROKEN_COLLECTORS);
-  if (brokenCollector) breakMode(mode, brokenCollector); // refuses a mistake the mode cannot make
+  if (brokenCollector) breakMode(mode, brokenCollector, backend); // refuses a mistake the mode (or backend) cannot make
+  if (kvm) runArea(vcpus, verify ? pages : 0, pattern === 'zipf' ? hotPages : 0); // the guests' own bookkeeping must fit their slot
+  const inject = resolveInject(o.inject, vcpus);
+  if (inject?.guestBatchWrites !== undefined && !kvm) throw new RangeError('inject.guestBatchWrites applies to backend kvm (the model\'s vCPUs write in slices already): drop it');
   // The arena must fit Wasm32: find out now, not after the threads started.
   planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
+    backend,
     arch: mode.vmOptions({ ringEntries, pml }).arch ?? 'x86',
     engine,
     vcpus,
@@ -184,14 +219,41 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     verify,
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
-    sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? 1024, 1, 2 ** 27),
-    vcpusPerThread: requireInteger('vcpusPerThread', o.vcpusPerThread ?? Math.ceil(vcpus / THREADS_BY_DEFAULT), 1, vcpus, 'at most the number of vCPUs'),
+    sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? (kvm ? KVM_SLICE_WRITES : 1024), 1, 2 ** 27),
+    vcpusPerThread: kvm ? 1 : requireInteger('vcpusPerThread', o.vcpusPerThread ?? Math.ceil(vcpus / THREADS_BY_DEFAULT), 1, vcpus, 'at most the number of vCPUs'),
     deviceWriter,
     timeouts: resolveTimeouts(o.timeouts),
     brokenCollector,
-    inject: resolveInject(o.inject, vcpus),
+    inject,
+    faultCostNs: requireNumber('faultCostNs', o.faultCostNs ?? 0, 0, MAX_COST_NS, 'nanoseconds per logged page; dirtylog bench kvm --calibrate prints this host\'s'),
+    resetCostNs: requireNumber('resetCostNs', o.resetCostNs ?? 0, 0, MAX_COST_NS, 'nanoseconds per reset entry; dirtylog bench kvm --calibrate prints this host\'s'),
   };
   return { options: resolved, mode, signal };
+}
+
+/**
+ * What the kvm backend cannot do, refused by name with the reason before anything starts.
+ * ring-with-bitmap is arm64's: this host's KVM is x86-64 and gives EINVAL.
+ */
+function refuseOnKvm(o: Record<string, unknown>, mode: TrackingMode): void {
+  const arch = mode.vmOptions({ ringEntries: 4096, pml: false }).arch ?? 'x86';
+  if (arch !== 'x86') {
+    throw new RangeError(`strategy ${mode.name} needs KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, which only arm64's KVM has; this host's KVM is x86-64 (the capability reads 0 and enabling it gives EINVAL): use backend model, which models arm64, or strategy ring, bitmap or clear-log`);
+  }
+  const modelOnly: [string, string][] = [
+    ['pml', 'this host has no Intel PML (the ring reserves 64 entries, not 64 + 512)'],
+    ['faultCostNs', 'the kvm backend pays the kernel\'s own fault cost'],
+    ['resetCostNs', 'the kvm backend pays the kernel\'s own reset cost'],
+  ];
+  for (const [key, why] of modelOnly) {
+    if (o[key] !== undefined && o[key] !== false && o[key] !== 0) throw new RangeError(`${key} is the model's, not the kvm backend's: ${why}: drop ${key}, or use backend model`);
+  }
+  if (o.ringProtocol !== undefined && o.ringProtocol !== 'flags') {
+    throw new RangeError(`ringProtocol must be flags with backend kvm (the kernel speaks per-entry flags; shared indices were its RFC v1-v3, never merged), got ${describe(o.ringProtocol)}: drop ringProtocol, or use backend model`);
+  }
+  if (o.vcpusPerThread !== undefined && o.vcpusPerThread !== 1) {
+    throw new RangeError(`vcpusPerThread must be 1 with backend kvm (KVM_RUN blocks its thread, so each vCPU has one), got ${describe(o.vcpusPerThread)}: drop vcpusPerThread`);
+  }
 }
 
 function guestSize(memory: unknown): { memoryBytes: number; pages: number } {
@@ -234,5 +296,6 @@ function resolveInject(value: unknown, vcpus: number): Inject | undefined {
     ...(i.collectorFailsOnSync !== undefined ? { collectorFailsOnSync: requireInteger('inject.collectorFailsOnSync', i.collectorFailsOnSync, 1, 1e9) } : {}),
     ...(requireBoolean('inject.collectorHangs', i.collectorHangs, false) ? { collectorHangs: true } : {}),
     ...(requireBoolean('inject.pauseBeforeFirstRearm', i.pauseBeforeFirstRearm, false) ? { pauseBeforeFirstRearm: true } : {}),
+    ...(i.guestBatchWrites !== undefined ? { guestBatchWrites: requireInteger('inject.guestBatchWrites', i.guestBatchWrites, 1, 2 ** 31) } : {}),
   };
 }

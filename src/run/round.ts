@@ -20,6 +20,8 @@ export interface RoundContext {
   readonly options: ResolvedRunOptions;
   /** The guest slot the workload writes. */
   readonly slot: number;
+  /** That slot's memory as the guest wrote it (the arena's pages, or the kvm backend's real memory). */
+  readonly memory: Uint8Array;
   /** Host copy of guest memory (verify). */
   readonly mirror: Uint8Array | undefined;
   /** Where in the iteration the running collection happens: a draw in [0, 1). */
@@ -83,9 +85,8 @@ async function enoughWrites(x: RoundContext, before: { readonly writes: number }
 
 /** The round's checks, vCPUs stopped and everything collected. */
 function check(x: RoundContext, iteration: number, running: SyncReply, stopped: SyncReply): Omit<RoundOutcome, 'report'> {
-  const { arena, options: o } = x;
-  const r = arena.plan.slots[x.slot]!;
-  const stamps = new Uint32Array(arena.memory.buffer, r.contents, (o.pages * ABI.PAGE_SIZE) / 4);
+  const { options: o } = x;
+  const stamps = new Uint32Array(x.memory.buffer, x.memory.byteOffset, (o.pages * ABI.PAGE_SIZE) / 4);
   const missed = [...running.missed, ...stopped.missed].map((m): Violation => ({ ...m, iteration }));
   const ends = checkIteration({
     iteration, initiallySet: x.mode.verify.initiallySet, pages: o.pages,
@@ -93,7 +94,7 @@ function check(x: RoundContext, iteration: number, running: SyncReply, stopped: 
     first: running.sets![0]!, second: stopped.sets![0]!,
   });
   // With the vCPUs stopped and everything collected, the mirror must equal the guest.
-  const mirrorDiffers = mirrorDifferences(x.mirror!, arena.u8.subarray(r.contents, r.contents + o.pages * ABI.PAGE_SIZE), ABI.PAGE_SIZE);
+  const mirrorDiffers = mirrorDifferences(x.mirror!, x.memory, ABI.PAGE_SIZE);
   return { violations: [...missed, ...ends], violationCount: running.missedCount + stopped.missedCount + ends.length, mirrorDiffers };
 }
 

@@ -6,16 +6,19 @@
  * what the CLI shows. A failing thread ends the run with an error that names it and a result
  * that keeps what was collected so far.
  */
+import { loadLibc } from '../backend/kvm/libc.ts';
+import { GuestRun } from '../backend/kvm/guest-run.ts';
 import { createVm, type Vm } from '../kvm/vm.ts';
 import { prng } from '../prng.ts';
 import type { TrackingMode } from '../tracking/index.ts';
-import { configureWorkload, zipfCdf } from '../vcpu/workload.ts';
+import { configureWorkload, workloadState, zipfCdf } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
 import { runRound } from './round.ts';
 import { RunThreads, ThreadFailure } from './threads.ts';
 import { runResult, VerificationTally } from './totals.ts';
+import type { KvmRunHandle } from '../threads/protocol.ts';
 
 export type { CollectorTotals, IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, Verification } from './result.ts';
 
@@ -65,6 +68,7 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
   emit({ kind: 'started', options: summary });
   const started = performance.now();
   let threads: RunThreads | undefined;
+  let kvm: KvmGuest | undefined;
   const iterations: IterationReport[] = [];
   const tally = new VerificationTally();
   let aborted = false;
@@ -72,12 +76,16 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
   try {
     const vm = await guestVm(o, mode);
     const arena = vm.arena;
+    kvm = o.backend === 'kvm' ? await kvmGuest(o, mode, vm) : undefined;
     const mirror = o.verify ? new SharedArrayBuffer(o.pages * ABI.PAGE_SIZE) : undefined;
     threads = new RunThreads({
       arena, mode, options: o, vcpus: vm.vcpus.map((v) => v.id), devices: vm.devices.map((d) => d.id), slots: [0], mirror,
+      ...(kvm ? { kvm: { handle: kvm.handle, stops: kvm.guest } } : {}),
     });
     const ended = new AbortController(); // the waits of a finished run end with it
-    const round = { arena, threads, mode, options: o, slot: 0, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal] };
+    const r0 = arena.plan.slots[0]!;
+    const memory = kvm ? kvm.guest.contents() : arena.u8.subarray(r0.contents, r0.contents + o.pages * ABI.PAGE_SIZE);
+    const round = { arena, threads, mode, options: o, slot: 0, memory, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal] };
     try {
       await threads.ready(signal);
       const t0 = performance.now(); // the run's seconds count from here, not from thread start-up
@@ -98,6 +106,10 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
     aborted = signal?.aborted === true && !threads.failure;
   } catch (err) {
     setupError = { message: `setting up the run: ${err instanceof Error ? err.message : String(err)}`, thread: 'host' };
+  } finally {
+    // Every thread has stopped: nothing reads the VM's memory any more. A vCPU thread that
+    // could not be ended might still read it, so its VM is left open rather than unmapped.
+    if (!threads || threads.vcpuThreadsLeft === 0) kvm?.vm.close();
   }
   const failure = threads?.failure;
   const error: RunError | undefined = setupError ?? (failure && {
@@ -113,7 +125,40 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
   return result;
 }
 
-/** The VM for the run: the mode's capabilities, one slot, the vCPUs and device writer, their workloads. */
+/**
+ * A kvm run's real VM: the mode's capabilities, one slot, one vCPU per model vCPU, each guest
+ * starting from its model twin's workload state (the same pages in the same order).
+ */
+interface KvmGuest {
+  readonly vm: Vm;
+  readonly guest: GuestRun;
+  readonly handle: KvmRunHandle;
+}
+
+async function kvmGuest(o: ResolvedRunOptions, mode: TrackingMode, model: Vm): Promise<KvmGuest> {
+  const vm = await createVm({ backend: 'kvm', ...mode.vmOptions({ ringEntries: o.ringEntries, pml: false }), slots: [{ pages: o.pages }], vcpus: o.vcpus });
+  try {
+    const handle: KvmRunHandle = {
+      vm: vm.kvm.handle(),
+      guest: { vcpus: o.vcpus, slot: 0, truthPages: o.verify ? o.pages : 0, zipfRanks: o.pattern === 'zipf' ? o.hotPages : 0 },
+    };
+    const guest = new GuestRun(await loadLibc(), handle.vm, handle.guest);
+    const { arena } = model;
+    if (handle.guest.zipfRanks) guest.writeZipf(arena.u32.subarray(arena.plan.zipf >>> 2, (arena.plan.zipf >>> 2) + handle.guest.zipfRanks));
+    for (const v of model.vcpus) guest.configure(v.id, workloadState(arena.vcpus[v.id]!), o.inject?.guestBatchWrites);
+    return { vm, guest, handle };
+  } catch (err) {
+    vm.close();
+    throw err;
+  }
+}
+
+/**
+ * The VM for the run: the mode's capabilities, one slot, the vCPUs and device writer, their
+ * workloads. On the kvm backend it is the VMM's side only (control words, counters, the
+ * collected and the verifier's bitmaps, the workloads' first state): the kernel's half of
+ * its arena (rings, write protection, page contents) is never used.
+ */
 async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
   const zipfRanks = o.pattern === 'zipf' ? o.hotPages : 0;
   const vm = await createVm({

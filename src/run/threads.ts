@@ -7,8 +7,10 @@
 import type { Worker } from 'node:worker_threads';
 import { arenaHandle, type Arena } from '../kvm/arena.ts';
 import { ABI, STALL_BUCKETS, stallQuantile } from '../layout.ts';
-import { Control } from '../threads/control.ts';
-import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, SyncReply, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
+import { Control, type GuestStops } from '../threads/control.ts';
+import type {
+  Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, KvmRunHandle, KvmVcpuWorkerData, SyncReply, VcpuMessage, VcpuWorkerData,
+} from '../threads/protocol.ts';
 import { spawnWorker } from '../threads/spawn.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import type { ResolvedRunOptions } from './options.ts';
@@ -35,6 +37,8 @@ export interface RunThreadsSpec {
   readonly devices: readonly number[];
   readonly slots: readonly number[];
   readonly mirror: SharedArrayBuffer | undefined;
+  /** The kvm backend: the real VM the threads drive, and its guests' stop words for kicks and pauses. */
+  readonly kvm?: { readonly handle: KvmRunHandle; readonly stops: GuestStops };
 }
 
 export class RunThreads {
@@ -46,7 +50,7 @@ export class RunThreads {
   readonly #collector: Worker;
   readonly #collectorExit: Promise<void>;
   /** One entry per vCPU thread: the control blocks it runs, in order. */
-  readonly #workers: { readonly ids: readonly number[]; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean }[] = [];
+  readonly #workers: { readonly ids: readonly number[]; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean; exited: boolean }[] = [];
   /** Every vCPU and device writer, with the label errors give it. */
   readonly #vcpus: { readonly id: number; readonly label: string; readonly thread: number }[] = [];
   #threadCount = 0;
@@ -60,7 +64,7 @@ export class RunThreads {
 
   constructor(spec: RunThreadsSpec) {
     this.#spec = spec;
-    this.control = new Control(spec.arena);
+    this.control = new Control(spec.arena, spec.kvm?.stops);
     this.failed = this.#failed.signal;
     const o = spec.options;
     const handle = arenaHandle(spec.arena);
@@ -69,7 +73,8 @@ export class RunThreads {
     const collectorData: CollectorWorkerData = {
       arena: handle, mode: spec.mode.name, broken: o.brokenCollector, vcpus: spec.vcpus, slots: spec.slots,
       reapIntervalMs: o.reapIntervalMs, clearChunkPages: o.clearChunkPages, kickTimeoutMs: o.timeouts.kickMs,
-      mirror: spec.mirror, verify: o.verify, ...(o.inject ? { inject: o.inject } : {}),
+      mirror: spec.mirror, verify: o.verify, resetCostNs: o.resetCostNs,
+      ...(spec.kvm ? { kvm: spec.kvm.handle } : {}), ...(o.inject ? { inject: o.inject } : {}),
     };
     this.#collector = spawnWorker('vmm/collector-worker', collectorData, 'dirtylog collector');
     this.#collector.on('message', (m: CollectorReply) => this.#fromCollector(m));
@@ -84,6 +89,11 @@ export class RunThreads {
 
   get failure(): ThreadFailure | undefined {
     return this.#failure;
+  }
+
+  /** vCPU threads that have not exited (after stop(): ones that even terminate() could not end, stuck in KVM_RUN). */
+  get vcpuThreadsLeft(): number {
+    return this.#workers.filter((w) => !w.exited).length;
   }
 
   /** Record the run's first failure and tell every vCPU to leave at once. */
@@ -203,14 +213,15 @@ export class RunThreads {
     if (!vcpusGone) {
       const stuck = this.#vcpus.find((v) => this.#spec.arena.vcpus[v.id]!.threadState === ABI.THREAD_RUNNING) ?? this.#vcpus[0]!;
       this.fail(new ThreadFailure(`${stuck.label} did not stop within ${ms} ms; terminated`, this.#blamed(stuck.id)));
-      await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+      // A thread inside KVM_RUN runs no JavaScript until the ioctl returns: bound that wait too.
+      await settleWithin(Promise.all(this.#workers.map((w) => w.worker.terminate())), ms);
     }
     this.#stopping.collector = true;
     this.#collector.postMessage({ kind: 'stop' } satisfies CollectorCommand);
     this.control.ring(this.control.vmWord('collectorBell'));
     if (!(await settleWithin(this.#collectorExit, ms))) {
       this.fail(new ThreadFailure(`the collector did not stop within ${ms} ms; terminated`, { thread: 'collector' }));
-      await this.#collector.terminate();
+      await settleWithin(this.#collector.terminate(), ms);
     }
     // An exit seen just before is judged now, not after the run has ended.
     for (const [later, f] of this.#later) {
@@ -227,22 +238,26 @@ export class RunThreads {
     const label = ids.length === 1 ? name(ids[0]!) : `the thread of vCPUs ${ids[0]}-${ids.at(-1)}`;
     const thread = this.#threadCount++;
     for (const id of ids) this.#vcpus.push({ id, label: name(id), thread });
-    const data: VcpuWorkerData = {
-      arena: arenaHandle(this.#spec.arena), vcpus: ids, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
+    const common = {
+      arena: arenaHandle(this.#spec.arena), sliceWrites: o.sliceWrites, writeRate: o.writeRate,
       // A paused vCPU waits out the host's own bounded waits (the pause, the final sync) before it blames the host.
       fullWaitTimeoutMs: o.timeouts.fullWaitMs, pauseTimeoutMs: 2 * (o.timeouts.pauseMs + o.timeouts.kickMs + o.timeouts.fullWaitMs),
       ...(o.inject ? { inject: o.inject } : {}),
     };
-    const worker = spawnWorker('vcpu/vcpu-worker', data, `dirtylog ${label}`);
+    const kvm = this.#spec.kvm;
+    const worker = kvm
+      ? spawnWorker('vcpu/kvm-vcpu-worker', { ...common, kvm: kvm.handle, vcpu: ids[0]! } satisfies KvmVcpuWorkerData, `dirtylog ${label}`)
+      : spawnWorker('vcpu/vcpu-worker', { ...common, vcpus: ids, device, faultCostNs: o.faultCostNs } satisfies VcpuWorkerData, `dirtylog ${label}`);
     const blamed = this.#blamed(ids[0]!);
     const exit = new Promise<void>((resolve) => worker.on('exit', (code) => {
+      entry.exited = true;
       // A thread ended by process.exit or terminate() never ran its own clean-up: mark its
       // vCPUs gone here, so no kick or pause waits for an acknowledgement that cannot come.
       for (const id of ids) this.control.markExited(id);
       if (!this.#stopping.vcpus || code !== 0) this.#failLater(new ThreadFailure(`${label} thread exited unexpectedly (code ${code})`, blamed));
       resolve();
     }));
-    const entry = { ids, label, worker, exit, ready: false };
+    const entry = { ids, label, worker, exit, ready: false, exited: false };
     this.#workers.push(entry);
     worker.on('message', (m: VcpuMessage) => {
       if (m.kind === 'ready') {

@@ -11,8 +11,19 @@ import { VCPU_WORD, VM_WORD } from '../layout-fields.generated.ts';
 type VmBell = 'runEpoch' | 'collectorBell';
 type VcpuBell = 'resumeBell' | 'kickReq' | 'kickAck' | 'epochAck';
 
+/**
+ * On the kvm backend a vCPU inside KVM_RUN reads none of these words: its guest polls a stop
+ * word after every write (a VMM would send its thread a signal, but Node owns the process's
+ * signals). Every kick and every run-state change that must get a vCPU out of guest mode sets
+ * it too, after the word it announces, so the vCPU that leaves sees the reason.
+ */
+export interface GuestStops {
+  stop(vcpu: number): void;
+  stopAll(): void;
+}
+
 export class Control {
-  constructor(readonly arena: Arena) {}
+  constructor(readonly arena: Arena, readonly guest?: GuestStops) {}
 
   /** u32 index of a VM-block doorbell. */
   vmWord(bell: VmBell): number {
@@ -35,6 +46,12 @@ export class Control {
     Atomics.notify(this.arena.i32, word);
   }
 
+  /** Kick vCPU `vcpu` out of guest mode: bump its kick request (and stop its guest, on kvm). */
+  kick(vcpu: number): void {
+    this.ring(this.vcpuWord(vcpu, 'kickReq'));
+    this.guest?.stop(vcpu);
+  }
+
   /** Block until the word differs from `seen` or `ms` pass. Worker threads only. */
   waitSync(word: number, seen: number, ms: number): void {
     Atomics.wait(this.arena.i32, word, seen | 0, ms);
@@ -55,6 +72,8 @@ export class Control {
   setRunState(state: number): number {
     this.arena.vm.runState = state;
     this.ring(this.vmWord('runEpoch'));
+    // Running needs no stop: a vCPU that is told to run is outside its guest already.
+    if (state !== ABI.RUN_RUNNING) this.guest?.stopAll();
     return this.arena.vm.runEpoch;
   }
 

@@ -3,6 +3,8 @@
  * what each worker receives at start-up and the messages it exchanges. Shared state moves
  * through the arena (control words, doorbells); messages carry only commands and results.
  */
+import type { GuestRunSpec } from '../backend/kvm/guest-run.ts';
+import type { KvmVmHandle } from '../backend/kvm/kvm-vm.ts';
 import type { ArenaHandle } from '../kvm/arena.ts';
 import type { BrokenCollector, ModeName } from '../tracking/index.ts';
 
@@ -31,6 +33,12 @@ export interface Inject {
    * window, and nothing is written after the re-arm.
    */
   readonly pauseBeforeFirstRearm?: boolean;
+  /**
+   * The kvm backend: the guest looks at its stop word only every this many writes (not before
+   * each one), so a kicked or paused guest finishes its batch first, as the model's vCPU
+   * finishes its slice: with pauseBeforeFirstRearm, the rewrites inside the window.
+   */
+  readonly guestBatchWrites?: number;
 }
 
 export interface VcpuWorkerData {
@@ -46,6 +54,31 @@ export interface VcpuWorkerData {
   /** How long a full vCPU waits for the collector to reset its ring before blaming it. */
   readonly fullWaitTimeoutMs: number;
   /** How long a paused vCPU waits for the host to resume or stop it before blaming it. */
+  readonly pauseTimeoutMs: number;
+  /** Nanoseconds a vCPU spends per page it logs, on top of the engine's (a calibrated kernel fault cost); 0 = none. */
+  readonly faultCostNs: number;
+  readonly inject?: Inject;
+}
+
+/**
+ * A run on the kvm backend: the real VM (descriptors and addresses) and where its guests keep
+ * their control blocks. The arena then holds only the VMM's side (control words, counters,
+ * the collected and verifier's bitmaps); guest memory, rings and write protection are KVM's.
+ */
+export interface KvmRunHandle {
+  readonly vm: KvmVmHandle;
+  readonly guest: GuestRunSpec;
+}
+
+/** A vCPU thread on the kvm backend: one vCPU, in KVM_RUN. */
+export interface KvmVcpuWorkerData {
+  readonly arena: ArenaHandle;
+  readonly kvm: KvmRunHandle;
+  readonly vcpu: number;
+  /** Writes per KVM_RUN at most: how often the guest's counters reach the arena. */
+  readonly sliceWrites: number;
+  readonly writeRate: number;
+  readonly fullWaitTimeoutMs: number;
   readonly pauseTimeoutMs: number;
   readonly inject?: Inject;
 }
@@ -75,6 +108,10 @@ export interface CollectorWorkerData {
   readonly mirror: SharedArrayBuffer | undefined;
   /** Check every sync against the guest's record of completed writes (content mode). */
   readonly verify: boolean;
+  /** The model only: time the collector spends per ring entry it resets, in ns (a calibrated kernel cost). */
+  readonly resetCostNs: number;
+  /** The kvm backend: the real VM whose rings and bitmaps it collects. */
+  readonly kvm?: KvmRunHandle;
   readonly inject?: Inject;
 }
 

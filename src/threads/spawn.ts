@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-export type WorkerEntry = 'vcpu/vcpu-worker' | 'vmm/collector-worker' | 'experiments/sync-cost-worker';
+export type WorkerEntry = 'vcpu/vcpu-worker' | 'vcpu/kvm-vcpu-worker' | 'vmm/collector-worker' | 'experiments/sync-cost-worker';
 
 /**
  * A heap limit per worker: a worker that runs out fails with ERR_WORKER_OUT_OF_MEMORY, which

@@ -8,6 +8,7 @@ import type { Arena } from '../kvm/arena.ts';
 import { clearDirtyLog, dirtyLogSnapshot, getDirtyLog } from '../kvm/dirty-log.ts';
 import { collectDirtyRings, harvestDirtyRing, markHarvested, resetDirtyRings } from '../kvm/dirty-ring.ts';
 import { ABI } from '../layout.ts';
+import { spend } from '../threads/busy.ts';
 import { NOTHING_COLLECTED, type CollectStats } from './mode.ts';
 
 export interface CollectVerbs {
@@ -57,6 +58,8 @@ export interface ContextOptions {
   readonly mirror?: Uint8Array;
   /** Accumulates the time spent harvesting (with marking) and resetting. */
   readonly times?: VerbTimes;
+  /** Time each reset entry costs on top of the engine's, in ns: the kernel's, calibrated (0: the engine alone). */
+  readonly resetCostNs?: number;
 }
 
 /** Bind the verbs to an arena. */
@@ -72,15 +75,24 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
       times[key] += performance.now() - t0;
     }
   };
+  const resetCost = o.resetCostNs ?? 0;
+  // KVM_RESET_DIRTY_RINGS, plus the kernel's calibrated cost per entry reset when one is given.
+  const reset = resetCost > 0
+    ? () => {
+      const n = resetDirtyRings(arena, o.vcpus);
+      spend(n * resetCost);
+      return n;
+    }
+    : () => resetDirtyRings(arena, o.vcpus);
   const verbs: CollectVerbs = {
     reap: () => {
       const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus));
       if (harvested === 0) return NOTHING_COLLECTED;
-      return { harvested, reset: checkedReset(harvested, timed('resetMs', () => resetDirtyRings(arena, o.vcpus))), skipped: 0 };
+      return { harvested, reset: checkedReset(harvested, timed('resetMs', reset)), skipped: 0 };
     },
     harvest: (vcpu) => timed('harvestMs', () => harvestDirtyRing(arena, vcpu, arena.vcpus[vcpu]!.entries)),
     markHarvested: (vcpu, n) => timed('harvestMs', () => markHarvested(arena, vcpu, n)),
-    reset: () => timed('resetMs', () => resetDirtyRings(arena, o.vcpus)),
+    reset: () => timed('resetMs', reset),
     getDirtyLog: (slot, manual) => getDirtyLog(arena, slot, manual),
     markSnapshot: (slot) => {
       const r = arena.plan.slots[slot]!;
@@ -131,7 +143,7 @@ export function readCollected(ctx: CollectContext): void {
 }
 
 /** Where each content slot starts in the mirror: slots one after another, in the order given. */
-function mirrorOffsets(arena: Arena, slots: readonly number[]): Map<number, number> {
+export function mirrorOffsets(arena: Arena, slots: readonly number[]): Map<number, number> {
   const at = new Map<number, number>();
   let next = 0;
   for (const s of slots) {
@@ -145,9 +157,14 @@ function mirrorOffsets(arena: Arena, slots: readonly number[]): Map<number, numb
 function copyCollectedPages(arena: Arena, slot: number, mirror: Uint8Array, base: number): void {
   const r = arena.plan.slots[slot]!;
   if (!r.contents) return;
-  forEachSetBit(arena, r.collected, arena.slots[slot]!.npages, (p) => {
-    const from = r.contents + p * ABI.PAGE_SIZE;
-    mirror.set(arena.u8.subarray(from, from + ABI.PAGE_SIZE), base + p * ABI.PAGE_SIZE);
+  copyPages(arena, slot, arena.u8.subarray(r.contents, r.contents + arena.slots[slot]!.npages * ABI.PAGE_SIZE), mirror, base);
+}
+
+/** Copy every page set in the slot's collected bitmap from `guest` (the slot's memory) into the mirror at `base`. */
+export function copyPages(arena: Arena, slot: number, guest: Uint8Array, mirror: Uint8Array, base: number): void {
+  forEachSetBit(arena, arena.plan.slots[slot]!.collected, arena.slots[slot]!.npages, (p) => {
+    const from = p * ABI.PAGE_SIZE;
+    mirror.set(guest.subarray(from, from + ABI.PAGE_SIZE), base + p * ABI.PAGE_SIZE);
   });
 }
 

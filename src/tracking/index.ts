@@ -8,6 +8,7 @@ import { ring } from './ring.ts';
 
 export type { CollectStats, ModeName, ModeVmOptions, TrackingMode, VerifyRules } from './mode.ts';
 export { collectContext, forEachSetBit, reapStepwise, type CollectContext, type CollectVerbs, type VerbTimes } from './context.ts';
+export { kvmCollectContext } from './kvm-context.ts';
 export { BROKEN_COLLECTORS, breakMode, type BrokenCollector } from './broken.ts';
 
 /** Every mode, in the order reports list them. */

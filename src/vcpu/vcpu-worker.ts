@@ -13,6 +13,7 @@ import { ABI, stallBucket } from '../layout.ts';
 import type { VcpuCtl } from '../layout-fields.generated.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
+import { withFaultCost } from './fault-cost.ts';
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
 
@@ -51,7 +52,7 @@ class Cpu {
     this.ctl = arena.plan.vcpuCtl[id]!;
     this.who = data.device ? `device writer ${id}` : `vCPU ${id}`;
     this.retry = (max) => engine.runSlice(this.ctl, max, vm.iteration) >>> 0;
-    this.slice = injectVcpu(this.retry, data.inject, id, this.who, () => vm.iteration);
+    this.slice = withFaultCost(injectVcpu(this.retry, data.inject, id, this.who, () => vm.iteration), this.me, data.faultCostNs);
   }
 }
 

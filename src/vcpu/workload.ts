@@ -3,6 +3,7 @@
  * engine (assembly/workload.ts); this module validates a workload and writes its state into
  * the vCPU's control block.
  */
+import type { GuestWorkload } from '../backend/kvm/guest-run.ts';
 import { ABI } from '../layout.ts';
 import { VCPU_WORD, type VcpuCtl } from '../layout-fields.generated.ts';
 import { requireInteger } from '../validate.ts';
@@ -80,4 +81,16 @@ export function configureWorkload(
   // Both halves exactly: the state is a full 64-bit number, past a double's 53 bits.
   vcpu.u32[vcpu.w + VCPU_WORD.wRng] = lo | (lo === 0 && hi === 0 ? 1 : 0);
   vcpu.u32[vcpu.w + VCPU_WORD.wRng + 1] = hi;
+}
+
+/**
+ * A vCPU's workload state as configureWorkload left it: what the kvm backend's guest starts
+ * from, so both backends write the same pages in the same order.
+ */
+export function workloadState(vcpu: VcpuCtl): GuestWorkload {
+  const rng = vcpu.w + VCPU_WORD.wRng;
+  return {
+    pattern: vcpu.wPattern, start: vcpu.wStart, pages: vcpu.wPages, cursor: vcpu.wCursor, stride: vcpu.wStride,
+    zipfRanks: vcpu.wZipfN, passes: vcpu.wPasses, rng: (BigInt(vcpu.u32[rng + 1]!) << 32n) | BigInt(vcpu.u32[rng]!),
+  };
 }

@@ -17,28 +17,25 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
-import { ringBatchReady } from '../kvm/dirty-ring.ts';
-import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
-import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
+import { breakMode, trackingMode, type CollectStats } from '../tracking/index.ts';
+import { collectorSide } from './collector-side.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { injectCollector } from './inject.ts';
 
 const data = workerData as CollectorWorkerData;
 const arena = joinArena(data.arena);
 const { engine, vm } = arena;
-const c = new Control(arena);
 const base = trackingMode(data.mode);
-const mode = injectCollector(data.broken ? breakMode(base, data.broken) : base, data.inject, {
-  control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
-});
 const ringVcpus = base.usesRing ? data.vcpus : [];
 const times = { harvestMs: 0, resetMs: 0 };
-const ctx = collectContext(arena, {
-  vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages, times,
-  ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
+// The model's arena, or a kvm run's real VM beside it: what is collected, kicked and verified.
+const side = await collectorSide(arena, data, ringVcpus, times);
+const { ctx, control: c } = side;
+const mode = injectCollector(data.broken ? breakMode(base, data.broken, data.kvm ? 'kvm' : 'model') : base, data.inject, {
+  control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
 });
-const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
+const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify, side.guestTruth) : undefined;
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
 /** Spins of the poll loop between two looks at the rings. */
@@ -63,6 +60,8 @@ try {
 } catch (err) {
   if (!(err instanceof Blame)) throw err;
   post({ kind: 'blame', blamed: err.blamed, message: err.message });
+} finally {
+  side.close();
 }
 parentPort!.close();
 
@@ -172,7 +171,7 @@ function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' 
  */
 function kickAll(wait: boolean): void {
   const targets = data.vcpus.map((v) => {
-    c.ring(c.vcpuWord(v, 'kickReq'));
+    c.kick(v);
     c.wake(c.vcpuWord(v, 'resumeBell')); // a vCPU asleep in a full exit answers from there
     return { v, req: arena.vcpus[v]!.kickReq };
   });
@@ -196,7 +195,7 @@ function kickAll(wait: boolean): void {
 /** Some ring holds a batch to reap: the batch's last entry is DIRTY (flags), or avail_index says so (shared indices). */
 function batchPending(): boolean {
   looks++;
-  for (const v of ringVcpus) if (ringBatchReady(arena, v, pollBatch)) return true;
+  for (const v of ringVcpus) if (side.batchReady(v, pollBatch)) return true;
   return false;
 }
 

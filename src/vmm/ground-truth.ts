@@ -15,6 +15,12 @@
  * re-arms only what it handed to the VMM, and the VMM must have marked it before: a page
  * re-armed and not collected is lost unless the guest writes it again. That is checked after
  * every reap and every sync, without racing anything: the collector does both.
+ *
+ * On the kvm backend the guests keep the record themselves, each in a bitmap of its own in
+ * guest memory ({@link GuestTruth}, guest.S `run`): read when a write begins, marked after its
+ * store. The collector starts and stops recording through the guests' control blocks, and
+ * gathers their bitmaps into the arena's before it checks; the kernel's re-arms are not
+ * recorded (only the model's engine can), and stamps are read from the guest's memory.
  */
 import type { Arena } from '../kvm/arena.ts';
 import { ABI } from '../layout.ts';
@@ -24,19 +30,32 @@ import type { Missed } from '../threads/protocol.ts';
 /** How many lost pages a sync reports by number (all are counted). */
 const MISSED_LISTED = 50;
 
+/** The kvm backend: guests that record their completed writes themselves (one slot). */
+export interface GuestTruth {
+  /** Start or stop recording. */
+  record(on: boolean): void;
+  /** OR what the guests recorded into the arena's bitmap at byte offset `at`, and clear theirs. */
+  gather(at: number): void;
+  /** The low half of a page's stamp, from guest memory. */
+  stamp(page: number): number;
+}
+
 export class GroundTruth {
   readonly #arena: Arena;
   readonly #slots: readonly number[];
   readonly #rules: VerifyRules;
+  readonly #guest: GuestTruth | undefined;
 
-  constructor(arena: Arena, slots: readonly number[], rules: VerifyRules) {
+  constructor(arena: Arena, slots: readonly number[], rules: VerifyRules, guest?: GuestTruth) {
     this.#arena = arena;
     this.#slots = slots.filter((s) => arena.plan.slots[s]!.truthRing !== 0);
     this.#rules = rules;
+    this.#guest = guest;
   }
 
   /** Publish the bitmaps: completed writes and re-arms are recorded from now on. */
   record(): void {
+    this.#guest?.record(true);
     for (const s of this.#slots) {
       const r = this.#arena.plan.slots[s]!;
       const d = this.#arena.slots[s]!;
@@ -58,6 +77,7 @@ export class GroundTruth {
 
   /** Before a sync's kick: stop recording what this sync will collect. */
   beforeSync(final: boolean): void {
+    this.#guest?.record(false);
     for (const s of this.#slots) {
       const d = this.#arena.slots[s]!;
       d.truthRing = 0;
@@ -74,6 +94,7 @@ export class GroundTruth {
     for (const s of this.#slots) {
       const r = this.#arena.plan.slots[s]!;
       const pages = this.#arena.slots[s]!.npages;
+      this.#guest?.gather(r.truthRing);
       const lost = (truth: number, alsoIn?: number) => this.#lost(truth, r.collected, alsoIn, r.contents, pages, 'written-but-not-collected', missed);
       count += lost(r.truthRing);
       // Ringless writes collected only at a round's end may be in any of the round's syncs.
@@ -99,7 +120,7 @@ export class GroundTruth {
   #list(truth: number, contents: number, pages: number, kind: Missed['kind'], into: Missed[]): void {
     forEachSetBit(this.#arena, truth, pages, (page) => {
       if (into.length >= MISSED_LISTED) return false;
-      into.push({ kind, page, stamp: this.#arena.u32[(contents + page * ABI.PAGE_SIZE) >>> 2]! });
+      into.push({ kind, page, stamp: this.#guest ? this.#guest.stamp(page) : this.#arena.u32[(contents + page * ABI.PAGE_SIZE) >>> 2]! });
       return true;
     });
   }

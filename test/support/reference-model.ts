@@ -73,6 +73,8 @@ export class RefVm {
   readonly rings: RefRing[];
   readonly pmlLogs: { slot: number; page: number }[][];
   readonly pmlDrains: number[];
+  /** Pages each vCPU logged into a dirty bitmap. */
+  readonly bitmapMarks: number[];
   readonly lastHarvest: { slot: number; offset: bigint }[][];
   readonly workloads: (RefWorkload | undefined)[];
   rejectedBatches = 0;
@@ -110,6 +112,7 @@ export class RefVm {
     }));
     this.pmlLogs = Array.from({ length: config.vcpus }, () => []);
     this.pmlDrains = new Array<number>(config.vcpus).fill(0);
+    this.bitmapMarks = new Array<number>(config.vcpus).fill(0);
     this.lastHarvest = Array.from({ length: config.vcpus }, () => []);
     this.workloads = new Array<RefWorkload | undefined>(config.vcpus);
   }
@@ -134,6 +137,7 @@ export class RefVm {
     }
     if (s.hasBitmap) {
       s.dirty[page] = true;
+      if (v >= 0) this.bitmapMarks[v]!++;
       return 'bitmap';
     }
     this.noVcpuLogs++;

@@ -16,6 +16,9 @@ export interface Libc {
   mapFd(fd: number, bytes: number, offset: number): number;
   /** The bytes at an address, as an ArrayBuffer over that memory (no copy). */
   view(address: number, bytes: number): ArrayBuffer;
+  /** munmap: every view of that memory is dead afterwards (reading one would crash the process). */
+  unmap(address: number, bytes: number): void;
+  close(fd: number): void;
 }
 
 const O_RDWR = 2;
@@ -48,6 +51,8 @@ function bind(koffi: typeof import('koffi').default): Libc {
   const open = lib.func('int open(const char *path, int flags)');
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, uintptr_t arg)');
   const mmap = lib.func('uintptr_t mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, int64_t offset)');
+  const munmap = lib.func('int munmap(uintptr_t addr, size_t length)');
+  const close = lib.func('int close(int fd)');
   const mapped = (address: number | bigint, what: string): number => {
     const a = Number(address);
     if (a < 0 || a >= 2 ** 63) throw new Error(`mmap of ${what} failed: ${errnoName(koffi.errno())}`);
@@ -67,5 +72,12 @@ function bind(koffi: typeof import('koffi').default): Libc {
     mapAnonymous: (bytes) => mapped(mmap(0, bytes, PROT_RW, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) as number, `${bytes} anonymous bytes`),
     mapFd: (fd, bytes, offset) => mapped(mmap(0, bytes, PROT_RW, MAP_SHARED, fd, offset) as number, `descriptor ${fd} at ${offset}`),
     view: (address, bytes) => koffi.view(address, bytes),
+    unmap(address, bytes) {
+      if ((munmap(address, bytes) as number) !== 0) throw new Error(`munmap of ${bytes} bytes failed: ${errnoName(koffi.errno())}`);
+    },
+    close(fd) {
+      // Linux closes the descriptor even when close reports EINTR: never retry.
+      if ((close(fd) as number) !== 0 && koffi.errno() !== EINTR) throw new Error(`close(${fd}) failed: ${errnoName(koffi.errno())}`);
+    },
   };
 }

@@ -15,6 +15,11 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
     }
     if ((flags & ABI.SLOT_F_HAS_BITMAP) !== 0) {
       bitmaps.setBit(u32[(desc >>> 2) + SLOT_WORD.dirty]!, page);
+      if (vcpu !== 0) {
+        // A u64 counter, carried into the high half as the Wasm engine's store<u64> does.
+        const w = (vcpu >>> 2) + VCPU_WORD.bitmapMarks;
+        if (++u32[w]! === 0) u32[w + 1]!++;
+      }
       return ABI.FAULT_BITMAP;
     }
     Atomics.add(u32, VM_BASE + VM_WORD.noVcpuLogs, 1);
