@@ -10,6 +10,8 @@ import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
 import { OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 
+const NAME_WIDTH = Math.max(...COMPARISONS.map((c) => c.name.length));
+
 const HELP = `usage: dirtylog compare NAME [options]
        dirtylog compare --list
        dirtylog compare --scenarios FILE.json [options]
@@ -19,7 +21,7 @@ scenario won and why: the guest wrote 10% faster, or, when its pace tied, the co
 1.5x less. --list shows the comparisons; --scenarios runs your own (format in the README).
 
 comparisons:
-${COMPARISONS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${COMPARISONS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}
 
 options:
   --list              list the comparisons, one line each
@@ -39,7 +41,7 @@ export const main: Command = async (argv, io) => {
   }
   if (values.list) {
     if (positionals.length || values.scenarios !== undefined) throw new UsageError('--list takes no comparison name and no --scenarios');
-    io.stdout(`${COMPARISONS.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
+    io.stdout(`${COMPARISONS.map((c) => `${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}\n`);
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`compare takes one comparison name, got ${positionals.length}: ${positionals.map(quote).join(' ')}`);

@@ -9,7 +9,7 @@ import { bitmap } from '../tracking/bitmap.ts';
 import { clearLog } from '../tracking/clear-log.ts';
 import { MODES } from '../tracking/index.ts';
 import { ring } from '../tracking/ring.ts';
-import type { ComparisonScenario, ComparisonSpec } from './comparison.ts';
+import type { ComparisonScenario, ComparisonSpec, GroupJudge } from './comparison.ts';
 
 export interface NamedComparison {
   readonly name: string;
@@ -18,6 +18,8 @@ export interface NamedComparison {
   scenarios(quick: boolean): ComparisonScenario[];
   /** @default { full: 3, quick: 1 } */
   readonly trials?: { readonly full: number; readonly quick: number };
+  /** Its own verdict, when its question is not which scenario let the guest write fastest. */
+  readonly judge?: GroupJudge;
 }
 
 type Options = Omit<RunOptions, 'signal' | 'strategy'>;
@@ -86,5 +88,8 @@ export function namedComparison(name: string): NamedComparison | undefined {
 
 /** The spec a named comparison runs: its scenarios for the grid, its trials unless given. */
 export function comparisonSpec(c: NamedComparison, quick: boolean, trials?: number): ComparisonSpec {
-  return { name: c.name, summary: c.summary, scenarios: c.scenarios(quick), trials: trials ?? (quick ? (c.trials?.quick ?? 1) : (c.trials?.full ?? 3)) };
+  return {
+    name: c.name, summary: c.summary, scenarios: c.scenarios(quick), trials: trials ?? (quick ? (c.trials?.quick ?? 1) : (c.trials?.full ?? 3)),
+    ...(c.judge ? { judge: c.judge } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 /** Experiments: sweeps (ring size x cache, guest size) and named comparisons, as library functions returning plain data. */
 export { sweepRing, ringSweepGrid, workloadLabel, type RingSweepOptions, type RingSweepResult, type RingWorkload, type RingWorkloadResult, type RingPoint, type RingAnalysis, type CacheCrossing, type CacheEffect } from './ring-sweep.ts';
 export { sweepGuest, guestSweepGrid, splitIntoSlots, guestLabel, SLOT_MAX_PAGES, type GuestSweepOptions, type GuestSweepResult, type GuestPoint, type Crossover, type DensityCrossover, type RegimeAnalysis, type Regime } from './guest-sweep.ts';
-export { runComparison, DEFAULT_GROUP, type ComparisonScenario, type ComparisonSpec, type ComparisonResult, type ScenarioResult, type GroupVerdict } from './comparison.ts';
+export { runComparison, DEFAULT_GROUP, type ComparisonScenario, type ComparisonSpec, type ComparisonResult, type ScenarioResult, type GroupVerdict, type GroupJudge, type GroupFigure, type Judgement } from './comparison.ts';
 export { COMPARISONS, COMPARISON_NAMES, namedComparison, comparisonSpec, type NamedComparison } from './comparisons.ts';
 export { parseScenariosFile } from './scenarios-file.ts';
 export { METRICS, metricInfo, runMetrics, type RunMetrics, type MetricKey, type MetricInfo } from './metrics.ts';

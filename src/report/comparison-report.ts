@@ -54,7 +54,7 @@ export function comparisonCharts(c: ComparisonResult): BarChart[] {
 /**
  * Charts a named comparison adds to the standard bars and timelines, by its name: a comparison
  * whose question needs its own picture (a rate converging to a limit, an error against the
- * truth) puts a function here; the section draws it after the bars.
+ * truth) puts a function here; the section draws them first, since they answer its question.
  */
 export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {};
 
@@ -65,7 +65,7 @@ export function comparisonSection(c: ComparisonResult): ReportSection {
     title: `Comparison: ${c.name}`,
     intro: `${c.summary}. ${c.scenarios.length} scenario${c.scenarios.length === 1 ? '' : 's'}, ${c.method.trials} trial${c.method.trials === 1 ? '' : 's'} each (median; whiskers min to max). Won: ${c.method.won}. Timelines: each scenario's first trial.`,
     verdicts: c.verdicts.map((v) => `${v.group}: ${v.winner ? `${v.winner} wins. ${v.reason}` : v.reason}`),
-    charts: [...comparisonCharts(c), ...(Object.hasOwn(COMPARISON_CHARTS, c.name) ? COMPARISON_CHARTS[c.name]!(c) : []), ...timelines],
+    charts: [...(Object.hasOwn(COMPARISON_CHARTS, c.name) ? COMPARISON_CHARTS[c.name]!(c) : []), ...comparisonCharts(c), ...timelines],
     tables: [comparisonTable(c)],
   };
 }
