@@ -10,6 +10,7 @@ import { clearLog } from '../tracking/clear-log.ts';
 import { MODES } from '../tracking/index.ts';
 import { ring } from '../tracking/ring.ts';
 import type { ComparisonScenario, ComparisonSpec, GroupJudge } from './comparison.ts';
+import { DIRTY_RATE_JUDGE, dirtyRateRunOptions, type DirtyRateOptions } from './dirty-rate.ts';
 
 export interface NamedComparison {
   readonly name: string;
@@ -30,6 +31,21 @@ const SPARSE: Options = { vcpus: 2, pattern: 'zipf', hotPages: 2048, writeRate: 
 const secs = (quick: boolean, full: number) => ({ seconds: quick ? Math.min(0.5, full) : full });
 /** The ring size applies to modes that have rings; a ring size for a bitmap is an error. */
 const withRing = (mode: { usesRing: boolean }, entries: number) => (mode.usesRing ? { ringEntries: entries } : {});
+
+/** calc-dirty-rate's workloads: the write pattern and the hot set decide each mode's error. */
+const RATE_WORKLOADS: readonly { group: string; quick: boolean; options: Omit<DirtyRateOptions, 'strategy'> }[] = [
+  { group: 'uniform random', quick: true, options: { pattern: 'random' } },
+  { group: 'uniform random, 20,000 writes/s per vCPU', quick: false, options: { pattern: 'random', writeRate: 20_000 } },
+  { group: 'Zipf, 1024 hot pages', quick: false, options: { pattern: 'zipf', hotPages: 1024 } },
+  { group: 'Zipf, 4096 hot pages', quick: true, options: { pattern: 'zipf', hotPages: 4096 } },
+  { group: 'Zipf, 65536 hot pages', quick: true, options: { pattern: 'zipf', hotPages: 65_536 } },
+  { group: 'sequential', quick: true, options: { pattern: 'sequential' } },
+];
+
+/** A calc-dirty-rate scenario: `measurements` periods of `calcTimeMs` on 2 vCPUs writing a 1 GiB guest. */
+function rateScenario(name: string, group: string, quick: boolean, o: DirtyRateOptions): ComparisonScenario {
+  return { name, group, options: dirtyRateRunOptions({ vcpus: 2, memory: '1GiB', calcTimeMs: quick ? 200 : 1000, measurements: quick ? 2 : 5, ...o }) };
+}
 
 export const COMPARISONS: readonly NamedComparison[] = [
   {
@@ -77,6 +93,20 @@ export const COMPARISONS: readonly NamedComparison[] = [
       name: pml ? 'PML on' : 'PML off', group: `${m.name}, random writes, 1 GiB`,
       options: { ...DENSE, pml, ...secs(quick, 1), strategy: m.name, ...withRing(m, 1024) },
     }))),
+  },
+  {
+    name: 'dirty-rate-modes',
+    summary: 'QEMU\'s calc-dirty-rate in its three modes (page-sampling, dirty-ring, dirty-bitmap) against the pages the engine counted, on uniform, Zipf and sequential writes, and page-sampling by sample size',
+    trials: { full: 2, quick: 1 },
+    judge: DIRTY_RATE_JUDGE,
+    scenarios: (quick) => [
+      ...RATE_WORKLOADS.filter((w) => quick ? w.quick : true).flatMap((w) => [ring, bitmap].map((m) => rateScenario(m.name, w.group, quick, {
+        strategy: m.name, ...withRing(m, 4096), ...w.options,
+      }))),
+      ...(quick ? [128, 1024, 16_384] : [128, 256, 512, 1024, 2048, 4096, 8192, 16_384]).map((samplePages) => rateScenario(
+        `${samplePages} pages/GiB`, 'uniform random, by sample size', quick, { strategy: bitmap.name, pattern: 'random', samplePages },
+      )),
+    ],
   },
 ];
 

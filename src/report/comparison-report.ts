@@ -4,6 +4,7 @@ import type { MetricKey } from '../experiments/metrics.ts';
 import { formatValue } from './axis.ts';
 import type { Axis, BarChart, Chart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
+import { dirtyRateCharts } from './dirty-rate-charts.ts';
 import { formatTable } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
 import { timelineCharts } from './timeline.ts';
@@ -56,7 +57,9 @@ export function comparisonCharts(c: ComparisonResult): BarChart[] {
  * whose question needs its own picture (a rate converging to a limit, an error against the
  * truth) puts a function here; the section draws them first, since they answer its question.
  */
-export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {};
+export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {
+  'dirty-rate-modes': dirtyRateCharts,
+};
 
 export function comparisonSection(c: ComparisonResult): ReportSection {
   const timelines = groupsOf(c).flatMap((g, i) => timelineCharts(`${c.name}-g${i}`, g, c.scenarios.filter((s) => s.group === g).map((s) => ({ name: s.name, iterations: s.outcome.trials[0]?.iterations ?? [] }))));

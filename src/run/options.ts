@@ -8,6 +8,7 @@ import {
   rejectUnknownKeys, requireBoolean, requireInteger, requireObject, requireOneOf, requirePositive, requireSignal,
 } from '../validate.ts';
 import { PATTERNS, type Pattern } from '../vcpu/workload.ts';
+import { DIRTYRATE_DEFAULT_SAMPLE_PAGES, MAX_SAMPLE_PAGE_COUNT, MIN_SAMPLE_PAGE_COUNT, sampleCount } from './dirty-rate.ts';
 import { formatSize, parseSize } from './size.ts';
 
 export interface RunOptions {
@@ -52,6 +53,14 @@ export interface RunOptions {
   readonly minWrites?: number;
   /** Stamp pages, check every sync and every page after every iteration, and compare the host mirror. @default false */
   readonly verify?: boolean;
+  /**
+   * QEMU's calc-dirty-rate over every iteration, in each mode the tracking allows (page-sampling,
+   * and dirty-ring or dirty-bitmap), beside the pages the engine counted: IterationReport.dirtyRate.
+   * Keeps page contents (memory up to 1 GiB) and skips the collection while running. @default false
+   */
+  readonly dirtyRate?: boolean;
+  /** page-sampling: pages sampled per GiB of guest (QEMU's sample-pages, 128 to 16384). @default 512 */
+  readonly samplePages?: number;
   /** QEMU's reaper period: ring strategies reap at least this often; 0 = reap continuously. @default 1000 */
   readonly reapIntervalMs?: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk: 1 GiB). @default 262144 */
@@ -99,6 +108,9 @@ export interface ResolvedRunOptions {
   readonly intervalMs: number;
   readonly minWrites: number;
   readonly verify: boolean;
+  readonly dirtyRate: boolean;
+  /** Pages page-sampling hashes per GiB (with dirtyRate). */
+  readonly samplePages: number;
   readonly reapIntervalMs: number;
   readonly clearChunkPages: number;
   readonly sliceWrites: number;
@@ -114,7 +126,7 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
   'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
-  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
+  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'dirtyRate', 'samplePages', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
@@ -142,6 +154,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
     throw new RangeError(`memory must be at most 1GiB with verify (it keeps page contents and a host mirror), got ${formatSize(memoryBytes)}: drop verify for tracking only`);
   }
+  const dirtyRate = resolveDirtyRate(o, { memoryBytes, pages, verify });
   const pml = requireBoolean('pml', o.pml, false);
   if (o.ringEntries !== undefined && !mode.usesRing) {
     throw new RangeError(`ringEntries applies to strategies with dirty rings, not to ${mode.name}: drop it, or use strategy ring`);
@@ -159,7 +172,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const brokenCollector = o.brokenCollector === undefined ? undefined : requireOneOf('brokenCollector', o.brokenCollector, BROKEN_COLLECTORS);
   if (brokenCollector) breakMode(mode, brokenCollector); // refuses a mistake the mode cannot make
   // The arena must fit Wasm32: find out now, not after the threads started.
-  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
+  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify || dirtyRate.dirtyRate }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
     arch: mode.vmOptions({ ringEntries, pml }).arch ?? 'x86',
@@ -181,6 +194,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     intervalMs: requireInteger('intervalMs', o.intervalMs ?? 100, 2, 60_000),
     minWrites: requireInteger('minWrites', o.minWrites ?? 256, 0, 1e9),
     verify,
+    ...dirtyRate,
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? 1024, 1, 2 ** 27),
@@ -191,6 +205,26 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     inject: resolveInject(o.inject, vcpus),
   };
   return { options: resolved, mode, signal };
+}
+
+/**
+ * calc-dirty-rate hashes page contents (page-sampling) and counts the truth from the pages'
+ * stamps, so it keeps contents, as verify does; it measures whole iterations, which verify's
+ * collection while running would cut in two.
+ */
+function resolveDirtyRate(o: Record<string, unknown>, g: { memoryBytes: number; pages: number; verify: boolean }): { dirtyRate: boolean; samplePages: number } {
+  const dirtyRate = requireBoolean('dirtyRate', o.dirtyRate, false);
+  if (o.samplePages !== undefined && !dirtyRate) throw new RangeError('samplePages applies only with dirtyRate (page-sampling): set dirtyRate too, or drop it');
+  const samplePages = requireInteger('samplePages', o.samplePages ?? DIRTYRATE_DEFAULT_SAMPLE_PAGES, MIN_SAMPLE_PAGE_COUNT, MAX_SAMPLE_PAGE_COUNT, "QEMU's sample-pages range, per GiB");
+  if (!dirtyRate) return { dirtyRate, samplePages };
+  if (g.verify) throw new RangeError('dirtyRate measures whole iterations, and verify collects in the middle of each: drop one of them');
+  if (g.memoryBytes > MAX_VERIFY_BYTES) {
+    throw new RangeError(`memory must be at most 1GiB with dirtyRate (page-sampling hashes page contents), got ${formatSize(g.memoryBytes)}: use 1GiB or less`);
+  }
+  if (sampleCount(g.pages, samplePages) === 0) {
+    throw new RangeError(`samplePages must sample at least one page of the guest (QEMU samples size x sample-pages / 1 GiB pages), got ${samplePages} per GiB of ${formatSize(g.memoryBytes)}: raise samplePages or memory`);
+  }
+  return { dirtyRate, samplePages };
 }
 
 /**

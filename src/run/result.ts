@@ -1,5 +1,6 @@
 /** What a run reports: per iteration, per thread, in total, and how it ended. Plain data throughout. */
 import type { Blamed } from '../threads/protocol.ts';
+import type { DirtyRateReport } from './dirty-rate.ts';
 import type { RunSummaryOptions } from './options.ts';
 import type { Violation } from './verify.ts';
 
@@ -40,6 +41,8 @@ export interface IterationReport {
   readonly collectorReaps: number;
   /** The collector thread's time on the VMM's work this iteration, syncs included. */
   readonly collectorBusyMs: number;
+  /** dirtyRate: QEMU's calc-dirty-rate over this iteration in each mode, and the engine's count. */
+  readonly dirtyRate?: DirtyRateReport;
 }
 
 /** Quantiles of the time from a full exit to the vCPU's next write, in µs (from a log-spaced histogram: about 19 %). */

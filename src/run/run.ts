@@ -13,6 +13,7 @@ import { configureWorkload, zipfCdf } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
+import { DirtyRateMeter } from './dirty-rate.ts';
 import { runRound } from './round.ts';
 import { RunThreads, ThreadFailure } from './threads.ts';
 import { runResult, VerificationTally } from './totals.ts';
@@ -77,9 +78,14 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
       arena, mode, options: o, vcpus: vm.vcpus.map((v) => v.id), devices: vm.devices.map((d) => d.id), slots: [0], mirror,
     });
     const ended = new AbortController(); // the waits of a finished run end with it
-    const round = { arena, threads, mode, options: o, slot: 0, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal] };
+    const meter = o.dirtyRate ? new DirtyRateMeter({
+      arena, slot: 0, pages: o.pages, vcpus: vm.vcpus.map((v) => v.id), rings: mode.usesRing, samplePages: o.samplePages, rand: prng(o.seed ^ 0xd1a7),
+    }) : undefined;
+    const round = { arena, threads, mode, options: o, slot: 0, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal], meter };
     try {
       await threads.ready(signal);
+      // QEMU's dirty-bitmap mode starts with a sync it discards: with INITIALLY_SET it reports every page.
+      if (meter) await threads.sync(true, signal, ended.signal);
       const t0 = performance.now(); // the run's seconds count from here, not from thread start-up
       for (let it = 1; it <= o.iterations && !signal?.aborted; it++) {
         const r = await runRound(round, it);
@@ -121,7 +127,7 @@ async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
     maxVcpus: o.vcpus + (o.deviceWriter ? 1 : 0),
     ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
     pml: o.pml,
-    slots: [{ pages: o.pages, contents: o.verify }],
+    slots: [{ pages: o.pages, contents: o.verify || o.dirtyRate }],
     zipfRanks,
     scratchBytes: 0,
   });
