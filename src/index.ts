@@ -20,7 +20,7 @@ export { PATTERNS, type Pattern } from './vcpu/workload.ts';
 export { parseSize, formatSize } from './run/size.ts';
 export {
   sweepRing, sweepGuest, splitIntoSlots, runComparison, COMPARISONS, namedComparison, comparisonSpec, parseScenariosFile, METRICS,
-  calcDirtyRate, type DirtyRateOptions, type DirtyRateResult, type DirtyRateListener, type ModeError,
+  calcDirtyRate, limitConvergence, type LimitConvergence, type DirtyRateOptions, type DirtyRateResult, type DirtyRateListener, type ModeError,
   type RingSweepOptions, type RingSweepResult, type GuestSweepOptions, type GuestSweepResult, type ComparisonSpec, type ComparisonScenario,
   type ComparisonResult, type NamedComparison, type Progress,
 } from './experiments/index.ts';

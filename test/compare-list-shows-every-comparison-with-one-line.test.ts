@@ -4,12 +4,12 @@ import { runCli } from '../src/cli/main.ts';
 import { COMPARISONS } from '../src/experiments/comparisons.ts';
 import { captureIo } from './support/capture-io.ts';
 
-it('lists ring-sizes, strategies, guest-sizes, vcpus, pml and dirty-rate-modes, one line each', async () => {
+it('lists ring-sizes, strategies, guest-sizes, vcpus, pml, dirty-rate-modes and dirty-limit, one line each', async () => {
   const io = captureIo();
   expect(await runCli(['compare', '--list'], io)).toBe(0);
   const lines = io.out().trimEnd().split('\n');
   expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(COMPARISONS.map((c) => c.name));
-  expect(COMPARISONS.map((c) => c.name)).toEqual(expect.arrayContaining(['ring-sizes', 'strategies', 'guest-sizes', 'vcpus', 'pml', 'dirty-rate-modes']));
+  expect(COMPARISONS.map((c) => c.name)).toEqual(expect.arrayContaining(['ring-sizes', 'strategies', 'guest-sizes', 'vcpus', 'pml', 'dirty-rate-modes', 'dirty-limit']));
   for (const l of lines) expect(l.length).toBeGreaterThan(30);
 });
 

@@ -3,8 +3,8 @@
  * playwright-core): each loads with no console error and no request leaving the file, every
  * chart has its points and both axis labels, and a screenshot lands in
  * test-results/reports-load-in-chromium/ for a person to look at. The reports come from the
- * built CLI on tiny grids (dirty-rate-modes, a comparison with charts of its own, on its
- * quick grid); `npm run check:report -- FILE...` runs the same checks on any report.
+ * built CLI on tiny grids (the comparisons with charts of their own, dirty-rate-modes and
+ * dirty-limit, on their quick grids); `npm run check:report -- FILE...` runs the same checks on any report.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ const REPORTS: readonly { name: string; args: string[]; charts: RegExp[] }[] = [
   { name: 'sweep-guest', args: ['sweep', 'guest', '--sizes', '1GiB,8GiB,64GiB', '--trials', '2', '--json'], charts: [/^guest-fixed-count$/, /^guest-fixed-fraction$/] },
   { name: 'compare-strategies', args: ['compare', 'strategies', '--quick'], charts: [/^strategies-writesPerSecond$/, /timeline-sync$/] },
   { name: 'compare-dirty-rate-modes', args: ['compare', 'dirty-rate-modes', '--quick', '--json'], charts: [/^dirty-rate-modes-errors$/, /^dirty-rate-modes-sampling$/] },
+  { name: 'compare-dirty-limit', args: ['compare', 'dirty-limit', '--quick', '--json'], charts: [/^dirty-limit-rate$/, /^dirty-limit-held$/] },
 ];
 
 let browser: Browser | undefined;

@@ -4,6 +4,7 @@ import type { MetricKey } from '../experiments/metrics.ts';
 import { formatValue } from './axis.ts';
 import type { Axis, BarChart, Chart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
+import { dirtyLimitCharts } from './dirty-limit-charts.ts';
 import { dirtyRateCharts } from './dirty-rate-charts.ts';
 import { formatTable } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
@@ -59,6 +60,7 @@ export function comparisonCharts(c: ComparisonResult): BarChart[] {
  */
 export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {
   'dirty-rate-modes': dirtyRateCharts,
+  'dirty-limit': dirtyLimitCharts,
 };
 
 export function comparisonSection(c: ComparisonResult): ReportSection {
