@@ -10,7 +10,7 @@ import { captureIo } from './support/capture-io.ts';
 
 it('prints each measurement: the engine count, then each mode with its error; the errors over several', async () => {
   const io = captureIo();
-  expect(await runCli(['dirty-rate', '--mem', '64MiB', '--calc-time', '100', '--measurements', '2', '--sample-pages', '4096'], io)).toBe(0);
+  expect(await runCli(['dirty-rate', '--mem', '64MiB', '--calc-time', '100', '--measurements', '2', '--sample-pages', '4096', '--min-writes', '2000'], io)).toBe(0);
   const out = io.out();
   expect(out).toMatch(/^dirtylog dirty-rate: ring, 2 vCPUs, 64MiB \(16,384 pages\), ring 4096 entries, pattern random; calc-time 100 ms, 4,096 sample pages per GiB$/m);
   expect(out).toMatch(/^measurement 2: period [\d,]+ ms; the engine counted [\d,]+ distinct dirty pages from [\d,]+ writes: [\d,.]+ MB\/s \([\d,]+ pages\/s\)$/m);
@@ -22,7 +22,7 @@ it('prints each measurement: the engine count, then each mode with its error; th
 
 it('--mode dirty-bitmap picks a strategy without a ring, and --json is the whole result', async () => {
   const io = captureIo();
-  expect(await runCli(['dirty-rate', '--mode', 'dirty-bitmap', '--mem', '64MiB', '--calc-time', '100', '--json'], io)).toBe(0);
+  expect(await runCli(['dirty-rate', '--mode', 'dirty-bitmap', '--mem', '64MiB', '--calc-time', '100', '--min-writes', '2000', '--json'], io)).toBe(0);
   const r = JSON.parse(io.out()) as { kind: string; options: { strategy: string }; measurements: { modes: { mode: string; errorPercent: number }[] }[] };
   expect(r.kind).toBe('completed');
   expect(r.options.strategy).toBe('bitmap');
@@ -41,9 +41,10 @@ it.each([
   [['--mem', '4MiB', '--sample-pages', '128'], /--sample-pages must sample at least one page of the guest .*got 128 per GiB of 4MiB: raise --sample-pages or --mem/],
   [['--strategy', 'bitmap', '--ring', '1024'], /--ring sizes the dirty ring, and --strategy bitmap has none/],
   [['--measurements', '0'], /--measurements must be between 1 and 1000, got 0/],
+  [['--min-writes=-1'], /--min-writes must be between 0 and 1000000000, got -1/],
 ])('dirty-rate %j is a usage error naming the flag', async (flags, message) => {
   const io = captureIo({ interrupted: true });
   expect(await runCli(['dirty-rate', ...flags], io)).toBe(2);
   expect(io.err()).toMatch(message);
-  expect(io.err()).not.toMatch(/\b(calcTimeMs|samplePages|memory|dirtyRate|ringEntries)\b/);
+  expect(io.err()).not.toMatch(/\b(calcTimeMs|samplePages|memory|dirtyRate|ringEntries|minWrites)\b/);
 });

@@ -29,6 +29,8 @@ options:
   --calc-time MS      the measurement period, 50 to 60000 (default 1000; QEMU's calc-time)
   --sample-pages N    page-sampling: pages sampled per GiB, 128 to 16384 (default 512)
   --measurements N    periods measured one after another (default 1)
+  --min-writes N      a period runs on past calc-time until the guest made N writes, for a
+                      host too loaded to run the vCPUs (default 0: exactly calc-time)
   --vcpus N           vCPU threads (default 2)
   --mem SIZE          guest memory, up to 1GiB: pages are hashed (default 64MiB)
   --ring ENTRIES      ring size per vCPU (default 4096); ring strategies only
@@ -46,13 +48,13 @@ ${exitStatusHelp('a thread failed')}`;
 
 const FLAGS = {
   mode: { type: 'string' }, strategy: { type: 'string' }, 'calc-time': { type: 'string' }, 'sample-pages': { type: 'string' },
-  measurements: { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' }, pml: { type: 'boolean' },
+  measurements: { type: 'string' }, 'min-writes': { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' }, pml: { type: 'boolean' },
   pattern: { type: 'string' }, 'hot-pages': { type: 'string' }, 'write-rate': { type: 'string' }, 'dirty-limit': { type: 'string' },
   seed: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The library's names as typed here, on top of `dirtylog run`'s. */
-const FLAG_OF: Readonly<Record<string, string>> = { calcTimeMs: '--calc-time', samplePages: '--sample-pages', measurements: '--measurements', hotPages: '--hot-pages', dirtyRate: 'dirty-rate' };
+const FLAG_OF: Readonly<Record<string, string>> = { calcTimeMs: '--calc-time', samplePages: '--sample-pages', measurements: '--measurements', minWrites: '--min-writes', hotPages: '--hot-pages', dirtyRate: 'dirty-rate' };
 
 function inTerms(message: string): string {
   const named = Object.entries(FLAG_OF).reduce((m, [k, f]) => m.replace(new RegExp(`(?<![\\w.-])${k}(?![\\w-])`, 'g'), f), message);
@@ -97,6 +99,7 @@ export const main: Command = async (argv, io) => {
     ...(has('calc-time') ? { calcTimeMs: num('calc-time') } : {}),
     ...(has('sample-pages') ? { samplePages: num('sample-pages') } : {}),
     ...(has('measurements') ? { measurements: num('measurements') } : {}),
+    ...(has('min-writes') ? { minWrites: num('min-writes') } : {}),
     ...(has('vcpus') ? { vcpus: num('vcpus') } : {}),
     ...(has('mem') ? { memory: values.mem! } : {}),
     ...(has('ring') ? { ringEntries: num('ring') } : {}),

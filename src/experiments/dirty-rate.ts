@@ -15,11 +15,17 @@ import type { GroupFigure, GroupJudge, ScenarioResult } from './comparison.ts';
 export const MIN_CALC_TIME_MS = 50;
 export const MAX_CALC_TIME_MS = 60_000;
 
-export interface DirtyRateOptions extends Omit<RunOptions, 'dirtyRate' | 'intervalMs' | 'iterations' | 'seconds' | 'minWrites' | 'verify'> {
+export interface DirtyRateOptions extends Omit<RunOptions, 'dirtyRate' | 'intervalMs' | 'iterations' | 'seconds' | 'verify'> {
   /** The measurement period, QEMU's calc-time (50 ms to 60 s; QEMU has no default). @default 1000 */
   readonly calcTimeMs?: number;
   /** Periods measured one after another, each a report. @default 1 */
   readonly measurements?: number;
+  /**
+   * A period runs on past calc-time until the guest made this many writes (all vCPUs): a host
+   * too loaded to schedule the vCPU threads would otherwise measure a guest it kept idle. The
+   * rates are over the period as it ran. @default 0 (exactly calc-time, as QEMU)
+   */
+  readonly minWrites?: number;
 }
 
 /** One mode's estimates against the truth, over every measurement. */
@@ -46,7 +52,7 @@ export type DirtyRateResult =
 /** The run options of a dirty-rate measurement: iterations are the periods, nothing else stops them. */
 export function dirtyRateRunOptions(options: DirtyRateOptions): RunOptions {
   const o = requireObject('options', options);
-  const { calcTimeMs: _c, measurements: _m, ...run } = o;
+  const { calcTimeMs: _c, measurements: _m, minWrites: _w, ...run } = o;
   const calcTimeMs = requireInteger('calcTimeMs', o.calcTimeMs ?? 1000, MIN_CALC_TIME_MS, MAX_CALC_TIME_MS, "QEMU's calc-time range");
   const measurements = requireInteger('measurements', o.measurements ?? 1, 1, 1000);
   return {
@@ -57,7 +63,7 @@ export function dirtyRateRunOptions(options: DirtyRateOptions): RunOptions {
     iterations: measurements,
     // A bound only: hashing and syncs between the periods take some time too.
     seconds: Math.min(86_400, (2 * measurements * calcTimeMs) / 1000 + 5),
-    minWrites: 0,
+    minWrites: requireInteger('minWrites', o.minWrites ?? 0, 0, 1e9),
   };
 }
 
