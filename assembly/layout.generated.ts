@@ -97,6 +97,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_BITMAP_MARKS: u32 = 112;
 // @ts-ignore: decorator
+@inline export const VCPU_THROTTLE_US: u32 = 120;
+// @ts-ignore: decorator
 @inline export const VCPU_RESET_INDEX: u32 = 128;
 // @ts-ignore: decorator
 @inline export const VCPU_FETCH_INDEX: u32 = 132;
@@ -106,6 +108,8 @@
 @inline export const VCPU_RESUME_BELL: u32 = 140;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_REQ: u32 = 144;
+// @ts-ignore: decorator
+@inline export const VCPU_THROTTLE_US_PER_FULL: u32 = 148;
 // @ts-ignore: decorator
 @inline export const VCPU_RESET_FETCH: u32 = 152;
 // @ts-ignore: decorator

@@ -12,14 +12,16 @@ export { pagesOf } from './kvm/bitmap-pages.ts';
 export { loadEngine, compileEngine } from './engine/load.ts';
 export { ENGINE_KINDS, EXPORT_NAMES, type EngineExports, type EngineKind } from './engine/exports.ts';
 export { ABI, planArena, bitmapBytes, MAX_VCPUS, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES, KVM_MEM_MAX_NR_PAGES } from './layout.ts';
-export { startRun, Run, type RunResult, type RunEvent, type IterationReport, type RunTotals, type ThreadStats, type Verification, type RunError, type CollectorTotals } from './run/run.ts';
+export { startRun, Run, type RunResult, type RunEvent, type IterationReport, type RunTotals, type ThreadStats, type Verification, type RunError, type CollectorTotals, type VcpuIterationReport } from './run/run.ts';
 export type { RunOptions } from './run/options.ts';
+export { DIRTY_RATE_MODES, DIRTYRATE_DEFAULT_SAMPLE_PAGES, type DirtyRateMode, type DirtyRateReport, type DirtyRateEstimate, type Rate, type VcpuDirtyRate } from './run/dirty-rate.ts';
 export { STRATEGIES, MODES, trackingMode, BROKEN_COLLECTORS, type Strategy, type BrokenCollector, type TrackingMode } from './tracking/index.ts';
 export type { Inject } from './threads/protocol.ts';
 export { PATTERNS, type Pattern } from './vcpu/workload.ts';
 export { parseSize, formatSize } from './run/size.ts';
 export {
   sweepRing, sweepGuest, splitIntoSlots, runComparison, COMPARISONS, namedComparison, comparisonSpec, parseScenariosFile, METRICS,
+  calcDirtyRate, limitConvergence, type LimitConvergence, type DirtyRateOptions, type DirtyRateResult, type DirtyRateListener, type ModeError,
   type RingSweepOptions, type RingSweepResult, type GuestSweepOptions, type GuestSweepResult, type ComparisonSpec, type ComparisonScenario,
   type ComparisonResult, type NamedComparison, type Progress,
 } from './experiments/index.ts';

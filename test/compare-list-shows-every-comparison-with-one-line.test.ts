@@ -5,13 +5,13 @@ import { COMPARISONS } from '../src/experiments/comparisons.ts';
 import { PROTOCOL_COMPARISON } from '../src/experiments/protocols.ts';
 import { captureIo } from './support/capture-io.ts';
 
-it('lists ring-sizes, strategies, guest-sizes, vcpus, pml and protocols, one line each', async () => {
+it('lists ring-sizes, strategies, guest-sizes, vcpus, pml, dirty-rate-modes, dirty-limit and protocols, one line each', async () => {
   const io = captureIo();
   expect(await runCli(['compare', '--list'], io)).toBe(0);
   const lines = io.out().trimEnd().split('\n');
   expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([...COMPARISONS.map((c) => c.name), 'protocols']);
   expect(PROTOCOL_COMPARISON.name).toBe('protocols');
-  expect(COMPARISONS.map((c) => c.name)).toEqual(expect.arrayContaining(['ring-sizes', 'strategies', 'guest-sizes', 'vcpus', 'pml']));
+  expect(COMPARISONS.map((c) => c.name)).toEqual(expect.arrayContaining(['ring-sizes', 'strategies', 'guest-sizes', 'vcpus', 'pml', 'dirty-rate-modes', 'dirty-limit']));
   for (const l of lines) expect(l.length).toBeGreaterThan(30);
 });
 

@@ -7,7 +7,7 @@ it.each([
   [['--help']], [['run', '--help']], [['tour', '--help']], [['bench', '--help']], [['bench', 'engine', '--help']],
   [['bench', 'transfer', '--help']], [['model', '--help']], [['model', 'tsc', '--help']], [['model', 'vmgenid', '--help']],
   [['model', 'psci', '--help']], [['model', 'sev', '--help']], [['sweep', '--help']], [['sweep', 'ring', '--help']],
-  [['sweep', 'guest', '--help']], [['compare', '--help']],
+  [['sweep', 'guest', '--help']], [['compare', '--help']], [['dirty-rate', '--help']],
 ])('%j', async (argv) => {
   const io = captureIo();
   expect(await runCli(argv, io)).toBe(0);

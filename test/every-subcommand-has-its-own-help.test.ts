@@ -26,6 +26,7 @@ const CASES: [string[], string, string | undefined][] = [
   [['sweep', 'ring'], '--pattern', '--dirty-pages'],
   [['sweep', 'guest'], '--dirty-pages', '--pattern'],
   [['compare'], '--scenarios', undefined],
+  [['dirty-rate'], '--sample-pages', undefined],
 ];
 
 describe.each(CASES)('%j', (command, own, sibling) => {

@@ -15,6 +15,8 @@ it.each([
   [{ backend: 'kvm', strategy: 'ring', resetCostNs: 40 }, /resetCostNs is the model's, not the kvm backend's/],
   [{ backend: 'kvm', strategy: 'ring', vcpus: 4, vcpusPerThread: 2 }, /vcpusPerThread must be 1 with backend kvm \(KVM_RUN blocks its thread/],
   [{ backend: 'kvm', strategy: 'ring', brokenCollector: 'never-rearm' }, /brokenCollector never-rearm exists only on backend model: .*on backend kvm use drop-entries or drop-bits or read-before-reset/],
+  [{ backend: 'kvm', strategy: 'ring', dirtyLimit: 1000 }, /dirtyLimit is the model's, not the kvm backend's: .*drop dirtyLimit, or use backend model/],
+  [{ backend: 'kvm', strategy: 'ring', dirtyRate: true }, /dirtyRate is the model's, not the kvm backend's/],
   [{ backend: 'kvm', strategy: 'ring', ringProtocol: 'indices' }, /ringProtocol must be flags with backend kvm \(the kernel speaks per-entry flags.*: drop ringProtocol, or use backend model/],
   [{ backend: 'kvm', strategy: 'bitmap', memory: '64GiB' }, /memory must be at most 63GiB with backend kvm \(the guest's physical addresses end at 64 GiB/],
   [{ backend: 'kvm', strategy: 'ring', vcpus: 1025 }, /vcpus must be between 1 and 1024, got 1025: KVM here allows 1024 vCPUs/],

@@ -3,7 +3,8 @@
  * playwright-core): each loads with no console error and no request leaving the file, every
  * chart has its points and both axis labels, and a screenshot lands in
  * test-results/reports-load-in-chromium/ for a person to look at. The reports come from the
- * built CLI on tiny grids; `npm run check:report -- FILE...` runs the same checks on any report.
+ * built CLI on tiny grids (the comparisons with charts of their own, dirty-rate-modes and
+ * dirty-limit, on their quick grids); `npm run check:report -- FILE...` runs the same checks on any report.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ const REPORTS: readonly { name: string; args: string[]; charts: RegExp[] }[] = [
     name: 'compare-protocols', args: ['compare', 'protocols', '--quick', '--trials', '1'],
     charts: [/^protocols-kernels$/, /^protocols-transfer$/, /^protocols-sweep-writes$/, /^protocols-sweep-per-entry$/, /^protocols-lines-batch$/, /^protocols-lines-chase$/, /^protocols-lines-by-kind$/],
   },
+  { name: 'compare-dirty-rate-modes', args: ['compare', 'dirty-rate-modes', '--quick', '--json'], charts: [/^dirty-rate-modes-errors$/, /^dirty-rate-modes-sampling$/] },
+  { name: 'compare-dirty-limit', args: ['compare', 'dirty-limit', '--quick', '--json'], charts: [/^dirty-limit-rate$/, /^dirty-limit-held$/] },
 ];
 
 let browser: Browser | undefined;

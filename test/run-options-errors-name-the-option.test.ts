@@ -33,6 +33,14 @@ it.each([
   [{ strategy: 'bitmap', brokenCollector: 'drop-entries' }, RangeError, /drop-entries applies to modes with dirty rings .*not to bitmap/],
   [{ strategy: 'bitmap', brokenCollector: 'read-before-reset' }, RangeError, /read-before-reset applies to modes that re-arm after collecting.*not to bitmap/],
   [{ strategy: 'ring-with-bitmap', brokenCollector: 'read-before-reset' }, RangeError, /not to ring-with-bitmap/],
+  [{ strategy: 'bitmap', dirtyLimit: 1000 }, RangeError, /dirtyLimit needs a dirty ring .*got strategy bitmap: use strategy ring, or writeRate to cap the guest's writes/],
+  [{ strategy: 'ring', dirtyLimit: 1.5 }, TypeError, /dirtyLimit must be an integer, got 1\.5: dirty pages per second per vCPU, 0 for none/],
+  [{ strategy: 'ring', dirtyLimitPeriodMs: 100 }, RangeError, /dirtyLimitPeriodMs applies only with a dirtyLimit/],
+  [{ strategy: 'ring', dirtyLimit: 1000, dirtyLimitPeriodMs: 0 }, RangeError, /dirtyLimitPeriodMs must be between 1 and 1000, got 0/],
+  [{ strategy: 'ring', dirtyRate: true, verify: true }, RangeError, /dirtyRate measures whole iterations, and verify collects in the middle of each: drop one of them/],
+  [{ strategy: 'ring', dirtyRate: true, memory: '4GiB' }, RangeError, /memory must be at most 1GiB with dirtyRate \(page-sampling hashes page contents\), got 4GiB/],
+  [{ strategy: 'ring', samplePages: 512 }, RangeError, /samplePages applies only with dirtyRate/],
+  [{ strategy: 'ring', dirtyRate: true, samplePages: 64 }, RangeError, /samplePages must be between 128 and 16384, got 64/],
   [Object.create({ strategy: 'ring' }), TypeError, /options must be a plain object/],
 ])('%o', (options, error, message) => {
   expect(() => startRun(options as RunOptions)).toThrow(error);

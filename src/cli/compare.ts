@@ -14,6 +14,7 @@ import { numberFlag, parseFlags } from './flags.ts';
 
 /** Every comparison --list shows: the named ones, then the ring protocols' (an experiment of its own). */
 const LIST: readonly { readonly name: string; readonly summary: string }[] = [...COMPARISONS, PROTOCOL_COMPARISON];
+const NAME_WIDTH = Math.max(...LIST.map((c) => c.name.length));
 
 const HELP = `usage: dirtylog compare NAME [options]
        dirtylog compare --list
@@ -24,7 +25,7 @@ scenario won and why: the guest wrote 10% faster, or, when its pace tied, the co
 1.5x less. --list shows the comparisons; --scenarios runs your own (format in the README).
 
 comparisons:
-${LIST.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${LIST.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}
 
 options:
   --list              list the comparisons, one line each
@@ -44,7 +45,7 @@ export const main: Command = async (argv, io) => {
   }
   if (values.list) {
     if (positionals.length || values.scenarios !== undefined) throw new UsageError('--list takes no comparison name and no --scenarios');
-    io.stdout(`${LIST.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
+    io.stdout(`${LIST.map((c) => `${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}\n`);
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`compare takes one comparison name, got ${positionals.length}: ${positionals.map(quote).join(' ')}`);

@@ -14,7 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
   tour: { summary: 'ring against bitmap on the same workloads, verified, with a verdict (npm start)', load: () => import('./tour.ts') },
   run: { summary: 'vCPU threads and a collector thread: one workload under one strategy', load: () => import('./run.ts') },
   sweep: { summary: 'sweeps: ring size against the caches, guest size (1 GiB to 16 TiB) with the crossover', load: () => import('./sweep.ts') },
-  compare: { summary: 'named comparisons of scenarios (ring-sizes, strategies, guest-sizes, vcpus, pml), or your own', load: () => import('./compare.ts') },
+  compare: { summary: 'named comparisons of scenarios (ring-sizes, strategies, guest-sizes, vcpus, pml, dirty-rate-modes, dirty-limit), or your own', load: () => import('./compare.ts') },
+  'dirty-rate': { summary: "QEMU's calc-dirty-rate in each mode, beside the rate the engine counted and each mode's error", load: () => import('./dirty-rate.ts') },
   bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads', load: () => import('./bench.ts') },
   model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };
@@ -22,7 +23,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
 const DEFAULT_ARGV = ['tour'];
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return [
     'usage: dirtylog <command> [options]',
     '',

@@ -25,6 +25,8 @@ export interface ComparisonSpec {
   readonly summary: string;
   readonly scenarios: readonly ComparisonScenario[];
   readonly trials: number;
+  /** A comparison whose question is not throughput judges its groups itself; the throughput verdict otherwise. */
+  readonly judge?: GroupJudge;
 }
 
 export interface ScenarioResult {
@@ -34,10 +36,33 @@ export interface ScenarioResult {
   readonly outcome: PointOutcome;
 }
 
+/** A number a verdict rests on, for readers of the JSON: "dirty-ring error, median" = 8.2 %. */
+export interface GroupFigure {
+  /** The scenario it belongs to, when not to the whole group. */
+  readonly scenario?: string;
+  readonly name: string;
+  readonly value: number | null;
+  readonly unit: string;
+}
+
 export interface GroupVerdict {
   readonly group: string;
   readonly winner: string | undefined;
   readonly reason: string;
+  readonly figures?: readonly GroupFigure[];
+}
+
+/** What a comparison's own judge says of a group whose scenarios all completed. */
+export interface Judgement {
+  readonly winner: string | undefined;
+  readonly reason: string;
+  readonly figures: readonly GroupFigure[];
+}
+
+/** How a comparison judges a group, and in a sentence what "won" means for it. */
+export interface GroupJudge {
+  readonly won: string;
+  judge(group: string, results: readonly ScenarioResult[]): Judgement;
 }
 
 export interface ComparisonResult {
@@ -70,21 +95,22 @@ export async function runComparison(spec: ComparisonSpec, o: { readonly signal?:
     method: {
       trials: spec.trials,
       order: 'trials interleaved: every scenario\'s first trial, then every scenario\'s second, ...; trial t uses the scenario\'s seed + t',
-      won: 'the highest median guest writes per second, by 10% or more; if the guest\'s pace ties, the collector 1.5x cheaper per iteration; failed or unverified scenarios decide nothing',
+      won: spec.judge?.won ?? 'the highest median guest writes per second, by 10% or more; if the guest\'s pace ties, the collector 1.5x cheaper per iteration; failed or unverified scenarios decide nothing',
     },
     scenarios,
-    verdicts: groups.map((g) => groupVerdict(g, spec.scenarios.filter((s) => (s.group ?? DEFAULT_GROUP) === g).length, scenarios.filter((s) => s.group === g), spec.trials, run.interrupted)),
+    verdicts: groups.map((g) => groupVerdict(g, spec.scenarios.filter((s) => (s.group ?? DEFAULT_GROUP) === g).length, scenarios.filter((s) => s.group === g), spec, run.interrupted)),
     interrupted: run.interrupted,
   };
 }
 
-function groupVerdict(group: string, planned: number, results: readonly ScenarioResult[], trials: number, interrupted: boolean): GroupVerdict {
+function groupVerdict(group: string, planned: number, results: readonly ScenarioResult[], spec: ComparisonSpec, interrupted: boolean): GroupVerdict {
   const none = (reason: string) => ({ group, winner: undefined, reason });
-  if (interrupted && (results.length < planned || results.some((r) => r.outcome.trials.length < trials))) {
+  if (interrupted && (results.length < planned || results.some((r) => r.outcome.trials.length < spec.trials))) {
     return none('no verdict: interrupted before every scenario finished its trials');
   }
   const unsound = results.filter((r) => r.outcome.trials.some((t) => t.kind !== 'completed' || t.verification === 'failed'));
   if (unsound.length) return none(`no verdict: ${unsound.map((r) => r.name).join(', ')} did not complete with every page verified`);
+  if (spec.judge) return { group, ...spec.judge.judge(group, results) };
   if (results.length < 2) return none('only one scenario: nothing to compare');
   const wps = (r: ScenarioResult) => r.outcome.summary.writesPerSecond.median;
   const busy = (r: ScenarioResult) => r.outcome.summary.collectorMsPerIteration.median;

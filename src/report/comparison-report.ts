@@ -4,6 +4,8 @@ import type { MetricKey } from '../experiments/metrics.ts';
 import { formatValue } from './axis.ts';
 import type { Axis, BarChart, Chart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
+import { dirtyLimitCharts } from './dirty-limit-charts.ts';
+import { dirtyRateCharts } from './dirty-rate-charts.ts';
 import { formatTable } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
 import { timelineCharts } from './timeline.ts';
@@ -54,9 +56,12 @@ export function comparisonCharts(c: ComparisonResult): BarChart[] {
 /**
  * Charts a named comparison adds to the standard bars and timelines, by its name: a comparison
  * whose question needs its own picture (a rate converging to a limit, an error against the
- * truth) puts a function here; the section draws it after the bars.
+ * truth) puts a function here; the section draws them first, since they answer its question.
  */
-export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {};
+export const COMPARISON_CHARTS: Readonly<Record<string, (c: ComparisonResult) => readonly Chart[]>> = {
+  'dirty-rate-modes': dirtyRateCharts,
+  'dirty-limit': dirtyLimitCharts,
+};
 
 export function comparisonSection(c: ComparisonResult): ReportSection {
   const timelines = groupsOf(c).flatMap((g, i) => timelineCharts(`${c.name}-g${i}`, g, c.scenarios.filter((s) => s.group === g).map((s) => ({ name: s.name, iterations: s.outcome.trials[0]?.iterations ?? [] }))));
@@ -65,7 +70,7 @@ export function comparisonSection(c: ComparisonResult): ReportSection {
     title: `Comparison: ${c.name}`,
     intro: `${c.summary}. ${c.scenarios.length} scenario${c.scenarios.length === 1 ? '' : 's'}, ${c.method.trials} trial${c.method.trials === 1 ? '' : 's'} each (median; whiskers min to max). Won: ${c.method.won}. Timelines: each scenario's first trial.`,
     verdicts: c.verdicts.map((v) => `${v.group}: ${v.winner ? `${v.winner} wins. ${v.reason}` : v.reason}`),
-    charts: [...comparisonCharts(c), ...(Object.hasOwn(COMPARISON_CHARTS, c.name) ? COMPARISON_CHARTS[c.name]!(c) : []), ...timelines],
+    charts: [...(Object.hasOwn(COMPARISON_CHARTS, c.name) ? COMPARISON_CHARTS[c.name]!(c) : []), ...comparisonCharts(c), ...timelines],
     tables: [comparisonTable(c)],
   };
 }

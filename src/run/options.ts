@@ -11,6 +11,7 @@ import {
   describe, rejectUnknownKeys, requireBoolean, requireNumber, requireInteger, requireObject, requireOneOf, requirePositive, requireSignal,
 } from '../validate.ts';
 import { PATTERNS, type Pattern } from '../vcpu/workload.ts';
+import { DIRTYRATE_DEFAULT_SAMPLE_PAGES, MAX_SAMPLE_PAGE_COUNT, MIN_SAMPLE_PAGE_COUNT, sampleCount } from './dirty-rate.ts';
 import { formatSize, parseSize } from './size.ts';
 
 export interface RunOptions {
@@ -49,6 +50,13 @@ export interface RunOptions {
   readonly hotPages?: number;
   /** Guest writes per second per vCPU, 0 = unlimited. @default 0 */
   readonly writeRate?: number;
+  /**
+   * QEMU's dirty limit (set-vcpu-dirty-limit): dirty pages per second per vCPU, 0 = none. A
+   * vCPU over it is held after each ring-full exit; ring strategies only. @default 0
+   */
+  readonly dirtyLimit?: number;
+  /** How often the dirty limit measures each vCPU and adjusts its hold (QEMU's x-vcpu-dirty-limit-period, 1 to 1000). @default 1000 */
+  readonly dirtyLimitPeriodMs?: number;
   /** Wall-clock length of the run, in seconds. @default 1 */
   readonly seconds?: number;
   /** Stop after this many iterations instead (whichever comes first with seconds). */
@@ -59,6 +67,14 @@ export interface RunOptions {
   readonly minWrites?: number;
   /** Stamp pages, check every sync and every page after every iteration, and compare the host mirror. @default false */
   readonly verify?: boolean;
+  /**
+   * QEMU's calc-dirty-rate over every iteration, in each mode the tracking allows (page-sampling,
+   * and dirty-ring or dirty-bitmap), beside the pages the engine counted: IterationReport.dirtyRate.
+   * Keeps page contents (memory up to 1 GiB) and skips the collection while running. @default false
+   */
+  readonly dirtyRate?: boolean;
+  /** page-sampling: pages sampled per GiB of guest (QEMU's sample-pages, 128 to 16384). @default 512 */
+  readonly samplePages?: number;
   /** QEMU's reaper period: ring strategies reap at least this often; 0 = reap continuously. @default 1000 */
   readonly reapIntervalMs?: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk: 1 GiB). @default 262144 */
@@ -109,11 +125,17 @@ export interface ResolvedRunOptions {
   readonly zipfExponent: number;
   readonly hotPages: number;
   readonly writeRate: number;
+  /** 0 = no dirty limit. */
+  readonly dirtyLimit: number;
+  readonly dirtyLimitPeriodMs: number;
   readonly seconds: number;
   readonly iterations: number;
   readonly intervalMs: number;
   readonly minWrites: number;
   readonly verify: boolean;
+  readonly dirtyRate: boolean;
+  /** Pages page-sampling hashes per GiB (with dirtyRate). */
+  readonly samplePages: number;
   readonly reapIntervalMs: number;
   readonly clearChunkPages: number;
   readonly sliceWrites: number;
@@ -131,7 +153,7 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
   'strategy', 'backend', 'engine', 'vcpus', 'memory', 'ringEntries', 'ringProtocol', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
-  'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
+  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'dirtyRate', 'samplePages', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject', 'faultCostNs', 'resetCostNs',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
@@ -171,6 +193,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
     throw new RangeError(`memory must be at most 1GiB with verify (it keeps page contents and a host mirror), got ${formatSize(memoryBytes)}: drop verify for tracking only`);
   }
+  const dirtyRate = resolveDirtyRate(o, { memoryBytes, pages, verify });
   const pml = requireBoolean('pml', o.pml, false);
   if (o.ringEntries !== undefined && !mode.usesRing) {
     throw new RangeError(`ringEntries applies to strategies with dirty rings, not to ${mode.name}: drop it, or use strategy ring`);
@@ -188,13 +211,14 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const hotPages = requireInteger('hotPages', o.hotPages ?? Math.min(pages, 4096), 1, Math.min(pages, 2 ** 24));
   const clearChunkPages = requireInteger('clearChunkPages', o.clearChunkPages ?? 2 ** 18, 64, 2 ** 31);
   if (clearChunkPages % 64 !== 0) throw new RangeError(`clearChunkPages must be a multiple of 64 (KVM_CLEAR_DIRTY_LOG's alignment), got ${clearChunkPages}`);
+  const dirtyLimit = resolveDirtyLimit(o, mode);
   const brokenCollector = o.brokenCollector === undefined ? undefined : requireOneOf('brokenCollector', o.brokenCollector, BROKEN_COLLECTORS);
   if (brokenCollector) breakMode(mode, brokenCollector, backend); // refuses a mistake the mode (or backend) cannot make
   if (kvm) runArea(vcpus, verify ? pages : 0, pattern === 'zipf' ? hotPages : 0); // the guests' own bookkeeping must fit their slot
   const inject = resolveInject(o.inject, vcpus);
   if (inject?.guestBatchWrites !== undefined && !kvm) throw new RangeError('inject.guestBatchWrites applies to backend kvm (the model\'s vCPUs write in slices already): drop it');
   // The arena must fit Wasm32: find out now, not after the threads started.
-  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
+  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify || dirtyRate.dirtyRate }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
     backend,
@@ -212,11 +236,13 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     zipfExponent,
     hotPages,
     writeRate: requireInteger('writeRate', o.writeRate ?? 0, 0, 1e10),
+    ...dirtyLimit,
     seconds,
     iterations: o.iterations === undefined ? Number.POSITIVE_INFINITY : requireInteger('iterations', o.iterations, 1, 1e6),
     intervalMs: requireInteger('intervalMs', o.intervalMs ?? 100, 2, 60_000),
     minWrites: requireInteger('minWrites', o.minWrites ?? 256, 0, 1e9),
     verify,
+    ...dirtyRate,
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? (kvm ? KVM_SLICE_WRITES : 1024), 1, 2 ** 27),
@@ -244,6 +270,8 @@ function refuseOnKvm(o: Record<string, unknown>, mode: TrackingMode): void {
     ['pml', 'this host has no Intel PML (the ring reserves 64 entries, not 64 + 512)'],
     ['faultCostNs', 'the kvm backend pays the kernel\'s own fault cost'],
     ['resetCostNs', 'the kvm backend pays the kernel\'s own reset cost'],
+    ['dirtyLimit', 'the kvm backend\'s vCPU threads do not hold a vCPU after its full exits'],
+    ['dirtyRate', 'calc-dirty-rate hashes and stamps the model\'s page contents'],
   ];
   for (const [key, why] of modelOnly) {
     if (o[key] !== undefined && o[key] !== false && o[key] !== 0) throw new RangeError(`${key} is the model's, not the kvm backend's: ${why}: drop ${key}, or use backend model`);
@@ -254,6 +282,39 @@ function refuseOnKvm(o: Record<string, unknown>, mode: TrackingMode): void {
   if (o.vcpusPerThread !== undefined && o.vcpusPerThread !== 1) {
     throw new RangeError(`vcpusPerThread must be 1 with backend kvm (KVM_RUN blocks its thread, so each vCPU has one), got ${describe(o.vcpusPerThread)}: drop vcpusPerThread`);
   }
+}
+
+/**
+ * calc-dirty-rate hashes page contents (page-sampling) and counts the truth from the pages'
+ * stamps, so it keeps contents, as verify does; it measures whole iterations, which verify's
+ * collection while running would cut in two.
+ */
+function resolveDirtyRate(o: Record<string, unknown>, g: { memoryBytes: number; pages: number; verify: boolean }): { dirtyRate: boolean; samplePages: number } {
+  const dirtyRate = requireBoolean('dirtyRate', o.dirtyRate, false);
+  if (o.samplePages !== undefined && !dirtyRate) throw new RangeError('samplePages applies only with dirtyRate (page-sampling): set dirtyRate too, or drop it');
+  const samplePages = requireInteger('samplePages', o.samplePages ?? DIRTYRATE_DEFAULT_SAMPLE_PAGES, MIN_SAMPLE_PAGE_COUNT, MAX_SAMPLE_PAGE_COUNT, "QEMU's sample-pages range, per GiB");
+  if (!dirtyRate) return { dirtyRate, samplePages };
+  if (g.verify) throw new RangeError('dirtyRate measures whole iterations, and verify collects in the middle of each: drop one of them');
+  if (g.memoryBytes > MAX_VERIFY_BYTES) {
+    throw new RangeError(`memory must be at most 1GiB with dirtyRate (page-sampling hashes page contents), got ${formatSize(g.memoryBytes)}: use 1GiB or less`);
+  }
+  if (sampleCount(g.pages, samplePages) === 0) {
+    throw new RangeError(`samplePages must sample at least one page of the guest (QEMU samples size x sample-pages / 1 GiB pages), got ${samplePages} per GiB of ${formatSize(g.memoryBytes)}: raise samplePages or memory`);
+  }
+  return { dirtyRate, samplePages };
+}
+
+/**
+ * The dirty limit needs rings: QEMU's holds a vCPU on its ring-full exits, and refuses
+ * set-vcpu-dirty-limit without dirty-ring-size. A bitmap has no exit to hold a vCPU on.
+ */
+function resolveDirtyLimit(o: Record<string, unknown>, mode: TrackingMode): { dirtyLimit: number; dirtyLimitPeriodMs: number } {
+  const dirtyLimit = requireInteger('dirtyLimit', o.dirtyLimit ?? 0, 0, 1e9, 'dirty pages per second per vCPU, 0 for none');
+  if (dirtyLimit > 0 && !mode.usesRing) {
+    throw new RangeError(`dirtyLimit needs a dirty ring (QEMU holds a vCPU on its ring-full exits, and refuses a dirty limit without dirty-ring-size), got strategy ${mode.name}: use strategy ring, or writeRate to cap the guest's writes`);
+  }
+  if (o.dirtyLimitPeriodMs !== undefined && dirtyLimit === 0) throw new RangeError('dirtyLimitPeriodMs applies only with a dirtyLimit: set dirtyLimit too, or drop it');
+  return { dirtyLimit, dirtyLimitPeriodMs: requireInteger('dirtyLimitPeriodMs', o.dirtyLimitPeriodMs ?? 1000, 1, 1000, "QEMU's x-vcpu-dirty-limit-period range") };
 }
 
 function guestSize(memory: unknown): { memoryBytes: number; pages: number } {

@@ -1,7 +1,22 @@
 /** What a run reports: per iteration, per thread, in total, and how it ended. Plain data throughout. */
 import type { Blamed } from '../threads/protocol.ts';
+import type { DirtyRateReport } from './dirty-rate.ts';
 import type { RunSummaryOptions } from './options.ts';
 import type { Violation } from './verify.ts';
+
+/** One vCPU in one iteration. */
+export interface VcpuIterationReport {
+  readonly vcpu: number;
+  readonly writes: number;
+  /** Pages it logged into its ring; null without rings (a bitmap does not say which vCPU dirtied a page). */
+  readonly dirtyPages: number | null;
+  /** dirtyPages per second of the iteration's running time: the rate a dirty limit holds (QEMU's per-vCPU dirty rate). */
+  readonly dirtyRate: number | null;
+  /** Time the dirty limit held it after its full exits (0 without a limit). */
+  readonly throttleMs: number;
+  /** Its hold per full exit when the iteration ended (QEMU's throttle_us_per_full; 0 without a limit). */
+  readonly throttleUsPerFull: number;
+}
 
 export interface IterationReport {
   readonly iteration: number;
@@ -20,6 +35,14 @@ export interface IterationReport {
   /** Time the vCPUs ran: from the resume to the last pause acknowledgement. */
   readonly runningMs: number;
   readonly elapsedMs: number;
+  /** Every vCPU's writes, dirty rate and dirty-limit hold in this iteration. */
+  readonly vcpus: readonly VcpuIterationReport[];
+  /** The collector's reaps this iteration (full exits, its period, the dirty limit's periods; syncs not counted). */
+  readonly collectorReaps: number;
+  /** The collector thread's time on the VMM's work this iteration, syncs included. */
+  readonly collectorBusyMs: number;
+  /** dirtyRate: QEMU's calc-dirty-rate over this iteration in each mode, and the engine's count. */
+  readonly dirtyRate?: DirtyRateReport;
 }
 
 /** Quantiles of the time from a full exit to the vCPU's next write, in µs (from a log-spaced histogram: about 19 %). */
@@ -38,6 +61,8 @@ export interface ThreadStats {
   readonly fullExits: number;
   readonly stallMs: number;
   readonly stallPerExitUs: StallQuantiles;
+  /** Time the dirty limit held it after full exits (0 without a limit). */
+  readonly throttleMs: number;
   readonly pmlDrains: number;
   readonly passes: number;
 }
@@ -70,6 +95,8 @@ export interface RunTotals {
   readonly stallPerExitMs: number;
   /** The same over every exit of every vCPU, as quantiles. */
   readonly stallPerExitUs: StallQuantiles;
+  /** Time the dirty limit held the vCPUs, all told (0 without a limit). */
+  readonly throttleMs: number;
   readonly entriesHarvested: number;
   readonly entriesReset: number;
   readonly collectorBusyMs: number;

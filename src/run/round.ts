@@ -8,8 +8,9 @@ import { ABI } from '../layout.ts';
 import type { SyncReply } from '../threads/protocol.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import type { ResolvedRunOptions } from './options.ts';
-import type { IterationReport } from './result.ts';
-import { ThreadFailure, type RunThreads } from './threads.ts';
+import type { IterationReport, VcpuIterationReport } from './result.ts';
+import { ThreadFailure, type RunThreads, type VcpuCounters } from './threads.ts';
+import type { DirtyRateMeter } from './dirty-rate.ts';
 import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';
 import { sleep, until, within } from './waits.ts';
 
@@ -28,6 +29,8 @@ export interface RoundContext {
   readonly rand: () => number;
   /** Signals that end every wait: the user's and the run's end. */
   readonly signals: readonly (AbortSignal | undefined)[];
+  /** dirtyRate: QEMU's calc-dirty-rate over each round, which then has no collection while running. */
+  readonly meter: DirtyRateMeter | undefined;
 }
 
 export interface RoundOutcome {
@@ -43,10 +46,17 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   const { threads, signals } = x;
   const t0 = performance.now();
   const before = threads.counters();
+  const vcpusBefore = threads.vcpuCounters();
+  const collectorBefore = threads.collectorCounters();
+  x.meter?.begin();
   threads.resume(iteration);
-  // Collect once at a random point while the vCPUs run, as dirty_log_test does.
-  await sleep(o.intervalMs * (0.3 + 0.4 * x.rand()), threads.failed, ...signals);
-  const running = await threads.sync(false, ...signals);
+  // Collect once at a random point while the vCPUs run, as dirty_log_test does; a dirty-rate
+  // period is whole (QEMU syncs once, at its end).
+  let running: SyncReply | undefined;
+  if (!x.meter) {
+    await sleep(o.intervalMs * (0.3 + 0.4 * x.rand()), threads.failed, ...signals);
+    running = await threads.sync(false, ...signals);
+  }
   const rest = o.intervalMs - (performance.now() - t0);
   if (rest > 0) await sleep(rest, threads.failed, ...signals);
   await enoughWrites(x, before, iteration);
@@ -54,22 +64,44 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   const runningMs = performance.now() - t0;
   const stopped = await threads.sync(true, ...signals);
   const after = threads.counters();
-  const checks = o.verify ? check(x, iteration, running, stopped) : { violations: [], violationCount: 0, mirrorDiffers: [] };
+  const collectorAfter = threads.collectorCounters();
+  const checks = running && o.verify ? check(x, iteration, running, stopped) : { violations: [], violationCount: 0, mirrorDiffers: [] };
+  const writes = after.writes - before.writes;
   const report: IterationReport = {
     iteration,
     dirty: stopped.roundPages,
     clean: o.pages - stopped.roundPages,
-    writes: after.writes - before.writes,
+    writes,
     fullExits: after.fullExits - before.fullExits,
     stallMs: after.stallMs - before.stallMs,
-    entriesHarvested: running.entriesHarvested + stopped.entriesHarvested,
-    entriesReset: running.entriesReset + stopped.entriesReset,
-    syncMs: [running.busyMs, stopped.busyMs],
+    entriesHarvested: (running?.entriesHarvested ?? 0) + stopped.entriesHarvested,
+    entriesReset: (running?.entriesReset ?? 0) + stopped.entriesReset,
+    syncMs: [running?.busyMs ?? 0, stopped.busyMs],
     violations: checks.violationCount,
     runningMs,
     elapsedMs: performance.now() - t0,
+    vcpus: vcpuReports(vcpusBefore, threads.vcpuCounters(), runningMs, x.mode.usesRing),
+    collectorReaps: collectorAfter.reaps - collectorBefore.reaps,
+    collectorBusyMs: (collectorAfter.busyUs - collectorBefore.busyUs) / 1000,
+    ...(x.meter ? { dirtyRate: x.meter.end(iteration, runningMs, stopped.pages, writes) } : {}),
   };
   return { report, ...checks };
+}
+
+/** Each vCPU's share of the round, from its counters before and after. */
+function vcpuReports(before: readonly VcpuCounters[], after: readonly VcpuCounters[], runningMs: number, rings: boolean): VcpuIterationReport[] {
+  return after.map((a, i) => {
+    const b = before[i]!;
+    const dirtyPages = rings ? a.pushes - b.pushes : null;
+    return {
+      vcpu: a.vcpu,
+      writes: a.writes - b.writes,
+      dirtyPages,
+      dirtyRate: dirtyPages === null ? null : runningMs > 0 ? dirtyPages / (runningMs / 1000) : 0,
+      throttleMs: (a.throttleUs - b.throttleUs) / 1000,
+      throttleUsPerFull: a.throttleUsPerFull,
+    };
+  });
 }
 
 /** dirty_log_test's minimum of writes per iteration; bounded, and named if the guest cannot reach it. */

@@ -15,12 +15,13 @@ import { configureWorkload, workloadState, zipfCdf } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
+import { DirtyRateMeter } from './dirty-rate.ts';
 import { runRound } from './round.ts';
 import { RunThreads, ThreadFailure } from './threads.ts';
 import { runResult, VerificationTally } from './totals.ts';
 import type { KvmRunHandle } from '../threads/protocol.ts';
 
-export type { CollectorTotals, IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, Verification } from './result.ts';
+export type { CollectorTotals, IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, VcpuIterationReport, Verification } from './result.ts';
 
 /** Start a run. Options are checked before anything starts; a bad one throws here. */
 export function startRun(options: RunOptions): Run {
@@ -85,9 +86,14 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
     const ended = new AbortController(); // the waits of a finished run end with it
     const r0 = arena.plan.slots[0]!;
     const memory = kvm ? kvm.guest.contents() : arena.u8.subarray(r0.contents, r0.contents + o.pages * ABI.PAGE_SIZE);
-    const round = { arena, threads, mode, options: o, slot: 0, memory, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal] };
+    const meter = o.dirtyRate ? new DirtyRateMeter({
+      arena, slot: 0, pages: o.pages, vcpus: vm.vcpus.map((v) => v.id), rings: mode.usesRing, samplePages: o.samplePages, rand: prng(o.seed ^ 0xd1a7),
+    }) : undefined;
+    const round = { arena, threads, mode, options: o, slot: 0, memory, mirror: mirror && new Uint8Array(mirror), rand: prng(o.seed ^ 0x51ed), signals: [signal, ended.signal], meter };
     try {
       await threads.ready(signal);
+      // QEMU's dirty-bitmap mode starts with a sync it discards: with INITIALLY_SET it reports every page.
+      if (meter) await threads.sync(true, signal, ended.signal);
       const t0 = performance.now(); // the run's seconds count from here, not from thread start-up
       for (let it = 1; it <= o.iterations && !signal?.aborted; it++) {
         const r = await runRound(round, it);
@@ -167,7 +173,7 @@ async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
     ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
     ...(o.ringProtocol ? { ringProtocol: o.ringProtocol } : {}),
     pml: o.pml,
-    slots: [{ pages: o.pages, contents: o.verify }],
+    slots: [{ pages: o.pages, contents: o.verify || o.dirtyRate }],
     zipfRanks,
     scratchBytes: 0,
   });

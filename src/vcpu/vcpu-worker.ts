@@ -16,6 +16,7 @@ import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts
 import { withFaultCost } from './fault-cost.ts';
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
+import { Throttle } from './throttle.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -44,6 +45,8 @@ class Cpu {
   readonly slice: Slice;
   readonly retry: Slice;
   readonly pacer = new Pacer(data.writeRate);
+  /** The dirty limit's hold after full exits (0 µs without a limit). */
+  readonly throttle = new Throttle((ms) => void (this.me.throttleUs += Math.round(ms * 1000)));
   /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
   blockedSince: number | undefined;
 
@@ -102,6 +105,7 @@ function runSlices(): boolean {
     if (ran && vm.runEpoch !== epoch) return true;
     answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
+    if (cpu.throttle.msLeft() > 0) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
     current = cpu;
@@ -132,6 +136,9 @@ function unblocked(cpu: Cpu): boolean {
   cpu.me.stallUs += Math.round(us);
   arena.u32[(arena.plan.stallHists[cpu.id]! >>> 2) + stallBucket(us)]!++; // only this thread writes it
   cpu.blockedSince = undefined;
+  // QEMU's dirtylimit_vcpu_execute, after the reap. QEMU's vCPU reaps its own ring in microseconds;
+  // here the collector does, and the wait for it is counted toward the hold, not added to it.
+  cpu.throttle.hold(cpu.me.throttleUsPerFull - us);
   return true;
 }
 
@@ -141,6 +148,7 @@ function unblocked(cpu: Cpu): boolean {
  */
 function leaveGuest(cpu: Cpu, epoch: number): boolean {
   cpu.pacer.stop();
+  cpu.throttle.stop();
   if (cpu.me.epochAck === epoch) return true;
   const drained = engine.pmlDrain(cpu.ctl);
   if (cpu.me.pendingPage !== 0 && !dirtyRingSoftFull(arena, cpu.id)) cpu.pacer.wrote(cpu.retry(1) & WRITES_MASK); // exactly the pending write
@@ -195,9 +203,9 @@ function idle(): void {
   }
 }
 
-/** Every vCPU is paced: sleep until the first one's next write is due. */
+/** Every vCPU is paced or held by the dirty limit: sleep until the first one may write. */
 function napUntilDue(): void {
-  const due = Math.min(...cpus.map((cpu) => cpu.pacer.msUntilDue()));
+  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.throttle.msLeft())));
   if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 

@@ -17,9 +17,11 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
+import { dirtyRingSoftFull } from '../kvm/dirty-ring.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
-import { breakMode, trackingMode, type CollectStats } from '../tracking/index.ts';
+import { breakMode, collectContext, trackingMode, type CollectContext, type CollectStats } from '../tracking/index.ts';
 import { collectorSide } from './collector-side.ts';
+import { DirtyLimiter } from './dirty-limit.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { injectCollector } from './inject.ts';
 
@@ -36,6 +38,15 @@ const mode = injectCollector(data.broken ? breakMode(base, data.broken, data.kvm
   control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
 });
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify, side.guestTruth) : undefined;
+/**
+ * QEMU's dirty limit (the model only; a kvm run refuses it): each period ends with a global
+ * sync and a new hold per vCPU; the periodic reaper pauses so rings fill, and a full exit
+ * reaps only the full vCPU's ring.
+ */
+const limiter = data.dirtyLimit && base.usesRing ? new DirtyLimiter(arena, ringVcpus, data.dirtyLimit) : undefined;
+const ownRing = new Map<number, CollectContext>(limiter ? ringVcpus.map((v) => [v, collectContext(arena, {
+  vcpus: [v], slots: data.slots, clearChunkPages: data.clearChunkPages, times, resetCostNs: data.resetCostNs, ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
+})]) : []);
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
 /** Spins of the poll loop between two looks at the rings. */
@@ -67,32 +78,47 @@ parentPort!.close();
 
 function serve(): void {
   const bellWord = c.vmWord('collectorBell');
-  const poll = mode.reap !== undefined && data.reapIntervalMs === 0;
+  const poll = mode.reap !== undefined && data.reapIntervalMs === 0 && !limiter;
   let reapedAt = vm.collectorBell;
   let lastReap = performance.now();
   for (;;) {
     // Read the bell before taking commands: a command posted after this rings it again.
     const bell = vm.collectorBell;
+    let synced = false;
     for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!)) {
       const cmd = m.message as CollectorCommand;
       if (cmd.kind === 'stop') {
         post({ kind: 'stopped' });
         return;
       }
+      // The sync collects every ring, so the bell the host rang with it (and any vCPU's before
+      // it) is answered: without this the next loop reaped again and re-armed pages inside the
+      // period that follows, which a dirty-rate measurement then counts twice.
+      const answered = vm.collectorBell;
       sync(cmd.id, cmd.final);
+      reapedAt = answered;
       lastReap = performance.now();
+      synced = true;
+    }
+    if (synced) continue; // read the bell again: only a ring after the sync's asks for a reap
+    if (limiter && limiter.msUntilDue(performance.now()) === 0) {
+      limitPeriod();
+      continue;
     }
     // Poll mode reaps a whole batch at a time: reaping whatever is there each time round would
     // chase the producer entry by entry, and every entry line would bounce between the cores.
-    const due = poll ? batchPending() : performance.now() - lastReap >= data.reapIntervalMs;
+    // QEMU's reaper pauses under the dirty limit (poll mode is off then too).
+    const due = poll ? batchPending() : !limiter && performance.now() - lastReap >= data.reapIntervalMs;
     if (mode.reap && (bell !== reapedAt || due)) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
-      reap();
+      if (limiter && !limiter.started) limiter.start(performance.now());
+      if (limiter) reapFullRings();
+      else reap();
       lastReap = performance.now();
       continue;
     }
     if (poll) pollUntilWork(bell);
-    else Atomics.wait(arena.i32, bellWord, bell | 0, mode.reap ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50);
+    else Atomics.wait(arena.i32, bellWord, bell | 0, Math.max(1, Math.min(50, nextTimerMs(lastReap))));
   }
 }
 
@@ -110,13 +136,34 @@ function pollUntilWork(bell: number): void {
   }
 }
 
-/** QEMU's reaper: collect every ring, then let the vCPUs waiting for room go on. */
-function reap(): void {
-  const stats = busy(() => mode.reap!(ctx));
+/** Until the reaper's period or the dirty limit's period ends, whichever is first. */
+function nextTimerMs(lastReap: number): number {
+  const now = performance.now();
+  if (limiter) return Math.min(50, limiter.msUntilDue(now));
+  return mode.reap ? data.reapIntervalMs - (now - lastReap) : 50;
+}
+
+/** QEMU's reaper: collect every ring (or `on`'s), then let the vCPUs waiting for room go on. */
+function reap(on: CollectContext = ctx): void {
+  const stats = busy(() => mode.reap!(on));
   count(stats);
   vm.collectorReaps++;
   if (truth && stats.reset) lost.count += truth.checkRearmed(lost.missed);
-  if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+  if (stats.reset) for (const v of on.vcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+}
+
+/** Under the dirty limit, a full exit reaps only the full vCPU's ring (QEMU: kvm_dirty_ring_reap(s, cpu)). */
+function reapFullRings(): void {
+  const full = ringVcpus.filter((v) => dirtyRingSoftFull(arena, v));
+  if (full.length === 0) return reap(); // a bell with no full ring: reap them all, nobody waits in vain
+  for (const v of full) reap(ownRing.get(v));
+}
+
+/** The end of a dirty-limit period: a global sync (kick, reap every ring), then new holds. */
+function limitPeriod(): void {
+  kickAll(mode.syncWaitsForKick);
+  reap();
+  limiter!.adjust(performance.now());
 }
 
 function sync(id: number, final: boolean): void {
