@@ -45,6 +45,8 @@ export interface RunOptions {
   readonly minWrites?: number;
   /** Stamp pages, check every sync and every page after every iteration, and compare the host mirror. @default false */
   readonly verify?: boolean;
+  /** Keep page contents in the shared arena (what a migration reads and sends); implied by verify. @default false */
+  readonly contents?: boolean;
   /** QEMU's reaper period: ring strategies reap at least this often; 0 = reap continuously. @default 1000 */
   readonly reapIntervalMs?: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk: 1 GiB). @default 262144 */
@@ -89,6 +91,8 @@ export interface ResolvedRunOptions {
   readonly intervalMs: number;
   readonly minWrites: number;
   readonly verify: boolean;
+  /** Page contents live in the shared arena (verify, or a migration's guest). */
+  readonly contents: boolean;
   readonly reapIntervalMs: number;
   readonly clearChunkPages: number;
   readonly sliceWrites: number;
@@ -104,7 +108,7 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
   'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
-  'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'reapIntervalMs', 'clearChunkPages',
+  'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'contents', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
@@ -132,6 +136,10 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
     throw new RangeError(`memory must be at most 1GiB with verify (it keeps page contents and a host mirror), got ${formatSize(memoryBytes)}: drop verify for tracking only`);
   }
+  const contents = verify || requireBoolean('contents', o.contents, false);
+  if (contents && memoryBytes > MAX_VERIFY_BYTES) {
+    throw new RangeError(`memory must be at most 1GiB with contents (every page is kept in the shared arena), got ${formatSize(memoryBytes)}: use 1GiB or less`);
+  }
   const pml = requireBoolean('pml', o.pml, false);
   if (o.ringEntries !== undefined && !mode.usesRing) {
     throw new RangeError(`ringEntries applies to strategies with dirty rings, not to ${mode.name}: drop it, or use strategy ring`);
@@ -148,7 +156,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const brokenCollector = o.brokenCollector === undefined ? undefined : requireOneOf('brokenCollector', o.brokenCollector, BROKEN_COLLECTORS);
   if (brokenCollector) breakMode(mode, brokenCollector); // refuses a mistake the mode cannot make
   // The arena must fit Wasm32: find out now, not after the threads started.
-  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
+  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
     arch: mode.vmOptions({ ringEntries, pml }).arch ?? 'x86',
@@ -169,6 +177,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     intervalMs: requireInteger('intervalMs', o.intervalMs ?? 100, 2, 60_000),
     minWrites: requireInteger('minWrites', o.minWrites ?? 256, 0, 1e9),
     verify,
+    contents,
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? 1024, 1, 2 ** 27),

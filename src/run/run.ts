@@ -6,11 +6,10 @@
  * what the CLI shows. A failing thread ends the run with an error that names it and a result
  * that keeps what was collected so far.
  */
-import { createVm, type Vm } from '../kvm/vm.ts';
 import { prng } from '../prng.ts';
 import type { TrackingMode } from '../tracking/index.ts';
-import { configureWorkload, zipfCdf } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
+import { guestVm } from './guest.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
 import { runRound } from './round.ts';
@@ -111,29 +110,4 @@ async function drive(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSig
   });
   emit({ kind: 'finished', result });
   return result;
-}
-
-/** The VM for the run: the mode's capabilities, one slot, the vCPUs and device writer, their workloads. */
-async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
-  const zipfRanks = o.pattern === 'zipf' ? o.hotPages : 0;
-  const vm = await createVm({
-    engine: o.engine,
-    maxVcpus: o.vcpus + (o.deviceWriter ? 1 : 0),
-    ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
-    pml: o.pml,
-    slots: [{ pages: o.pages, contents: o.verify }],
-    zipfRanks,
-    scratchBytes: 0,
-  });
-  const writers = [...Array.from({ length: o.vcpus }, () => vm.createVcpu()), ...(o.deviceWriter ? [vm.createDevice()] : [])];
-  const { arena } = vm;
-  if (zipfRanks) arena.u32.set(zipfCdf(zipfRanks, o.zipfExponent), arena.plan.zipf >>> 2);
-  const slot = vm.slot(0);
-  const share = Math.floor(o.pages / o.vcpus);
-  writers.forEach((w, i) => {
-    // memstress gives each vCPU its own region (dirty_log_perf_test); the others share the slot.
-    const region = o.pattern === 'memstress' && i < o.vcpus ? { start: i * share, pages: share } : { start: 0, pages: o.pages };
-    configureWorkload(arena.vcpus[w.id]!, slot.desc, region, o, { table: arena.plan.zipf, ranks: zipfRanks }, i, writers.length);
-  });
-  return vm;
 }

@@ -15,6 +15,7 @@ import { Control } from '../threads/control.ts';
 import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
+import { Throttle } from './throttle.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -43,6 +44,7 @@ class Cpu {
   readonly slice: Slice;
   readonly retry: Slice;
   readonly pacer = new Pacer(data.writeRate);
+  readonly throttle = new Throttle();
   /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
   blockedSince: number | undefined;
 
@@ -101,6 +103,7 @@ function runSlices(): boolean {
     if (ran && vm.runEpoch !== epoch) return true;
     answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
+    if (throttled(cpu)) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
     current = cpu;
@@ -194,9 +197,19 @@ function idle(): void {
   }
 }
 
-/** Every vCPU is paced: sleep until the first one's next write is due. */
+/** Auto-converge: the vCPU sleeps its share of the timeslice; its write-rate clock stops meanwhile. */
+function throttled(cpu: Cpu): boolean {
+  const pct = vm.throttlePct;
+  if (pct === 0 && cpu.throttle.msLeft(performance.now()) === 0) return false;
+  if (cpu.throttle.offFor(pct, performance.now()) === 0) return false;
+  cpu.pacer.stop();
+  return true;
+}
+
+/** Every vCPU is paced or throttled: sleep until the first one may write again. */
 function napUntilDue(): void {
-  const due = Math.min(...cpus.map((cpu) => cpu.pacer.msUntilDue()));
+  const now = performance.now();
+  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.throttle.msLeft(now))));
   if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 
