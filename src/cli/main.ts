@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
   run: { summary: 'vCPU threads and a collector thread: one workload under one strategy', load: () => import('./run.ts') },
   sweep: { summary: 'sweeps: ring size against the caches, guest size (1 GiB to 16 TiB) with the crossover', load: () => import('./sweep.ts') },
   compare: { summary: 'named comparisons of scenarios (ring-sizes, strategies, guest-sizes, vcpus, pml), or your own', load: () => import('./compare.ts') },
+  migrate: { summary: 'live pre-copy migration over TCP: rounds, stop-and-copy, VM state, every page compared', load: () => import('./migrate.ts') },
   bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads', load: () => import('./bench.ts') },
   model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };

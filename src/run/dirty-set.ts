@@ -63,6 +63,12 @@ export class DirtySet {
     this.#count = undefined;
   }
 
+  /** Remove every page. */
+  clear(): void {
+    this.#words.fill(0);
+    this.#count = 0;
+  }
+
   /** Add every page of `other` (same slot size). */
   addAll(other: DirtySet): void {
     if (other.pages !== this.pages) throw new RangeError(`other must cover the same ${this.pages} pages, got ${other.pages}`);

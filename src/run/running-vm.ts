@@ -66,7 +66,7 @@ export async function startVm(options: VmOptions): Promise<RunningVm> {
     if (Object.hasOwn(rest, k)) throw new TypeError(`options.${k} applies to startRun's rounds, not to a running VM: drop it; the VM runs until stop()`);
   }
   if (typeof paused !== 'boolean') throw new TypeError(`options.paused must be a boolean, got ${typeof paused}`);
-  const { options: o, mode, signal } = resolveRunOptions({ contents: true, ...rest } as RunOptions);
+  const { options: o, mode, signal } = resolveRunOptions({ contents: true, ...rest });
   const vm = await guestVm(o, mode);
   const threads = new RunThreads({
     arena: vm.arena, mode, options: o, vcpus: vm.vcpus.map((v) => v.id), devices: vm.devices.map((d) => d.id), slots: [0], mirror: undefined,
@@ -190,6 +190,12 @@ export class RunningVm {
     });
   }
 
+  /** Verify: what the syncs so far found (every completed write reported, or the writes missed). */
+  verification(): VmResult['verification'] {
+    const v = this.#verify;
+    return this.#o.verify ? { kind: v.missedCount ? 'failed' : 'passed', syncsChecked: v.syncsChecked, missedCount: v.missedCount, missed: v.missed.slice() } : { kind: 'off' };
+  }
+
   /** Pause every vCPU at its next slice boundary; resolves once each has acknowledged. */
   pause(signal?: AbortSignal): Promise<void> {
     return this.#serial(async () => {
@@ -230,13 +236,12 @@ export class RunningVm {
       await this.#queue.catch(() => {});
       await this.#threads.stop();
       const error = this.failure;
-      const v = this.#verify;
       return {
         kind: error ? 'failed' : 'stopped',
         ...(error ? { error } : {}),
         writes: this.#threads.counters().writes,
         syncs: this.#syncs,
-        verification: this.#o.verify ? { kind: v.missedCount ? 'failed' : 'passed', ...v } : { kind: 'off' },
+        verification: this.verification(),
       } satisfies VmResult;
     })();
     return this.#stopped;
