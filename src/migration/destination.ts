@@ -69,7 +69,7 @@ export async function listenForMigration(options: ListenOptions = {}): Promise<M
   rejectUnknownKeys('options', o, ['port', 'host', 'acceptTimeoutMs', 'state', 'timeouts', 'signal']);
   const port = requireInteger('port', o.port ?? 0, 0, 65535);
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw new TypeError('host must be an address to listen on, e.g. "127.0.0.1" or "0.0.0.0"');
-  const host = (o.host as string | undefined) ?? '127.0.0.1';
+  const host = (o.host) ?? '127.0.0.1';
   const acceptMs = requireInteger('acceptTimeoutMs', o.acceptTimeoutMs ?? 60_000, 10, 86_400_000);
   const signal = requireSignal('signal', o.signal);
   const receive = checkReceive(o);
