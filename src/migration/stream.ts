@@ -167,8 +167,11 @@ export function encodeProof(seq: number, first: number, hashes: Uint32Array): Ui
 export class RecordReader {
   /** Pages of the guest; page numbers at or past it are refused. */
   pages: number | undefined;
-  readonly #chunks: Uint8Array[] = [];
-  #buffered = 0;
+  /** Bytes received and not yet consumed: #buf[#head, #tail). One buffer, so a stream of tiny chunks costs no more than one big one. */
+  #buf = new Uint8Array(64 * 1024);
+  #head = 0;
+  #tail = 0;
+  #received = 0;
   /** Bytes of the stream consumed (the preamble and every whole record). */
   #offset = 0;
   #seq = 0;
@@ -182,7 +185,11 @@ export class RecordReader {
 
   /** Bytes received so far, whole records or not. */
   get received(): number {
-    return this.#offset + this.#buffered;
+    return this.#received;
+  }
+
+  get #buffered(): number {
+    return this.#tail - this.#head;
   }
 
   /** Records decoded so far. */
@@ -191,10 +198,8 @@ export class RecordReader {
   }
 
   push(chunk: Uint8Array): StreamRecord[] {
-    if (chunk.byteLength) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.byteLength;
-    }
+    this.#received += chunk.byteLength;
+    if (chunk.byteLength) this.#append(chunk);
     const out: StreamRecord[] = [];
     for (;;) {
       if (!this.#preamble) {
@@ -311,34 +316,34 @@ export class RecordReader {
     return { type: 'proof', seq: this.#seq, offset: this.#offset, first, hashes: new Uint32Array(body.buffer.slice(body.byteOffset + 8, body.byteOffset + body.byteLength)) };
   }
 
-  /** The first `n` buffered bytes, contiguous, without consuming them. */
-  #peek(n: number): Uint8Array {
-    const head = this.#chunks[0]!;
-    if (head.byteLength >= n) return head.subarray(0, n);
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const c of this.#chunks) {
-      const k = Math.min(c.byteLength, n - at);
-      out.set(c.subarray(0, k), at);
-      at += k;
-      if (at === n) break;
+  #append(chunk: Uint8Array): void {
+    if (this.#tail + chunk.byteLength > this.#buf.byteLength) {
+      const live = this.#buffered;
+      // What stays buffered is at most one partial record (its length checked against
+      // MAX_BODY_BYTES as soon as its header is in) plus the chunk that arrived.
+      const size = Math.max(this.#buf.byteLength, 2 ** Math.ceil(Math.log2(live + chunk.byteLength)));
+      if (size > this.#buf.byteLength) {
+        const next = new Uint8Array(size);
+        next.set(this.#buf.subarray(this.#head, this.#tail));
+        this.#buf = next;
+      } else this.#buf.copyWithin(0, this.#head, this.#tail);
+      this.#head = 0;
+      this.#tail = live;
     }
-    return out;
+    this.#buf.set(chunk, this.#tail);
+    this.#tail += chunk.byteLength;
+  }
+
+  /** The first `n` buffered bytes, without consuming them. */
+  #peek(n: number): Uint8Array {
+    return this.#buf.subarray(this.#head, this.#head + n);
   }
 
   /** Consume `n` bytes into a fresh, aligned buffer (page data is read as 32-bit words). */
   #take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.#chunks[0]!;
-      const k = Math.min(c.byteLength, n - at);
-      out.set(c.subarray(0, k), at);
-      at += k;
-      if (k === c.byteLength) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(k);
-    }
-    this.#buffered -= n;
+    const out = this.#buf.slice(this.#head, this.#head + n);
+    this.#head += n;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
     return out;
   }
 }

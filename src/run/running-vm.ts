@@ -19,12 +19,12 @@ import { RunThreads, ThreadFailure } from './threads.ts';
 import { loadVcpuState, saveVcpuState, type VcpuState } from './vcpu-state.ts';
 
 /** A running VM's options: a run's, less what only rounds use; `paused` starts it with every vCPU paused. */
-export type VmOptions = Omit<RunOptions, 'seconds' | 'iterations' | 'intervalMs' | 'minWrites' | 'brokenCollector'> & {
+export type VmOptions = Omit<RunOptions, 'seconds' | 'iterations' | 'intervalMs' | 'minWrites'> & {
   /** Start with every vCPU paused (a migration's destination, loading memory first). @default false */
   readonly paused?: boolean;
 };
 
-const ROUND_ONLY = ['seconds', 'iterations', 'intervalMs', 'minWrites', 'brokenCollector'];
+const ROUND_ONLY = ['seconds', 'iterations', 'intervalMs', 'minWrites'];
 
 /** What one sync found. */
 export interface VmSync {
