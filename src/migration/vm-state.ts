@@ -15,7 +15,7 @@ import {
   encodeClockState, encodeFirmwareState, nsToCycles, restoreClock, restoreFirmware, saveClock, saveFirmware, scaleTsc,
   type ArmHostName, type ArmVm, type HostSpec, type PsciVersion,
 } from '../vmstate/index.ts';
-import { expectOnlyKeys, expectRecord, requireOneOf } from '../validate.ts';
+import { expectBoolean, expectOnlyKeys, expectRecord, requireOneOf } from '../validate.ts';
 import { SevGuest, decodeSevRecord, type SevOptions, type SevRecord } from './sev-guest.ts';
 
 /** A model whose unsafe variant a migration can run, to show what goes wrong. */
@@ -73,6 +73,8 @@ export interface SetupState {
   readonly psci: PsciVersion;
   readonly vmgenid: unknown;
   readonly sev: boolean;
+  /** Unsafe: the destination VMM carries on past a refused KVM_SET_ONE_REG. */
+  readonly ignoreFirmwareErrors: boolean;
 }
 
 /** The source's models of the running guest. */
@@ -100,7 +102,10 @@ export class SourceState {
   }
 
   setup(): SetupState {
-    return { firmware: encodeFirmwareState(saveFirmware(this.arm)), psci: this.arm.effectivePsci(0), vmgenid: this.vmgenid.save(VMGENID_GPA), sev: this.sev !== undefined };
+    return {
+      firmware: encodeFirmwareState(saveFirmware(this.arm)), psci: this.arm.effectivePsci(0), vmgenid: this.vmgenid.save(VMGENID_GPA), sev: this.sev !== undefined,
+      ignoreFirmwareErrors: this.unsafe.has('psci'),
+    };
   }
 
   /** The state at stop-and-copy (vCPUs paused, at world time `t`). */
@@ -138,11 +143,12 @@ export class DestinationState {
   /** SETUP: refuse now, before any page, when the firmware cannot be restored here. */
   checkSetup(value: unknown): { kind: 'ok' } | { kind: 'refused'; reason: string } {
     const s = expectRecord('setup.state', value);
-    expectOnlyKeys('setup.state', s, ['firmware', 'psci', 'vmgenid', 'sev']);
+    expectOnlyKeys('setup.state', s, ['firmware', 'psci', 'vmgenid', 'sev', 'ignoreFirmwareErrors']);
     const firmware = decodeFirmwareState(s.firmware);
     const psci = requireOneOf('setup.state.psci', s.psci, ['0.1', '0.2', '1.0', '1.1', '1.2', '1.3'] as const);
     this.#setupId = Buffer.from(decodeVmGenIdState(s.vmgenid).id).toString('hex');
-    const out = restoreFirmware(ARM_HOST_PROFILES[this.#psciHost], firmware, { sourcePsci: psci });
+    const ignoreErrors = expectBoolean('setup.state.ignoreFirmwareErrors', s.ignoreFirmwareErrors);
+    const out = restoreFirmware(ARM_HOST_PROFILES[this.#psciHost], firmware, { sourcePsci: psci, ignoreErrors });
     if (out.kind === 'refused') return { kind: 'refused', reason: `PSCI firmware registers: ${out.reason}` };
     return { kind: 'ok' };
   }
