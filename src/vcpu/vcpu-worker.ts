@@ -15,7 +15,7 @@ import { Control } from '../threads/control.ts';
 import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts';
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
-import { Throttle } from './throttle.ts';
+import { CpuThrottle } from './cpu-throttle.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -44,7 +44,8 @@ class Cpu {
   readonly slice: Slice;
   readonly retry: Slice;
   readonly pacer = new Pacer(data.writeRate);
-  readonly throttle = new Throttle();
+  /** Auto-converge's CPU throttle (QEMU cpu_throttle). */
+  readonly cpuThrottle = new CpuThrottle();
   /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
   blockedSince: number | undefined;
 
@@ -103,7 +104,7 @@ function runSlices(): boolean {
     if (ran && vm.runEpoch !== epoch) return true;
     answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
-    if (throttled(cpu)) continue;
+    if (cpuThrottled(cpu)) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
     current = cpu;
@@ -198,10 +199,10 @@ function idle(): void {
 }
 
 /** Auto-converge: the vCPU sleeps its share of the timeslice; its write-rate clock stops meanwhile. */
-function throttled(cpu: Cpu): boolean {
+function cpuThrottled(cpu: Cpu): boolean {
   const pct = vm.throttlePct;
-  if (pct === 0 && cpu.throttle.msLeft(performance.now()) === 0) return false;
-  if (cpu.throttle.offFor(pct, performance.now()) === 0) return false;
+  if (pct === 0 && cpu.cpuThrottle.msLeft(performance.now()) === 0) return false;
+  if (cpu.cpuThrottle.offFor(pct, performance.now()) === 0) return false;
   cpu.pacer.stop();
   return true;
 }
@@ -209,7 +210,7 @@ function throttled(cpu: Cpu): boolean {
 /** Every vCPU is paced or throttled: sleep until the first one may write again. */
 function napUntilDue(): void {
   const now = performance.now();
-  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.throttle.msLeft(now))));
+  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.cpuThrottle.msLeft(now))));
   if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 

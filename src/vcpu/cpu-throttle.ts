@@ -9,7 +9,7 @@
 /** QEMU's CPU_THROTTLE_TIMESLICE_NS, in ms. */
 export const THROTTLE_TIMESLICE_MS = 10;
 
-export class Throttle {
+export class CpuThrottle {
   /** Start of the current running stretch; undefined while unthrottled or asleep. */
   #runningSince: number | undefined;
   /** Until when the vCPU stays out of guest mode. */
