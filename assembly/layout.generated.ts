@@ -91,6 +91,8 @@
 // @ts-ignore: decorator
 @inline export const VCPU_STALL_US: u32 = 104;
 // @ts-ignore: decorator
+@inline export const VCPU_THROTTLE_US: u32 = 112;
+// @ts-ignore: decorator
 @inline export const VCPU_RESET_INDEX: u32 = 128;
 // @ts-ignore: decorator
 @inline export const VCPU_FETCH_INDEX: u32 = 132;
@@ -100,6 +102,8 @@
 @inline export const VCPU_RESUME_BELL: u32 = 140;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_REQ: u32 = 144;
+// @ts-ignore: decorator
+@inline export const VCPU_THROTTLE_US_PER_FULL: u32 = 148;
 // @ts-ignore: decorator
 @inline export const VCPU_KICK_ACK: u32 = 192;
 // @ts-ignore: decorator

@@ -11,7 +11,7 @@ export { pagesOf } from './kvm/bitmap-pages.ts';
 export { loadEngine, compileEngine } from './engine/load.ts';
 export { ENGINE_KINDS, EXPORT_NAMES, type EngineExports, type EngineKind } from './engine/exports.ts';
 export { ABI, planArena, bitmapBytes, MAX_VCPUS, DIRTY_RING_MAX_ENTRIES, DIRTY_RING_RSVD_ENTRIES, PML_LOG_NR_ENTRIES, KVM_MEM_MAX_NR_PAGES } from './layout.ts';
-export { startRun, Run, type RunResult, type RunEvent, type IterationReport, type RunTotals, type ThreadStats, type Verification, type RunError, type CollectorTotals } from './run/run.ts';
+export { startRun, Run, type RunResult, type RunEvent, type IterationReport, type RunTotals, type ThreadStats, type Verification, type RunError, type CollectorTotals, type VcpuIterationReport } from './run/run.ts';
 export type { RunOptions } from './run/options.ts';
 export { STRATEGIES, MODES, trackingMode, BROKEN_COLLECTORS, type Strategy, type BrokenCollector, type TrackingMode } from './tracking/index.ts';
 export type { Inject } from './threads/protocol.ts';

@@ -130,11 +130,13 @@ export const VCPU_WORD = {
   fullExits: 24,
   pmlDrains: 25,
   stallUs: 26,
+  throttleUs: 28,
   resetIndex: 32,
   fetchIndex: 33,
   resetBatches: 34,
   resumeBell: 35,
   kickReq: 36,
+  throttleUsPerFull: 37,
   kickAck: 48,
   epochAck: 49,
   wPattern: 50,
@@ -218,6 +220,10 @@ export class VcpuCtl {
   get stallUs(): number { return Atomics.load(this.u32, this.w + 26) + Atomics.load(this.u32, this.w + 27) * 0x100000000; }
   set stallUs(v: number) { Atomics.store(this.u32, this.w + 26, v % 0x100000000); Atomics.store(this.u32, this.w + 27, Math.floor(v / 0x100000000)); }
 
+  /** producer: microseconds the dirty limit held the vCPU after its full exits (QEMU's dirtylimit_vcpu_execute sleeps) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
+  get throttleUs(): number { return Atomics.load(this.u32, this.w + 28) + Atomics.load(this.u32, this.w + 29) * 0x100000000; }
+  set throttleUs(v: number) { Atomics.store(this.u32, this.w + 28, v % 0x100000000); Atomics.store(this.u32, this.w + 29, Math.floor(v / 0x100000000)); }
+
   /** consumer: free-running reset counter (kernel's reset_index) */
   get resetIndex(): number { return Atomics.load(this.u32, this.w + 32); }
   set resetIndex(v: number) { Atomics.store(this.u32, this.w + 32, v); }
@@ -237,6 +243,10 @@ export class VcpuCtl {
   /** doorbell: the collector bumps it to kick the vCPU out of guest mode */
   get kickReq(): number { return Atomics.load(this.u32, this.w + 36); }
   set kickReq(v: number) { Atomics.store(this.u32, this.w + 36, v); }
+
+  /** consumer: the dirty limit's hold after each full exit, in µs (QEMU's throttle_us_per_full), set by the collector */
+  get throttleUsPerFull(): number { return Atomics.load(this.u32, this.w + 37); }
+  set throttleUsPerFull(v: number) { Atomics.store(this.u32, this.w + 37, v); }
 
   /** the last kick request the vCPU has answered (after draining PML) */
   get kickAck(): number { return Atomics.load(this.u32, this.w + 48); }

@@ -33,6 +33,10 @@ it.each([
   [{ strategy: 'bitmap', brokenCollector: 'drop-entries' }, RangeError, /drop-entries applies to modes with dirty rings .*not to bitmap/],
   [{ strategy: 'bitmap', brokenCollector: 'read-before-reset' }, RangeError, /read-before-reset applies to modes that re-arm after collecting.*not to bitmap/],
   [{ strategy: 'ring-with-bitmap', brokenCollector: 'read-before-reset' }, RangeError, /not to ring-with-bitmap/],
+  [{ strategy: 'bitmap', dirtyLimit: 1000 }, RangeError, /dirtyLimit needs a dirty ring .*got strategy bitmap: use strategy ring, or writeRate to cap the guest's writes/],
+  [{ strategy: 'ring', dirtyLimit: 1.5 }, TypeError, /dirtyLimit must be an integer, got 1\.5: dirty pages per second per vCPU, 0 for none/],
+  [{ strategy: 'ring', dirtyLimitPeriodMs: 100 }, RangeError, /dirtyLimitPeriodMs applies only with a dirtyLimit/],
+  [{ strategy: 'ring', dirtyLimit: 1000, dirtyLimitPeriodMs: 0 }, RangeError, /dirtyLimitPeriodMs must be between 1 and 1000, got 0/],
   [Object.create({ strategy: 'ring' }), TypeError, /options must be a plain object/],
 ])('%o', (options, error, message) => {
   expect(() => startRun(options as RunOptions)).toThrow(error);

@@ -21,6 +21,11 @@ options:
   --pattern P         sequential | random | zipf | strided | memstress (default random)
   --seed N            workload seed (default 1)
   --write-rate N      guest writes per second per vCPU (default unlimited)
+  --dirty-limit RATE  QEMU's dirty limit: dirty pages per second per vCPU; a vCPU over it is
+                      held after each ring-full exit (ring strategies only)
+  --dirty-limit-period MS
+                      how often the limit measures each vCPU and adjusts its hold (1-1000,
+                      default 1000, QEMU's x-vcpu-dirty-limit-period)
   --seconds S         run length (default 1)
   --iterations N      stop after N iterations
   --interval MS       iteration length (default 100)
@@ -36,6 +41,7 @@ ${exitStatusHelp('a thread failed, or --verify found a page the collector missed
 const FLAGS = {
   strategy: { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
   pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
+  'dirty-limit': { type: 'string' }, 'dirty-limit-period': { type: 'string' },
   seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
   engine: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
@@ -43,7 +49,7 @@ const FLAGS = {
 /** The library's option names as the user typed them, so an error names a flag that exists. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
-  reapIntervalMs: '--reap-interval', writeRate: '--write-rate', vcpus: '--vcpus', seconds: '--seconds',
+  reapIntervalMs: '--reap-interval', writeRate: '--write-rate', dirtyLimit: '--dirty-limit', dirtyLimitPeriodMs: '--dirty-limit-period', vcpus: '--vcpus', seconds: '--seconds',
   iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
   verify: '--verify', pml: '--pml',
 };
@@ -79,6 +85,8 @@ export const main: Command = async (argv, io) => {
     ...(values.pattern !== undefined ? { pattern: values.pattern as RunOptions['pattern'] } : {}),
     ...(values.seed !== undefined ? { seed: num('seed', values.seed) } : {}),
     ...(values['write-rate'] !== undefined ? { writeRate: num('write-rate', values['write-rate']) } : {}),
+    ...(values['dirty-limit'] !== undefined ? { dirtyLimit: num('dirty-limit', values['dirty-limit']) } : {}),
+    ...(values['dirty-limit-period'] !== undefined ? { dirtyLimitPeriodMs: num('dirty-limit-period', values['dirty-limit-period']) } : {}),
     ...(values.seconds !== undefined ? { seconds: num('seconds', values.seconds) } : {}),
     ...(values.iterations !== undefined ? { iterations: num('iterations', values.iterations) } : {}),
     ...(values.interval !== undefined ? { intervalMs: num('interval', values.interval) } : {}),

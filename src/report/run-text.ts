@@ -16,7 +16,14 @@ export function runHeader(r: Pick<RunResult, 'options'>): string {
 export function iterationLine(r: IterationReport): string {
   const exits = r.fullExits ? `, full exits ${n(r.fullExits)}, stall ${formatDuration(r.stallMs)}` : '';
   const bad = r.violations ? `, ${n(r.violations)} VIOLATIONS` : '';
-  return `iteration ${r.iteration}: dirty ${n(r.dirty)}, clean ${n(r.clean)}, writes ${n(r.writes)}${exits}${bad}`;
+  return `iteration ${r.iteration}: dirty ${n(r.dirty)}, clean ${n(r.clean)}, writes ${n(r.writes)}${exits}${held(r)}${bad}`;
+}
+
+/** The dirty limit's part of an iteration: how long it held the vCPUs, and the rate each dirtied at. */
+function held(r: IterationReport): string {
+  const ms = r.vcpus.reduce((a, v) => a + v.throttleMs, 0);
+  if (ms === 0) return '';
+  return `, held ${formatDuration(ms)} by the dirty limit, dirty pages/s per vCPU ${r.vcpus.map((v) => rate(v.dirtyRate ?? 0).replace(/ (\w*)\/s$/, '$1')).join(' ')}`;
 }
 
 export function runSummary(r: RunResult): string {
@@ -27,6 +34,7 @@ export function runSummary(r: RunResult): string {
   if (t.fullExits || t.entriesHarvested) {
     lines.push(`ring: ${n(t.fullExits)} full exits, vCPUs stalled ${formatDuration(t.stallMs)} (${formatDuration(t.stallPerExitMs)} per exit), ${n(t.entriesHarvested)} entries harvested (${rate(t.entriesPerSecond)}), ${n(t.entriesReset)} reset`);
   }
+  if (t.throttleMs) lines.push(`dirty limit ${n(r.options.dirtyLimit)} pages/s per vCPU: vCPUs held ${formatDuration(t.throttleMs)} after full exits`);
   lines.push(`collector busy ${formatDuration(t.collectorBusyMs)}`);
   const v = r.verification;
   if (v?.kind === 'passed') lines.push(`verification: passed (${v.iterations} iterations, ${n(v.pagesChecked)} page checks, mirror equal to guest memory)`);

@@ -35,6 +35,13 @@ export interface RunOptions {
   readonly hotPages?: number;
   /** Guest writes per second per vCPU, 0 = unlimited. @default 0 */
   readonly writeRate?: number;
+  /**
+   * QEMU's dirty limit (set-vcpu-dirty-limit): dirty pages per second per vCPU, 0 = none. A
+   * vCPU over it is held after each ring-full exit; ring strategies only. @default 0
+   */
+  readonly dirtyLimit?: number;
+  /** How often the dirty limit measures each vCPU and adjusts its hold (QEMU's x-vcpu-dirty-limit-period, 1 to 1000). @default 1000 */
+  readonly dirtyLimitPeriodMs?: number;
   /** Wall-clock length of the run, in seconds. @default 1 */
   readonly seconds?: number;
   /** Stop after this many iterations instead (whichever comes first with seconds). */
@@ -86,6 +93,9 @@ export interface ResolvedRunOptions {
   readonly zipfExponent: number;
   readonly hotPages: number;
   readonly writeRate: number;
+  /** 0 = no dirty limit. */
+  readonly dirtyLimit: number;
+  readonly dirtyLimitPeriodMs: number;
   readonly seconds: number;
   readonly iterations: number;
   readonly intervalMs: number;
@@ -108,7 +118,7 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
   'strategy', 'engine', 'vcpus', 'memory', 'ringEntries', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
-  'writeRate', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'contents', 'reapIntervalMs', 'clearChunkPages',
+  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'contents', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
@@ -153,6 +163,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const hotPages = requireInteger('hotPages', o.hotPages ?? Math.min(pages, 4096), 1, Math.min(pages, 2 ** 24));
   const clearChunkPages = requireInteger('clearChunkPages', o.clearChunkPages ?? 2 ** 18, 64, 2 ** 31);
   if (clearChunkPages % 64 !== 0) throw new RangeError(`clearChunkPages must be a multiple of 64 (KVM_CLEAR_DIRTY_LOG's alignment), got ${clearChunkPages}`);
+  const dirtyLimit = resolveDirtyLimit(o, mode);
   const brokenCollector = o.brokenCollector === undefined ? undefined : requireOneOf('brokenCollector', o.brokenCollector, BROKEN_COLLECTORS);
   if (brokenCollector) breakMode(mode, brokenCollector); // refuses a mistake the mode cannot make
   // The arena must fit Wasm32: find out now, not after the threads started.
@@ -172,6 +183,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     zipfExponent,
     hotPages,
     writeRate: requireInteger('writeRate', o.writeRate ?? 0, 0, 1e10),
+    ...dirtyLimit,
     seconds,
     iterations: o.iterations === undefined ? Number.POSITIVE_INFINITY : requireInteger('iterations', o.iterations, 1, 1e6),
     intervalMs: requireInteger('intervalMs', o.intervalMs ?? 100, 2, 60_000),
@@ -188,6 +200,19 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     inject: resolveInject(o.inject, vcpus),
   };
   return { options: resolved, mode, signal };
+}
+
+/**
+ * The dirty limit needs rings: QEMU's holds a vCPU on its ring-full exits, and refuses
+ * set-vcpu-dirty-limit without dirty-ring-size. A bitmap has no exit to hold a vCPU on.
+ */
+function resolveDirtyLimit(o: Record<string, unknown>, mode: TrackingMode): { dirtyLimit: number; dirtyLimitPeriodMs: number } {
+  const dirtyLimit = requireInteger('dirtyLimit', o.dirtyLimit ?? 0, 0, 1e9, 'dirty pages per second per vCPU, 0 for none');
+  if (dirtyLimit > 0 && !mode.usesRing) {
+    throw new RangeError(`dirtyLimit needs a dirty ring (QEMU holds a vCPU on its ring-full exits, and refuses a dirty limit without dirty-ring-size), got strategy ${mode.name}: use strategy ring, or writeRate to cap the guest's writes`);
+  }
+  if (o.dirtyLimitPeriodMs !== undefined && dirtyLimit === 0) throw new RangeError('dirtyLimitPeriodMs applies only with a dirtyLimit: set dirtyLimit too, or drop it');
+  return { dirtyLimit, dirtyLimitPeriodMs: requireInteger('dirtyLimitPeriodMs', o.dirtyLimitPeriodMs ?? 1000, 1, 1000, "QEMU's x-vcpu-dirty-limit-period range") };
 }
 
 function guestSize(memory: unknown): { memoryBytes: number; pages: number } {

@@ -3,6 +3,20 @@ import type { Blamed } from '../threads/protocol.ts';
 import type { RunSummaryOptions } from './options.ts';
 import type { Violation } from './verify.ts';
 
+/** One vCPU in one iteration. */
+export interface VcpuIterationReport {
+  readonly vcpu: number;
+  readonly writes: number;
+  /** Pages it logged into its ring; null without rings (a bitmap does not say which vCPU dirtied a page). */
+  readonly dirtyPages: number | null;
+  /** dirtyPages per second of the iteration's running time: the rate a dirty limit holds (QEMU's per-vCPU dirty rate). */
+  readonly dirtyRate: number | null;
+  /** Time the dirty limit held it after its full exits (0 without a limit). */
+  readonly throttleMs: number;
+  /** Its hold per full exit when the iteration ended (QEMU's throttle_us_per_full; 0 without a limit). */
+  readonly throttleUsPerFull: number;
+}
+
 export interface IterationReport {
   readonly iteration: number;
   /** Distinct pages the iteration's collections reported (a page reported twice counts once). */
@@ -20,6 +34,12 @@ export interface IterationReport {
   /** Time the vCPUs ran: from the resume to the last pause acknowledgement. */
   readonly runningMs: number;
   readonly elapsedMs: number;
+  /** Every vCPU's writes, dirty rate and dirty-limit hold in this iteration. */
+  readonly vcpus: readonly VcpuIterationReport[];
+  /** The collector's reaps this iteration (full exits, its period, the dirty limit's periods; syncs not counted). */
+  readonly collectorReaps: number;
+  /** The collector thread's time on the VMM's work this iteration, syncs included. */
+  readonly collectorBusyMs: number;
 }
 
 /** Quantiles of the time from a full exit to the vCPU's next write, in µs (from a log-spaced histogram: about 19 %). */
@@ -36,6 +56,8 @@ export interface ThreadStats {
   readonly fullExits: number;
   readonly stallMs: number;
   readonly stallPerExitUs: StallQuantiles;
+  /** Time the dirty limit held it after full exits (0 without a limit). */
+  readonly throttleMs: number;
   readonly pmlDrains: number;
   readonly passes: number;
 }
@@ -66,6 +88,8 @@ export interface RunTotals {
   readonly stallPerExitMs: number;
   /** The same over every exit of every vCPU, as quantiles. */
   readonly stallPerExitUs: StallQuantiles;
+  /** Time the dirty limit held the vCPUs, all told (0 without a limit). */
+  readonly throttleMs: number;
   readonly entriesHarvested: number;
   readonly entriesReset: number;
   readonly collectorBusyMs: number;

@@ -8,8 +8,8 @@ import { ABI } from '../layout.ts';
 import type { SyncReply } from '../threads/protocol.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import type { ResolvedRunOptions } from './options.ts';
-import type { IterationReport } from './result.ts';
-import { ThreadFailure, type RunThreads } from './threads.ts';
+import type { IterationReport, VcpuIterationReport } from './result.ts';
+import { ThreadFailure, type RunThreads, type VcpuCounters } from './threads.ts';
 import { checkIteration, mirrorDifferences, type Violation } from './verify.ts';
 import { sleep, until, within } from './waits.ts';
 
@@ -41,6 +41,8 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   const { threads, signals } = x;
   const t0 = performance.now();
   const before = threads.counters();
+  const vcpusBefore = threads.vcpuCounters();
+  const collectorBefore = threads.collectorCounters();
   threads.resume(iteration);
   // Collect once at a random point while the vCPUs run, as dirty_log_test does.
   await sleep(o.intervalMs * (0.3 + 0.4 * x.rand()), threads.failed, ...signals);
@@ -52,6 +54,7 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
   const runningMs = performance.now() - t0;
   const stopped = await threads.sync(true, ...signals);
   const after = threads.counters();
+  const collectorAfter = threads.collectorCounters();
   const checks = o.verify ? check(x, iteration, running, stopped) : { violations: [], violationCount: 0, mirrorDiffers: [] };
   const report: IterationReport = {
     iteration,
@@ -66,8 +69,27 @@ export async function runRound(x: RoundContext, iteration: number): Promise<Roun
     violations: checks.violationCount,
     runningMs,
     elapsedMs: performance.now() - t0,
+    vcpus: vcpuReports(vcpusBefore, threads.vcpuCounters(), runningMs, x.mode.usesRing),
+    collectorReaps: collectorAfter.reaps - collectorBefore.reaps,
+    collectorBusyMs: (collectorAfter.busyUs - collectorBefore.busyUs) / 1000,
   };
   return { report, ...checks };
+}
+
+/** Each vCPU's share of the round, from its counters before and after. */
+function vcpuReports(before: readonly VcpuCounters[], after: readonly VcpuCounters[], runningMs: number, rings: boolean): VcpuIterationReport[] {
+  return after.map((a, i) => {
+    const b = before[i]!;
+    const dirtyPages = rings ? a.pushes - b.pushes : null;
+    return {
+      vcpu: a.vcpu,
+      writes: a.writes - b.writes,
+      dirtyPages,
+      dirtyRate: dirtyPages === null ? null : runningMs > 0 ? dirtyPages / (runningMs / 1000) : 0,
+      throttleMs: (a.throttleUs - b.throttleUs) / 1000,
+      throttleUsPerFull: a.throttleUsPerFull,
+    };
+  });
 }
 
 /** dirty_log_test's minimum of writes per iteration; bounded, and named if the guest cannot reach it. */

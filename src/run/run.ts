@@ -16,7 +16,7 @@ import { runRound } from './round.ts';
 import { RunThreads, ThreadFailure } from './threads.ts';
 import { runResult, VerificationTally } from './totals.ts';
 
-export type { CollectorTotals, IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, Verification } from './result.ts';
+export type { CollectorTotals, IterationReport, RunError, RunEvent, RunResult, RunTotals, ThreadStats, VcpuIterationReport, Verification } from './result.ts';
 
 /** Start a run. Options are checked before anything starts; a bad one throws here. */
 export function startRun(options: RunOptions): Run {

@@ -19,6 +19,16 @@ export function stallQuantiles(histogram: ArrayLike<number>): StallQuantiles {
   return { p50: stallQuantile(histogram, 0.5), p90: stallQuantile(histogram, 0.9), p99: stallQuantile(histogram, 0.99) };
 }
 
+/** One vCPU's running counters (see VCPU_FIELDS). */
+export interface VcpuCounters {
+  readonly vcpu: number;
+  readonly writes: number;
+  /** Pages it logged into its ring. */
+  readonly pushes: number;
+  readonly throttleUs: number;
+  readonly throttleUsPerFull: number;
+}
+
 /** A thread failed, or did not answer: `blamed` names it. */
 export class ThreadFailure extends Error {
   constructor(message: string, readonly blamed: Blamed) {
@@ -68,7 +78,9 @@ export class RunThreads {
     const collectorData: CollectorWorkerData = {
       arena: handle, mode: spec.mode.name, broken: o.brokenCollector, vcpus: spec.vcpus, slots: spec.slots,
       reapIntervalMs: o.reapIntervalMs, clearChunkPages: o.clearChunkPages, kickTimeoutMs: o.timeouts.kickMs,
-      mirror: spec.mirror, verify: o.verify, ...(o.inject ? { inject: o.inject } : {}),
+      mirror: spec.mirror, verify: o.verify,
+      dirtyLimit: o.dirtyLimit ? { pagesPerSecond: o.dirtyLimit, periodMs: o.dirtyLimitPeriodMs } : undefined,
+      ...(o.inject ? { inject: o.inject } : {}),
     };
     this.#collector = spawnWorker('vmm/collector-worker', collectorData, 'dirtylog collector');
     this.#collector.on('message', (m: CollectorReply) => this.#fromCollector(m));
@@ -161,6 +173,21 @@ export class RunThreads {
     return { writes, fullExits, stallMs: stallUs / 1000 };
   }
 
+  /** Each vCPU's counters a round reports per vCPU (device writers excluded), read from the arena. */
+  vcpuCounters(): VcpuCounters[] {
+    const { arena } = this.#spec;
+    return this.#spec.vcpus.map((id) => {
+      const c = arena.vcpus[id]!;
+      return { vcpu: id, writes: c.writes, pushes: c.pushes, throttleUs: c.throttleUs, throttleUsPerFull: c.throttleUsPerFull };
+    });
+  }
+
+  /** The collector's work so far: reaps and busy time, for a round's share. */
+  collectorCounters(): { reaps: number; busyUs: number } {
+    const vm = this.#spec.arena.vm;
+    return { reaps: vm.collectorReaps, busyUs: vm.collectorBusyUs };
+  }
+
   /** Every thread's counters, read from the arena. */
   readThreads(): ThreadStats[] {
     const { arena } = this.#spec;
@@ -168,7 +195,7 @@ export class RunThreads {
       const c = arena.vcpus[id]!;
       return {
         vcpu: id, device: this.#spec.devices.includes(id), writes: c.writes, fullExits: c.fullExits,
-        stallMs: c.stallUs / 1000, stallPerExitUs: stallQuantiles(this.stallHistogram([id])), pmlDrains: c.pmlDrains, passes: c.wPasses,
+        stallMs: c.stallUs / 1000, stallPerExitUs: stallQuantiles(this.stallHistogram([id])), throttleMs: c.throttleUs / 1000, pmlDrains: c.pmlDrains, passes: c.wPasses,
       };
     });
   }

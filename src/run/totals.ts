@@ -52,7 +52,7 @@ export function runResult(e: Ending): RunResult {
 }
 
 function totals(e: Ending): RunTotals {
-  const sum = (k: 'writes' | 'fullExits' | 'stallMs') => e.threads.reduce((a, t) => a + t[k], 0);
+  const sum = (k: 'writes' | 'fullExits' | 'stallMs' | 'throttleMs') => e.threads.reduce((a, t) => a + t[k], 0);
   const writes = sum('writes');
   const fullExits = sum('fullExits');
   const stallMs = sum('stallMs');
@@ -66,6 +66,7 @@ function totals(e: Ending): RunTotals {
     stallMs,
     stallPerExitMs: fullExits ? stallMs / fullExits : 0,
     stallPerExitUs: stallQuantiles(e.stallHistogram),
+    throttleMs: sum('throttleMs'),
     entriesHarvested,
     entriesReset: e.collector.entriesReset,
     collectorBusyMs: e.collector.busyMs,

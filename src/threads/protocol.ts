@@ -54,6 +54,14 @@ export type VcpuMessage =
   /** This thread gave up waiting for another one; it exits cleanly after sending this. */
   | { readonly kind: 'blame'; readonly blamed: Blamed; readonly message: string };
 
+/** QEMU's dirty limit, as the collector runs it (src/vmm/dirty-limit.ts). */
+export interface DirtyLimitSpec {
+  /** The quota of every vCPU, in dirty pages per second. */
+  readonly pagesPerSecond: number;
+  /** QEMU's measurement period (x-vcpu-dirty-limit-period; 1000 ms for set-vcpu-dirty-limit). */
+  readonly periodMs: number;
+}
+
 export interface CollectorWorkerData {
   readonly arena: ArenaHandle;
   readonly mode: ModeName;
@@ -71,6 +79,8 @@ export interface CollectorWorkerData {
   readonly mirror: SharedArrayBuffer | undefined;
   /** Check every sync against the guest's record of completed writes (content mode). */
   readonly verify: boolean;
+  /** QEMU's dirty limit on every vCPU (ring modes), or none. */
+  readonly dirtyLimit: DirtyLimitSpec | undefined;
   readonly inject?: Inject;
 }
 

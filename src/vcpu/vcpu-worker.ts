@@ -16,6 +16,7 @@ import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
 import { CpuThrottle } from './cpu-throttle.ts';
+import { Throttle } from './throttle.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -44,6 +45,8 @@ class Cpu {
   readonly slice: Slice;
   readonly retry: Slice;
   readonly pacer = new Pacer(data.writeRate);
+  /** The dirty limit's hold after full exits (0 µs without a limit). */
+  readonly throttle = new Throttle((ms) => void (this.me.throttleUs += Math.round(ms * 1000)));
   /** Auto-converge's CPU throttle (QEMU cpu_throttle). */
   readonly cpuThrottle = new CpuThrottle();
   /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
@@ -104,6 +107,7 @@ function runSlices(): boolean {
     if (ran && vm.runEpoch !== epoch) return true;
     answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
+    if (cpu.throttle.msLeft() > 0) continue;
     if (cpuThrottled(cpu)) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
@@ -135,6 +139,9 @@ function unblocked(cpu: Cpu): boolean {
   cpu.me.stallUs += Math.round(us);
   arena.u32[(arena.plan.stallHists[cpu.id]! >>> 2) + stallBucket(us)]!++; // only this thread writes it
   cpu.blockedSince = undefined;
+  // QEMU's dirtylimit_vcpu_execute, after the reap. QEMU's vCPU reaps its own ring in microseconds;
+  // here the collector does, and the wait for it is counted toward the hold, not added to it.
+  cpu.throttle.hold(cpu.me.throttleUsPerFull - us);
   return true;
 }
 
@@ -144,6 +151,7 @@ function unblocked(cpu: Cpu): boolean {
  */
 function leaveGuest(cpu: Cpu, epoch: number): boolean {
   cpu.pacer.stop();
+  cpu.throttle.stop();
   if (cpu.me.epochAck === epoch) return true;
   const drained = engine.pmlDrain(cpu.ctl);
   if (cpu.me.pendingPage !== 0 && !dirtyRingSoftFull(arena, cpu.id)) cpu.pacer.wrote(cpu.retry(1) & WRITES_MASK); // exactly the pending write
@@ -207,10 +215,10 @@ function cpuThrottled(cpu: Cpu): boolean {
   return true;
 }
 
-/** Every vCPU is paced or throttled: sleep until the first one may write again. */
+/** Every vCPU is paced, throttled or held by the dirty limit: sleep until the first one may write. */
 function napUntilDue(): void {
   const now = performance.now();
-  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.cpuThrottle.msLeft(now))));
+  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.cpuThrottle.msLeft(now), cpu.throttle.msLeft())));
   if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 

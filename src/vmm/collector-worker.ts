@@ -17,10 +17,11 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
-import { dirtyGfnIsDirtied } from '../kvm/dirty-ring.ts';
+import { dirtyGfnIsDirtied, dirtyRingSoftFull } from '../kvm/dirty-ring.ts';
 import { Control } from '../threads/control.ts';
 import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
-import { breakMode, collectContext, trackingMode, type CollectStats } from '../tracking/index.ts';
+import { breakMode, collectContext, trackingMode, type CollectContext, type CollectStats } from '../tracking/index.ts';
+import { DirtyLimiter } from './dirty-limit.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { injectCollector } from './inject.ts';
 
@@ -34,10 +35,14 @@ const mode = injectCollector(data.broken ? breakMode(base, data.broken) : base, 
 });
 const ringVcpus = base.usesRing ? data.vcpus : [];
 const times = { harvestMs: 0, resetMs: 0 };
-const ctx = collectContext(arena, {
-  vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages, times,
-  ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
-});
+const mirror = data.mirror ? { mirror: new Uint8Array(data.mirror) } : {};
+const ctx = collectContext(arena, { vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages, times, ...mirror });
+/**
+ * QEMU's dirty limit: each period ends with a global sync and a new hold per vCPU; the
+ * periodic reaper pauses so rings fill, and a full exit reaps only the full vCPU's ring.
+ */
+const limiter = data.dirtyLimit && base.usesRing ? new DirtyLimiter(arena, ringVcpus, data.dirtyLimit) : undefined;
+const ownRing = new Map(limiter ? ringVcpus.map((v) => [v, collectContext(arena, { vcpus: [v], slots: data.slots, clearChunkPages: data.clearChunkPages, times, ...mirror })]) : []);
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
@@ -67,7 +72,7 @@ const POLL_SPINS = 64;
 
 function serve(): void {
   const bellWord = c.vmWord('collectorBell');
-  const poll = mode.reap !== undefined && data.reapIntervalMs === 0;
+  const poll = mode.reap !== undefined && data.reapIntervalMs === 0 && !limiter;
   let reapedAt = vm.collectorBell;
   let lastReap = performance.now();
   for (;;) {
@@ -82,14 +87,21 @@ function serve(): void {
       sync(cmd.id, cmd.final, cmd.set === true);
       lastReap = performance.now();
     }
-    if (mode.reap && (bell !== reapedAt || performance.now() - lastReap >= data.reapIntervalMs || (poll && batchPending()))) {
+    if (limiter && limiter.msUntilDue(performance.now()) === 0) {
+      limitPeriod();
+      continue;
+    }
+    const reaperDue = !limiter && performance.now() - lastReap >= data.reapIntervalMs; // QEMU's reaper pauses under the limit
+    if (mode.reap && (bell !== reapedAt || reaperDue || (poll && batchPending()))) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
-      reap();
+      if (limiter && !limiter.started) limiter.start(performance.now());
+      if (limiter) reapFullRings();
+      else reap();
       lastReap = performance.now();
       continue;
     }
     if (poll) pollUntilWork(bell);
-    else Atomics.wait(arena.i32, bellWord, bell | 0, mode.reap ? Math.max(1, Math.min(50, data.reapIntervalMs - (performance.now() - lastReap))) : 50);
+    else Atomics.wait(arena.i32, bellWord, bell | 0, Math.max(1, Math.min(50, nextTimerMs(lastReap))));
   }
 }
 
@@ -106,13 +118,34 @@ function pollUntilWork(bell: number): void {
   }
 }
 
-/** QEMU's reaper: collect every ring, then let the vCPUs waiting for room go on. */
-function reap(): void {
-  const stats = busy(() => mode.reap!(ctx));
+/** Until the reaper's period or the dirty limit's period ends, whichever is first. */
+function nextTimerMs(lastReap: number): number {
+  const now = performance.now();
+  if (limiter) return Math.min(50, limiter.msUntilDue(now));
+  return mode.reap ? data.reapIntervalMs - (now - lastReap) : 50;
+}
+
+/** QEMU's reaper: collect every ring (or `on`'s), then let the vCPUs waiting for room go on. */
+function reap(on: CollectContext = ctx): void {
+  const stats = busy(() => mode.reap!(on));
   count(stats);
   vm.collectorReaps++;
   if (truth && stats.reset) lost.count += truth.checkRearmed(lost.missed);
-  if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+  if (stats.reset) for (const v of on.vcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+}
+
+/** Under the dirty limit, a full exit reaps only the full vCPU's ring (QEMU: kvm_dirty_ring_reap(s, cpu)). */
+function reapFullRings(): void {
+  const full = ringVcpus.filter((v) => dirtyRingSoftFull(arena, v));
+  if (full.length === 0) return reap(); // a bell with no full ring: reap them all, nobody waits in vain
+  for (const v of full) reap(ownRing.get(v));
+}
+
+/** The end of a dirty-limit period: a global sync (kick, reap every ring), then new holds. */
+function limitPeriod(): void {
+  kickAll(mode.syncWaitsForKick);
+  reap();
+  limiter!.adjust(performance.now());
 }
 
 function sync(id: number, final: boolean, wantSet: boolean): void {
