@@ -48,6 +48,9 @@ the migration (source):
   --max-downtime-ms MS  downtime budget for stop-and-copy (default 300, QEMU's)
   --max-rounds N        rounds before giving up (default 30)
   --auto-converge       throttle the vCPUs when they dirty faster than the link (QEMU: 20%, then +10%)
+  --dirty-limit RATE    hold each vCPU to RATE dirty pages per second (QEMU's dirty limit; ring strategies;
+                        in force from the start, where QEMU arms it when auto-converge would trigger)
+  --dirty-limit-period MS  how often the dirty limit measures and adjusts (default 1000)
   --json                print the whole record as one JSON document
   --html FILE           write the migration's timeline as a self-contained HTML report
 
@@ -75,7 +78,7 @@ const FLAGS = {
   strategy: { type: 'string' }, mem: { type: 'string' }, vcpus: { type: 'string' }, ring: { type: 'string' }, pml: { type: 'boolean' },
   pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' }, engine: { type: 'string' }, verify: { type: 'boolean' },
   to: { type: 'string' }, bandwidth: { type: 'string' }, 'max-downtime-ms': { type: 'string' }, 'max-rounds': { type: 'string' },
-  'auto-converge': { type: 'boolean' }, json: { type: 'boolean' }, html: { type: 'string' },
+  'auto-converge': { type: 'boolean' }, 'dirty-limit': { type: 'string' }, 'dirty-limit-period': { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' },
   'psci-host': { type: 'string' }, 'dest-psci-host': { type: 'string' }, sev: { type: 'boolean' }, 'sev-not-ready': { type: 'boolean' },
   'clock-protocol': { type: 'string' }, 'dest-clock-skew-s': { type: 'string' }, unsafe: { type: 'string' },
   listen: { type: 'string' }, host: { type: 'string' }, 'clock-skew-s': { type: 'string' }, 'run-after-ms': { type: 'string' }, 'accept-timeout-s': { type: 'string' },
@@ -84,7 +87,7 @@ const FLAGS = {
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
-const SOURCE_ONLY = ['strategy', 'mem', 'vcpus', 'ring', 'pml', 'pattern', 'seed', 'write-rate', 'engine', 'verify', 'to', 'bandwidth', 'max-downtime-ms', 'max-rounds', 'auto-converge', 'html', 'dest-psci-host', 'sev', 'sev-not-ready', 'clock-protocol', 'dest-clock-skew-s', 'unsafe'] as const;
+const SOURCE_ONLY = ['strategy', 'mem', 'vcpus', 'ring', 'pml', 'pattern', 'seed', 'write-rate', 'engine', 'verify', 'to', 'bandwidth', 'max-downtime-ms', 'max-rounds', 'auto-converge', 'dirty-limit', 'dirty-limit-period', 'html', 'dest-psci-host', 'sev', 'sev-not-ready', 'clock-protocol', 'dest-clock-skew-s', 'unsafe'] as const;
 const DESTINATION_ONLY = ['host', 'clock-skew-s', 'run-after-ms', 'accept-timeout-s'] as const;
 
 export const main: Command = async (argv, io) => {
@@ -123,6 +126,8 @@ function vmOptions(v: Values): VmOptions {
     ...(v.pattern !== undefined ? { pattern: v.pattern as VmOptions['pattern'] } : {}),
     ...(v.seed !== undefined ? { seed: num('seed', v.seed) } : {}),
     ...(v['write-rate'] !== undefined ? { writeRate: num('write-rate', v['write-rate']) } : {}),
+    ...(v['dirty-limit'] !== undefined ? { dirtyLimit: num('dirty-limit', v['dirty-limit']) } : {}),
+    ...(v['dirty-limit-period'] !== undefined ? { dirtyLimitPeriodMs: num('dirty-limit-period', v['dirty-limit-period']) } : {}),
     ...(v.engine !== undefined ? { engine: v.engine as VmOptions['engine'] } : {}),
     ...(v.verify ? { verify: true } : {}),
   };

@@ -156,7 +156,7 @@ class SourceSession {
       const stats: RoundStats = {
         round, pagesSent: pages, transferred: this.#ch.bytesSent, remaining, dirtyPagesRate: (sync.set.count * 1000) / ms,
         dirtySyncCount: this.#syncs, mbps: (sent * 8) / 1e6 / (ms / 1000), expectedDowntimeMs, throttlePercent: this.#vm.throttle,
-        dirtyLimit: 0, bandwidth: this.#o.bandwidth, ms, syncMs: sync.ms, guestWrites: this.#vm.counters().writes - writesBefore,
+        dirtyLimit: this.#vm.options.dirtyLimit, bandwidth: this.#o.bandwidth, ms, syncMs: sync.ms, guestWrites: this.#vm.counters().writes - writesBefore,
       };
       this.#rounds.push(stats);
       this.#emit({ kind: 'round', stats });
@@ -166,7 +166,9 @@ class SourceSession {
       }
       if (round >= this.#o.maxRounds) {
         const rate = stats.dirtyPagesRate * ABI.PAGE_SIZE;
-        throw new Stop('not-converged', `did not converge in ${round} rounds: ${next.count} pages (${mib(remaining)}) remain, ${expectedDowntimeMs.toFixed(0)} ms of downtime at ${mib(bandwidth)}/s against a budget of ${this.#o.maxDowntimeMs} ms; the guest dirtied ${mib(rate)}/s${this.#o.autoConverge ? ` even throttled to ${this.#vm.throttle}%` : ''}: ${this.#o.autoConverge ? 'raise --bandwidth or --max-downtime-ms' : 'try --auto-converge or --dirty-limit, or raise --bandwidth or --max-downtime-ms'}`);
+        const helped = [...(this.#o.autoConverge ? [`throttled to ${this.#vm.throttle}%`] : []), ...(this.#vm.options.dirtyLimit ? [`under a dirty limit of ${this.#vm.options.dirtyLimit} pages/s per vCPU`] : [])];
+        const advice = helped.length ? 'raise --bandwidth or --max-downtime-ms' : 'try --auto-converge or --dirty-limit, or raise --bandwidth or --max-downtime-ms';
+        throw new Stop('not-converged', `did not converge in ${round} rounds: ${next.count} pages (${mib(remaining)}) remain, ${expectedDowntimeMs.toFixed(0)} ms of downtime at ${mib(bandwidth)}/s against a budget of ${this.#o.maxDowntimeMs} ms; the guest dirtied ${mib(rate)}/s${helped.length ? ` even ${helped.join(' and ')}` : ''}: ${advice}`);
       }
       const throttle = convergence.afterSync(sync.set.count * ABI.PAGE_SIZE, sent);
       if (throttle !== undefined) {
