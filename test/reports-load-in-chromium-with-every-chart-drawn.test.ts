@@ -23,6 +23,8 @@ const REPORTS: readonly { name: string; args: string[]; charts: RegExp[] }[] = [
   { name: 'sweep-ring', args: ['sweep', 'ring', '--sizes', '256,4096', '--pattern', 'random', '--trials', '2', '--seconds', '0.2', '--mem', '64MiB', '--csv'], charts: [/^ring-writesPerSecond$/, /^ring-stallShare$/, /timeline-dirty$/] },
   { name: 'sweep-guest', args: ['sweep', 'guest', '--sizes', '1GiB,8GiB,64GiB', '--trials', '2', '--json'], charts: [/^guest-fixed-count$/, /^guest-fixed-fraction$/] },
   { name: 'compare-strategies', args: ['compare', 'strategies', '--quick'], charts: [/^strategies-writesPerSecond$/, /timeline-sync$/] },
+  // A guest a little faster than its link: auto-converge steps in, so every chart of the timeline has something to draw.
+  { name: 'migrate', args: ['migrate', '--mem', '4MiB', '--pattern', 'random', '--write-rate', '2000', '--bandwidth', '8MiB', '--auto-converge'], charts: [/^migration-bytes$/, /^migration-rates$/, /^migration-throttle$/, /^migration-downtime$/] },
 ];
 
 let browser: Browser | undefined;

@@ -4,11 +4,16 @@ import { runComparison, type ComparisonResult, type ComparisonSpec } from '../ex
 import { COMPARISON_NAMES, COMPARISONS, comparisonSpec, namedComparison } from '../experiments/comparisons.ts';
 import { parseScenariosFile } from '../experiments/scenarios-file.ts';
 import { checkPoints } from '../experiments/trials.ts';
+import { runMigrationComparison, type MigrationComparisonResult } from '../experiments/migration-comparison.ts';
+import { MIGRATION_COMPARISONS, MIGRATION_COMPARISON_NAMES, migrationComparisonSpec, namedMigrationComparison } from '../experiments/migration-comparisons.ts';
+import { migrationComparisonCsv, migrationComparisonSection, migrationComparisonText } from '../report/migration-comparison-report.ts';
 import { comparisonCsv, comparisonSection, comparisonText } from '../report/comparison-report.ts';
 import { closest, quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
 import { OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
 import { numberFlag, parseFlags } from './flags.ts';
+
+const LIST = [...COMPARISONS, ...MIGRATION_COMPARISONS].map((c) => `  ${c.name.padEnd(21)} ${c.summary}`).join('\n');
 
 const HELP = `usage: dirtylog compare NAME [options]
        dirtylog compare --list
@@ -19,7 +24,7 @@ scenario won and why: the guest wrote 10% faster, or, when its pace tied, the co
 1.5x less. --list shows the comparisons; --scenarios runs your own (format in the README).
 
 comparisons:
-${COMPARISONS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${LIST}
 
 options:
   --list              list the comparisons, one line each
@@ -39,7 +44,7 @@ export const main: Command = async (argv, io) => {
   }
   if (values.list) {
     if (positionals.length || values.scenarios !== undefined) throw new UsageError('--list takes no comparison name and no --scenarios');
-    io.stdout(`${COMPARISONS.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
+    io.stdout(`${COMPARISONS.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n${MIGRATION_COMPARISONS.map((c) => `${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`compare takes one comparison name, got ${positionals.length}: ${positionals.map(quote).join(' ')}`);
@@ -56,6 +61,19 @@ export const main: Command = async (argv, io) => {
     trials = numberFlag('--trials', values.trials);
     if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, got ${quote(values.trials)}`);
   }
+  const migration = name !== undefined ? namedMigrationComparison(name) : undefined;
+  if (migration) {
+    const spec = migrationComparisonSpec(migration, quick, trials);
+    return runExperiment<MigrationComparisonResult>(io, out, {
+      command: `compare ${spec.name}`,
+      run: (signal, onProgress) => runMigrationComparison(spec, { signal, onProgress }),
+      text: migrationComparisonText,
+      csv: migrationComparisonCsv,
+      document: (r) => ({ title: `dirtylog: compare ${r.name}`, command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [migrationComparisonSection(r)] }),
+      // A migration that did not converge is what some comparisons are about: only an unequal page is a failure.
+      failed: (r) => r.scenarios.some((s) => s.trials.some((t) => /pages differ|not faithfully/.test(t.verdict))),
+    });
+  }
   const spec = name !== undefined ? named(name, quick, trials) : fromFile(values.scenarios!, quick, trials);
   return runExperiment<ComparisonResult>(io, out, {
     command: `compare ${spec.name}`,
@@ -71,7 +89,8 @@ function named(name: string, quick: boolean, trials: number | undefined): Compar
   const c = namedComparison(name);
   if (!c) {
     // "strategy" for "strategies": a shared stem counts as close even past the edit distance.
-    const near = closest(name, COMPARISON_NAMES) ?? (name.length >= 5 ? COMPARISON_NAMES.find((n) => n.slice(0, 6) === name.slice(0, 6)) : undefined);
+    const all = [...COMPARISON_NAMES, ...MIGRATION_COMPARISON_NAMES];
+    const near = closest(name, all) ?? (name.length >= 5 ? all.find((n) => n.slice(0, 6) === name.slice(0, 6)) : undefined);
     throw new UsageError(`unknown comparison ${quote(name)}: ${near ? `did you mean ${near}? ` : ''}dirtylog compare --list shows them`);
   }
   const spec = comparisonSpec(c, quick, trials);

@@ -45,7 +45,7 @@ export function migrationCharts(r: MigrationResult, id = 'migration', heading = 
   const charts: (LineChart | BarChart)[] = [
     {
       kind: 'line', id: `${id}-bytes`, title: `${heading}: remaining and transferred per round`, x: ROUND,
-      y: { label: 'bytes (remaining after the round\'s sync; transferred so far)', scale: 'linear', format: 'bytes' },
+      y: { label: 'bytes', scale: 'linear', format: 'bytes' },
       series: [{ name: 'remaining', points: pts((s) => s.remaining) }, { name: 'transferred', points: pts((s) => s.transferred) }],
       verdict: last
         ? `After round ${last.round}, ${mib(last.remaining)} remained dirty and ${mib(last.transferred)} had been sent; ${converged ? `the remainder fit the downtime budget, so the guest stopped for the final copy` : 'the remainder never fit the downtime budget'}.`
@@ -64,8 +64,8 @@ export function migrationCharts(r: MigrationResult, id = 'migration', heading = 
         : 'No round finished.',
     },
     {
-      kind: 'line', id: `${id}-throttle`, title: `${heading}: CPU throttle and dirty limit per round`, x: ROUND,
-      y: { label: 'auto-converge throttle (% of each vCPU\'s time)', scale: 'linear', format: 'share' },
+      kind: 'line', id: `${id}-throttle`, title: `${heading}: CPU throttle per round`, x: ROUND,
+      y: { label: 'throttle (% of vCPU time)', scale: 'linear', format: 'share' },
       series: [{ name: 'throttle', points: pts((s) => s.throttlePercent / 100) }],
       verdict: rounds.some((s) => s.throttlePercent > 0)
         ? `Auto-converge throttled the vCPUs up to ${Math.max(...rounds.map((s) => s.throttlePercent))}% of their time (QEMU: 20%, then 10% more each time the guest dirtied more than half of what was sent, twice).`
@@ -77,9 +77,9 @@ export function migrationCharts(r: MigrationResult, id = 'migration', heading = 
   const budget = r.limits.maxDowntimeMs;
   if (t.downtime && t.downtimeMs !== undefined) {
     charts.push({
-      kind: 'bar', id: `${id}-downtime`, title: `${heading}: downtime`, categories: ['final sync', 'final pages and state', 'destination resume', 'downtime'], categoryLabel: 'part of the downtime',
+      kind: 'bar', id: `${id}-downtime`, title: `${heading}: downtime against its budget`, categories: ['final sync', 'final pages and state', 'destination resume', 'downtime', 'budget'], categoryLabel: 'part of the downtime',
       y: { label: 'time (guest paused)', scale: 'linear', format: 'ms' },
-      series: [{ name: 'measured', values: [t.downtime.syncMs, t.downtime.sendMs, t.downtime.resumeMs, t.downtimeMs].map((y) => ({ x: 0, y })) }],
+      series: [{ name: 'measured (budget: --max-downtime-ms)', values: [t.downtime.syncMs, t.downtime.sendMs, t.downtime.resumeMs, t.downtimeMs, budget].map((y) => ({ x: 0, y })) }],
       verdict: `The guest was paused ${formatDuration(t.downtimeMs)} against a budget of ${budget} ms: the final sync, sending the last ${t.finalPages} pages and the VM state, and the destination resuming the guest.`,
       size: 'small',
     });
