@@ -18,7 +18,8 @@ it('the fast link wins, the link that cannot keep up is named with its reason', 
     ],
   });
   expect(r.scenarios.map((s) => [s.name, s.summary.migrated])).toEqual([['fast', 1], ['slow', 0]]);
-  expect(r.verdicts).toEqual([{ group: 'random writes, 4 MiB', winner: 'fast', reason: expect.stringMatching(/^fast alone migrated every trial \(fast took .+ in 1 round with .+ of downtime\); slow did not migrate in 1 of 1 trials \(did not converge in 2 rounds/) as unknown as string }]);
+  expect(r.verdicts.map((v) => [v.group, v.winner])).toEqual([['random writes, 4 MiB', 'fast']]);
+  expect(r.verdicts[0]!.reason).toMatch(/^fast alone migrated every trial \(fast took .+ in 1 round with .+ of downtime\); slow did not migrate in 1 of 1 trials \(did not converge in 2 rounds/);
   const section = migrationComparisonSection(r);
   expect(section.charts.map((c) => c.id)).toEqual(['test-totalMs', 'test-downtimeMs', 'test-rounds', 'test-transferred', 'test-g0-remaining']);
   expect(migrationComparisonText(r)).toMatch(/winner: fast/);
