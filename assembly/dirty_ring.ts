@@ -149,13 +149,15 @@ function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   atomic.load<u32>(vcpu + VCPU_FETCH_INDEX);
   const ring = <usize>load<u32>(vcpu + VCPU_RING);
   const indexMask = load<u32>(vcpu + VCPU_ENTRIES) - 1;
-  let ri = load<u32>(vcpu + VCPU_RESET_INDEX); // only the resetter writes it
-  let count: u32 = 0;
+  const ri0 = load<u32>(vcpu + VCPU_RESET_INDEX); // only the resetter writes it
+  // The count is ri - ri0 (u32 wrap arithmetic), and few values stay live across the loop:
+  // V8 keeps them in registers instead of spilling them on every entry.
+  let ri = ri0;
   let curSlot: u32 = 0;
   let base: u64 = 0;
-  let mask: u64 = 0;
+  let mask: u64 = 0; // 0 = no open batch
   let batches: u32 = 0;
-  while (count < limit) {
+  while (ri - ri0 < limit) {
     if (atomic.load<u32>(VM_CTL + VM_RESET_ABORT) != 0) break;
     const e = ring + (<usize>(ri & indexMask) << 4);
     if ((gfnFlags(e) & GFN_F_RESET) == 0) break; // bit0 is ignored, as in KVM
@@ -163,23 +165,22 @@ function dirtyRingReset(vcpu: usize, limit: u32): u32 {
     const o = gfnOffset(e);
     gfnMarkReset(e);
     ri++;
-    count++;
-    if (mask != 0) {
-      if (s == curSlot) {
-        const d = <i64>(o - base);
-        if (d >= 0 && d < 64) { // forward or duplicate hit
-          mask |= <u64>1 << <u64>d;
-          continue;
-        }
-        // Backward visit: rebase if no set bit falls off the top when shifting left by -d.
-        if (d > -64 && d < 0 && clz(mask) >= <u64>(-d)) {
-          mask = (mask << <u64>(-d)) | 1;
-          base = o;
-          continue;
-        }
+    if (s == curSlot && mask != 0) {
+      // Forward or duplicate hit: o - base in [0, 64) as a u64 is KVM's signed delta in [0, 64).
+      const d = o - base;
+      if (d < 64) {
+        mask |= <u64>1 << d;
+        continue;
       }
-      if (reprotect(curSlot, base, mask)) batches++;
+      // Backward visit: rebase if no set bit falls off the top when shifting left by base - o.
+      const back = base - o;
+      if (back < 64 && clz(mask) >= back) {
+        mask = (mask << back) | 1;
+        base = o;
+        continue;
+      }
     }
+    if (mask != 0 && reprotect(curSlot, base, mask)) batches++;
     curSlot = s;
     base = o;
     mask = 1;
@@ -191,7 +192,7 @@ function dirtyRingReset(vcpu: usize, limit: u32): u32 {
   store<u32>(vcpu + VCPU_RESET_BATCHES, load<u32>(vcpu + VCPU_RESET_BATCHES) + batches);
   // Release: the producer may reuse these entries only after it sees the new index.
   atomic.store<u32>(vcpu + VCPU_RESET_INDEX, ri);
-  return count;
+  return ri - ri0;
 }
 
 /**

@@ -143,7 +143,7 @@ export function guestWrite(vcpu: usize, desc: usize, page: u32, value: u32, seq:
 
 /** A vCPU with a ring and no PML log: its ring-full exit interrupts the faulting store. */
 // @ts-ignore: decorator
-@inline function exitsBeforeStore(vcpu: usize): bool {
+@inline export function exitsBeforeStore(vcpu: usize): bool {
   return vcpu != 0
     && load<u32>(vcpu + VCPU_ENTRIES) != 0
     && load<u32>(vcpu + VCPU_PML_BUF) == 0

@@ -26,7 +26,7 @@ it.each([
   [{ strategy: 'ring', signal: 'abc' }, TypeError, /signal must be an AbortSignal, got "abc": pass controller\.signal/],
   [{ strategy: 'ring', inject: 5 }, TypeError, /inject must be a plain object, got 5/],
   [{ strategy: 'ring', inject: { collectorFailsOnSink: 2 } }, TypeError, /inject\.collectorFailsOnSink is not an option: did you mean collectorFailsOnSync\?/],
-  [{ strategy: 'ring', vcpus: MAX_VCPUS + 1 }, RangeError, new RegExp(`vcpus must be between 1 and ${MAX_VCPUS}, got ${MAX_VCPUS + 1}: dirtylog's arena holds at most ${MAX_VCPUS} threads`)],
+  [{ strategy: 'ring', vcpus: MAX_VCPUS + 1 }, RangeError, new RegExp(`vcpus must be between 1 and ${MAX_VCPUS}, got ${MAX_VCPUS + 1}: dirtylog's arena holds at most ${MAX_VCPUS} vCPUs`)],
   [{ strategy: 'ring-with-bitmap', vcpus: MAX_VCPUS }, RangeError, /vcpus must be between 1 and \d+, .*one of them the device writer/],
   [{ strategy: 'ring', vcpu: 2 }, TypeError, /options\.vcpu is not an option: did you mean vcpus\?/],
   [{ strategy: 'ring', timeouts: { fullWait: 10 } }, TypeError, /timeouts\.fullWait is not an option: did you mean fullWaitMs\?/],

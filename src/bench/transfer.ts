@@ -10,6 +10,8 @@ import { ring } from '../tracking/ring.ts';
 import type { EngineKind } from '../engine/exports.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { summarize, type Summary } from './stats.ts';
+import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
+import { requireInteger, requirePositive } from '../validate.ts';
 
 export const TRANSFER_RING_SIZES = [512, 4096, 65536] as const;
 
@@ -47,15 +49,17 @@ export interface TransferOptions {
 export const TRANSFER_GUEST = '64GiB'; // tracking only; a sequential pass is 16 M pages, longer than any trial
 
 export async function runTransferBench(options: TransferOptions = {}): Promise<TransferReport> {
-  const trials = options.trials ?? 3;
-  const seconds = options.seconds ?? 1;
+  const trials = requireInteger('trials', options.trials ?? 3, 1, 1000);
+  const seconds = requirePositive('seconds', options.seconds ?? 1, 600);
+  const sizes = options.sizes ?? TRANSFER_RING_SIZES;
+  for (const n of sizes) dirtyRingSize(n, false); // KVM's sizing rules, before any trial runs
   const rows: TransferRow[] = [];
   const report = (): TransferReport => ({
     kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method: { secondsPerTrial: seconds, trials, guest: TRANSFER_GUEST }, rows,
     interrupted: options.signal?.aborted ?? false,
   });
   for (const engine of options.engines ?? ['wasm']) {
-    for (const ringEntries of options.sizes ?? TRANSFER_RING_SIZES) {
+    for (const ringEntries of sizes) {
       const runs: RunResult[] = [];
       for (let t = 0; t < trials; t++) {
         if (options.signal?.aborted) return report();

@@ -6,6 +6,8 @@ import { machineInfo } from '../bench/machine.ts';
 import { quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io } from './command.ts';
 import { numberFlag, parseFlags } from './flags.ts';
+import { inFlagTerms } from './run.ts';
+import { dirtyRingSize } from '../kvm/dirty-ring-size.ts';
 
 const STATUS = exitStatusHelp('a benchmark failed');
 
@@ -43,6 +45,7 @@ continuously, at ring sizes 512, 4096 and 65536: entries per second, full exits 
 time (median and range over the trials).
 
 options:
+  --ring ENTRIES      only this ring size (repeatable), a power of two from 256 to 65536
   --trials N          trials per ring size (default 3)
   --seconds S         seconds per trial (default 1)
   --engine E          wasm | js | both (default wasm)
@@ -58,7 +61,7 @@ const ENGINE_FLAGS = {
   full: { type: 'boolean' }, guest: { type: 'string', multiple: true }, kernel: { type: 'string', multiple: true },
   density: { type: 'string', multiple: true }, seed: { type: 'string' },
 } as const;
-const TRANSFER_FLAGS = { ...COMMON, trials: { type: 'string' }, seconds: { type: 'string' }, engine: { type: 'string' } } as const;
+const TRANSFER_FLAGS = { ...COMMON, ring: { type: 'string', multiple: true }, trials: { type: 'string' }, seconds: { type: 'string' }, engine: { type: 'string' } } as const;
 
 export const main: Command = async (argv, io) => {
   const [suite, ...rest] = argv;
@@ -153,6 +156,15 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
   if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be between 0 and 600, got ${quote(values.seconds!)}`);
   const e = values.engine ?? 'wasm';
   if (!['wasm', 'js', 'both'].includes(e)) throw new UsageError(`--engine must be wasm, js or both, got ${quote(e)}`);
+  const sizes = values.ring?.map((v) => {
+    const n = numberFlag('--ring', v);
+    try {
+      dirtyRingSize(n, false);
+    } catch (err) {
+      throw new UsageError(inFlagTerms((err as Error).message));
+    }
+    return n;
+  });
   const json = values.json === true;
   const progress = progressWriter(io, json);
   const rows: TransferRow[] = [];
@@ -161,7 +173,7 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
   io.keepPartial?.(() => print({ kind: 'transfer-bench', date: new Date().toISOString(), machine: machineInfo(), method, rows, interrupted: true }));
   progress(TRANSFER_HEADER.join(' | '));
   const report = await runTransferBench({
-    trials, seconds, engines: e === 'both' ? ['wasm', 'js'] : [e as 'wasm' | 'js'], signal: io.signal,
+    ...(sizes ? { sizes } : {}), trials, seconds, engines: e === 'both' ? ['wasm', 'js'] : [e as 'wasm' | 'js'], signal: io.signal,
     onRow: (r) => {
       rows.push(r);
       progress(transferLine(r).join(' | '));

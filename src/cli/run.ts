@@ -14,7 +14,9 @@ Runs vCPU threads writing guest memory and a collector thread harvesting it, in 
 
 options:
   --strategy S        ring | bitmap | clear-log | ring-with-bitmap   (required)
-  --vcpus N           vCPU threads (default 2)
+  --vcpus N           vCPUs (default 2, at most 4096)
+  --vcpus-per-thread N  vCPUs each worker thread time-slices (default: one per thread up to
+                      64 vCPUs, then ceil(vcpus / 64) so there are at most 64 threads)
   --mem SIZE          guest memory, e.g. 64MiB, 512M, 1G, 256GiB (default 64MiB; binary suffixes, as QEMU's -m)
   --ring ENTRIES      ring size per vCPU, a power of two (default 4096); ring strategies only
   --pml               Intel PML: a 512-entry log per vCPU, drained at exits
@@ -39,7 +41,7 @@ options:
 ${exitStatusHelp('a thread failed, or --verify found a page the collector missed')}`;
 
 const FLAGS = {
-  strategy: { type: 'string' }, vcpus: { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
+  strategy: { type: 'string' }, vcpus: { type: 'string' }, 'vcpus-per-thread': { type: 'string' }, mem: { type: 'string' }, ring: { type: 'string' },
   pml: { type: 'boolean' }, pattern: { type: 'string' }, seed: { type: 'string' }, 'write-rate': { type: 'string' },
   'dirty-limit': { type: 'string' }, 'dirty-limit-period': { type: 'string' },
   seconds: { type: 'string' }, iterations: { type: 'string' }, interval: { type: 'string' }, 'reap-interval': { type: 'string' },
@@ -49,7 +51,7 @@ const FLAGS = {
 /** The library's option names as the user typed them, so an error names a flag that exists. */
 const FLAG_OF: Readonly<Record<string, string>> = {
   'dirtyRing.entries': '--ring', ringEntries: '--ring', memory: '--mem', intervalMs: '--interval',
-  reapIntervalMs: '--reap-interval', writeRate: '--write-rate', dirtyLimit: '--dirty-limit', dirtyLimitPeriodMs: '--dirty-limit-period', vcpus: '--vcpus', seconds: '--seconds',
+  reapIntervalMs: '--reap-interval', writeRate: '--write-rate', dirtyLimit: '--dirty-limit', dirtyLimitPeriodMs: '--dirty-limit-period', vcpus: '--vcpus', vcpusPerThread: '--vcpus-per-thread', seconds: '--seconds',
   iterations: '--iterations', seed: '--seed', pattern: '--pattern', strategy: '--strategy', engine: '--engine',
   verify: '--verify', pml: '--pml',
 };
@@ -79,6 +81,7 @@ export const main: Command = async (argv, io) => {
     strategy: values.strategy as RunOptions['strategy'],
     ...(values.engine !== undefined ? { engine: values.engine as RunOptions['engine'] } : {}),
     ...(values.vcpus !== undefined ? { vcpus: num('vcpus', values.vcpus) } : {}),
+    ...(values['vcpus-per-thread'] !== undefined ? { vcpusPerThread: num('vcpus-per-thread', values['vcpus-per-thread']) } : {}),
     ...(values.mem !== undefined ? { memory: values.mem } : {}),
     ...(values.ring !== undefined ? { ringEntries: num('ring', values.ring) } : {}),
     ...(values.pml ? { pml: true } : {}),

@@ -140,7 +140,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     throw new RangeError(`deviceWriter needs strategy ring-with-bitmap (its writes need a backup bitmap to land in), got strategy ${mode.name}`);
   }
   const maxVcpus = MAX_VCPUS - (deviceWriter ? 1 : 0);
-  const vcpus = requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} threads${deviceWriter ? ', one of them the device writer' : ''}`);
+  const vcpus = requireInteger('vcpus', o.vcpus ?? 2, 1, maxVcpus, `dirtylog's arena holds at most ${MAX_VCPUS} vCPUs${deviceWriter ? ', one of them the device writer' : ''}`);
   const { memoryBytes, pages } = guestSize(o.memory);
   const verify = requireBoolean('verify', o.verify, false);
   if (verify && memoryBytes > MAX_VERIFY_BYTES) {
@@ -239,11 +239,12 @@ function resolveInject(value: unknown, vcpus: number): Inject | undefined {
   const afterSlices = (name: string, v: unknown, withHow: boolean) => {
     if (v === undefined) return undefined;
     const o = requireObject(name, v);
-    rejectUnknownKeys(name, o, withHow ? ['vcpu', 'slices', 'how'] : ['vcpu', 'slices']);
+    rejectUnknownKeys(name, o, withHow ? ['vcpu', 'slices', 'how', 'fromIteration'] : ['vcpu', 'slices']);
     return {
       vcpu: requireInteger(`${name}.vcpu`, o.vcpu, 0, vcpus - 1),
       slices: requireInteger(`${name}.slices`, o.slices, 1, 1e9),
       ...(withHow ? { how: requireOneOf(`${name}.how`, o.how, ['throw', 'exit'] as const, 'throw') } : {}),
+      ...(withHow && o.fromIteration !== undefined ? { fromIteration: requireInteger(`${name}.fromIteration`, o.fromIteration, 1, 1e9) } : {}),
     };
   };
   const fails = afterSlices('inject.vcpuFailsAfterSlices', i.vcpuFailsAfterSlices, true);

@@ -51,6 +51,8 @@ export interface StallQuantiles {
 
 export interface ThreadStats {
   readonly vcpu: number;
+  /** The worker thread that ran it (0, 1, ...): several vCPUs share one with vcpusPerThread > 1. */
+  readonly thread: number;
   readonly device: boolean;
   readonly writes: number;
   readonly fullExits: number;

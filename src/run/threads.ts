@@ -58,7 +58,8 @@ export class RunThreads {
   /** One entry per vCPU thread: the control blocks it runs, in order. */
   readonly #workers: { readonly ids: readonly number[]; readonly label: string; readonly worker: Worker; readonly exit: Promise<void>; ready: boolean }[] = [];
   /** Every vCPU and device writer, with the label errors give it. */
-  readonly #vcpus: { readonly id: number; readonly label: string }[] = [];
+  readonly #vcpus: { readonly id: number; readonly label: string; readonly thread: number }[] = [];
+  #threadCount = 0;
   #collectorReady = false;
   #failure: ThreadFailure | undefined;
   #stopping = { vcpus: false, collector: false };
@@ -191,10 +192,10 @@ export class RunThreads {
   /** Every thread's counters, read from the arena. */
   readThreads(): ThreadStats[] {
     const { arena } = this.#spec;
-    return this.#vcpus.map(({ id }) => {
+    return this.#vcpus.map(({ id, thread }) => {
       const c = arena.vcpus[id]!;
       return {
-        vcpu: id, device: this.#spec.devices.includes(id), writes: c.writes, fullExits: c.fullExits,
+        vcpu: id, thread, device: this.#spec.devices.includes(id), writes: c.writes, fullExits: c.fullExits,
         stallMs: c.stallUs / 1000, stallPerExitUs: stallQuantiles(this.stallHistogram([id])), throttleMs: c.throttleUs / 1000, pmlDrains: c.pmlDrains, passes: c.wPasses,
       };
     });
@@ -256,7 +257,8 @@ export class RunThreads {
     const o = this.#spec.options;
     const name = (id: number) => (device ? `device writer ${id}` : `vCPU ${id}`);
     const label = ids.length === 1 ? name(ids[0]!) : `the thread of vCPUs ${ids[0]}-${ids.at(-1)}`;
-    for (const id of ids) this.#vcpus.push({ id, label: name(id) });
+    const thread = this.#threadCount++;
+    for (const id of ids) this.#vcpus.push({ id, label: name(id), thread });
     const data: VcpuWorkerData = {
       arena: arenaHandle(this.#spec.arena), vcpus: ids, device, sliceWrites: o.sliceWrites, writeRate: o.writeRate,
       // A paused vCPU waits out the host's own bounded waits (the pause, the final sync) before it blames the host.

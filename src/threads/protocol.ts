@@ -12,8 +12,12 @@ import type { BrokenCollector, ModeName } from '../tracking/index.ts';
  * Only the inject modules of each worker read it.
  */
 export interface Inject {
-  /** vCPU `vcpu` throws (`throw`), or its thread exits (`exit`), after this many slices. */
-  readonly vcpuFailsAfterSlices?: { readonly vcpu: number; readonly slices: number; readonly how?: 'throw' | 'exit' };
+  /**
+   * vCPU `vcpu` throws (`throw`), or its thread exits (`exit`), after this many slices,
+   * counted from round `fromIteration` (1 by default): counting from a round makes the
+   * rounds reported before the failure independent of how the machine schedules threads.
+   */
+  readonly vcpuFailsAfterSlices?: { readonly vcpu: number; readonly slices: number; readonly how?: 'throw' | 'exit'; readonly fromIteration?: number };
   /** vCPU `vcpu` stops answering anything (pauses, kicks) after this many slices. */
   readonly vcpuHangsAfterSlices?: { readonly vcpu: number; readonly slices: number };
   /** The collector throws on this sync. */

@@ -9,14 +9,14 @@ const HANG_MS = 10 * 60_000;
 export type Slice = (maxWrites: number) => number;
 
 /** `slice` with this vCPU's injected faults, or `slice` itself when there are none. */
-export function injectVcpu(slice: Slice, inject: Inject | undefined, vcpu: number, who: string): Slice {
+export function injectVcpu(slice: Slice, inject: Inject | undefined, vcpu: number, who: string, iteration: () => number): Slice {
   const fails = inject?.vcpuFailsAfterSlices?.vcpu === vcpu ? inject.vcpuFailsAfterSlices : undefined;
   const hangs = inject?.vcpuHangsAfterSlices?.vcpu === vcpu ? inject.vcpuHangsAfterSlices : undefined;
   if (!fails && !hangs) return slice;
   let slices = 0;
   return (maxWrites) => {
     const r = slice(maxWrites);
-    slices++;
+    if (iteration() >= (fails?.fromIteration ?? 1)) slices++;
     if (slices === fails?.slices) {
       if (fails.how === 'exit') process.exit(7);
       throw new Error(`${who}: injected failure after ${slices} slices`);

@@ -57,7 +57,7 @@ class Cpu {
     this.ctl = arena.plan.vcpuCtl[id]!;
     this.who = data.device ? `device writer ${id}` : `vCPU ${id}`;
     this.retry = (max) => engine.runSlice(this.ctl, max, vm.iteration) >>> 0;
-    this.slice = injectVcpu(this.retry, data.inject, id, this.who);
+    this.slice = injectVcpu(this.retry, data.inject, id, this.who, () => vm.iteration);
   }
 }
 

@@ -46,6 +46,8 @@ const ownRing = new Map(limiter ? ringVcpus.map((v) => [v, collectContext(arena,
 const truth = data.verify ? new GroundTruth(arena, data.slots, base.verify) : undefined;
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
 const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
+/** Spins of the poll loop between two looks at the rings. */
+const POLL_SPINS = 64;
 /** Losses found by reaps since the last sync, reported with it. */
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -66,9 +68,6 @@ try {
   post({ kind: 'blame', blamed: err.blamed, message: err.message });
 }
 parentPort!.close();
-
-/** Spins of the poll loop between two looks at the rings' producer lines. */
-const POLL_SPINS = 64;
 
 function serve(): void {
   const bellWord = c.vmWord('collectorBell');
@@ -91,8 +90,11 @@ function serve(): void {
       limitPeriod();
       continue;
     }
-    const reaperDue = !limiter && performance.now() - lastReap >= data.reapIntervalMs; // QEMU's reaper pauses under the limit
-    if (mode.reap && (bell !== reapedAt || reaperDue || (poll && batchPending()))) {
+    // Poll mode reaps a whole batch at a time: reaping whatever is there each time round would
+    // chase the producer entry by entry, and every entry line would bounce between the cores.
+    // Under the dirty limit QEMU's periodic reaper pauses (poll is off then too).
+    const due = poll ? batchPending() : !limiter && performance.now() - lastReap >= data.reapIntervalMs;
+    if (mode.reap && (bell !== reapedAt || due)) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
       if (limiter && !limiter.started) limiter.start(performance.now());
       if (limiter) reapFullRings();

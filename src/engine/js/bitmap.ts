@@ -4,7 +4,7 @@
  * and every operation here is per bit, so the two engines agree bit for bit.
  */
 import { ABI } from '../../layout.ts';
-import { popcount32, slotWord, type Views } from './views.ts';
+import { SLOT_WORD, popcount32, type Views } from './views.ts';
 
 export function makeBitmapOps({ u8, u32 }: Views) {
   /** First nonzero 64-bit word in [i, n), or n. */
@@ -54,11 +54,11 @@ export function makeBitmapOps({ u8, u32 }: Views) {
   }
 
   function getDirtyLog(desc: number): number {
-    const n32 = 2 * Math.ceil(u32[slotWord(desc, 'npages')]! / 64);
-    const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
-    const armed = u32[slotWord(desc, 'armed')]! >>> 2;
-    const snap = u32[slotWord(desc, 'snapshot')]! >>> 2;
-    const rearmed = Atomics.load(u32, slotWord(desc, 'rearmed')) >>> 2; // the verifier's record (content mode)
+    const n32 = 2 * Math.ceil(u32[(desc >>> 2) + SLOT_WORD.npages]! / 64);
+    const dirty = u32[(desc >>> 2) + SLOT_WORD.dirty]! >>> 2;
+    const armed = u32[(desc >>> 2) + SLOT_WORD.armed]! >>> 2;
+    const snap = u32[(desc >>> 2) + SLOT_WORD.snapshot]! >>> 2;
+    const rearmed = Atomics.load(u32, (desc >>> 2) + SLOT_WORD.rearmed) >>> 2; // the verifier's record (content mode)
     u32.fill(0, snap, snap + n32);
     let count = 0;
     for (let i = 0; i < n32; i++) {
@@ -73,24 +73,24 @@ export function makeBitmapOps({ u8, u32 }: Views) {
   }
 
   function getDirtyLogManual(desc: number): number {
-    const npages = u32[slotWord(desc, 'npages')]!;
+    const npages = u32[(desc >>> 2) + SLOT_WORD.npages]!;
     const bytes = 8 * Math.ceil(npages / 64);
-    const dirty = u32[slotWord(desc, 'dirty')]!;
-    const snap = u32[slotWord(desc, 'snapshot')]!;
+    const dirty = u32[(desc >>> 2) + SLOT_WORD.dirty]!;
+    const snap = u32[(desc >>> 2) + SLOT_WORD.snapshot]!;
     u8.copyWithin(snap, dirty, dirty + bytes);
     return bitmapCount(snap, npages);
   }
 
   function clearDirtyLog(desc: number, first: number, num: number): number {
-    const npages = u32[slotWord(desc, 'npages')]!;
+    const npages = u32[(desc >>> 2) + SLOT_WORD.npages]!;
     if (first % 64 !== 0) return ABI.CLEAR_EINVAL_FIRST_PAGE;
     const end = first + num;
     if (end > npages) return ABI.CLEAR_EINVAL_RANGE;
     if (num % 64 !== 0 && end !== npages) return ABI.CLEAR_EINVAL_NUM_PAGES;
-    const dirty = u32[slotWord(desc, 'dirty')]! >>> 2;
-    const armed = u32[slotWord(desc, 'armed')]! >>> 2;
-    const arg = u32[slotWord(desc, 'clearArg')]! >>> 2;
-    const rearmedLog = Atomics.load(u32, slotWord(desc, 'rearmed')) >>> 2;
+    const dirty = u32[(desc >>> 2) + SLOT_WORD.dirty]! >>> 2;
+    const armed = u32[(desc >>> 2) + SLOT_WORD.armed]! >>> 2;
+    const arg = u32[(desc >>> 2) + SLOT_WORD.clearArg]! >>> 2;
+    const rearmedLog = Atomics.load(u32, (desc >>> 2) + SLOT_WORD.rearmed) >>> 2;
     const w0 = first >>> 5;
     const n32 = 2 * (Math.ceil(end / 64) - first / 64);
     const endWord = end >>> 5; // 32-bit word holding page `end`, relative to the slot

@@ -1,7 +1,7 @@
 /** The VMM's side of collection in the js engine: assembly/collect.ts on typed arrays. */
 import { ABI } from '../../layout.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
-import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
+import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeCollectOps({ u32 }: Views) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkHarvested } = makeGfnOps(u32);
@@ -9,14 +9,14 @@ export function makeCollectOps({ u32 }: Views) {
   /** Mark one harvested (slot, offset) in its slot's collected bitmap; false when it was skipped. */
   function markGfn(slot: number, lo: number, hi: number): boolean {
     const id = slot & 0xffff;
-    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
-    if (slot >>> 16 >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]! || hi !== 0 || lo >= u32[slotWord(desc, 'npages')]!) return false;
-    u32[(u32[slotWord(desc, 'collected')]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
+    const desc = u32[VM_BASE + VM_WORD.slots]! + id * ABI.SLOT_STRIDE;
+    if (slot >>> 16 >= u32[VM_BASE + VM_WORD.nrAs]! || id >= u32[VM_BASE + VM_WORD.nrSlots]! || hi !== 0 || lo >= u32[(desc >>> 2) + SLOT_WORD.npages]!) return false;
+    u32[(u32[(desc >>> 2) + SLOT_WORD.collected]! >>> 2) + (lo >>> 5)]! |= 1 << (lo & 31);
     return true;
   }
 
   function collectHarvested(vcpu: number, n: number): number {
-    const buf = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
+    const buf = u32[(vcpu >>> 2) + VCPU_WORD.harvestBuf]! >>> 2;
     let skipped = 0;
     for (let i = 0; i < n; i++) {
       const rec = buf + 4 * i;
@@ -30,9 +30,9 @@ export function makeCollectOps({ u32 }: Views) {
     let skipped = 0;
     for (let v = 0; v < n; v++) {
       const vcpu = u32[(list >>> 2) + v]!;
-      const ring = u32[vcpuWord(vcpu, 'ring')]! >>> 2;
-      const entries = u32[vcpuWord(vcpu, 'entries')]!;
-      let fetch = u32[vcpuWord(vcpu, 'fetchIndex')]!;
+      const ring = u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2;
+      const entries = u32[(vcpu >>> 2) + VCPU_WORD.entries]!;
+      let fetch = u32[(vcpu >>> 2) + VCPU_WORD.fetchIndex]!;
       let taken = 0;
       while (taken < entries) {
         const e = ring + 4 * ((fetch & (entries - 1)) >>> 0);
@@ -43,10 +43,10 @@ export function makeCollectOps({ u32 }: Views) {
         taken++;
       }
       if (taken === 0) continue;
-      Atomics.store(u32, vcpuWord(vcpu, 'fetchIndex'), fetch); // publishes the batch's RESET flags
+      Atomics.store(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex, fetch); // publishes the batch's RESET flags
       total += taken;
     }
-    if (skipped) Atomics.add(u32, vmWord('collectorSkipped'), skipped);
+    if (skipped) Atomics.add(u32, VM_BASE + VM_WORD.collectorSkipped, skipped);
     return total;
   }
 

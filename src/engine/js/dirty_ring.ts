@@ -6,33 +6,33 @@
 import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
 import { makeGfnOps } from './dirty_gfn.ts';
-import { popcount32, slotWord, vcpuWord, vmWord, type Views } from './views.ts';
+import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, popcount32, type Views } from './views.ts';
 
 export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   const { gfnFlags, gfnSlot, gfnOffsetLo, gfnOffsetHi, gfnMarkDirty, gfnMarkHarvested, gfnMarkReset } = makeGfnOps(u32);
 
   /** u32 index of entry `index`'s first word. */
   function entryWord(vcpu: number, index: number): number {
-    const mask = u32[vcpuWord(vcpu, 'entries')]! - 1;
-    return (u32[vcpuWord(vcpu, 'ring')]! >>> 2) + 4 * ((index & mask) >>> 0);
+    const mask = u32[(vcpu >>> 2) + VCPU_WORD.entries]! - 1;
+    return (u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2) + 4 * ((index & mask) >>> 0);
   }
 
   function dirtyRingUsed(vcpu: number): number {
-    return (Atomics.load(u32, vcpuWord(vcpu, 'dirtyIndex')) - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
+    return (Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.dirtyIndex) - Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.resetIndex)) >>> 0;
   }
 
   function dirtyRingPush(vcpu: number, slot: number, offset: number): number {
-    const diWord = vcpuWord(vcpu, 'dirtyIndex');
+    const diWord = (vcpu >>> 2) + VCPU_WORD.dirtyIndex;
     const di = u32[diWord]!;
-    const soft = u32[vcpuWord(vcpu, 'softLimit')]!;
-    const used = (di - Atomics.load(u32, vcpuWord(vcpu, 'resetIndex'))) >>> 0;
-    if (used >= u32[vcpuWord(vcpu, 'entries')]!) {
-      Atomics.add(u32, vcpuWord(vcpu, 'hardFull'), 1);
+    const soft = u32[(vcpu >>> 2) + VCPU_WORD.softLimit]!;
+    const used = (di - Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.resetIndex)) >>> 0;
+    if (used >= u32[(vcpu >>> 2) + VCPU_WORD.entries]!) {
+      Atomics.add(u32, (vcpu >>> 2) + VCPU_WORD.hardFull, 1);
       return ABI.PUSH_HARD_FULL;
     }
     gfnMarkDirty(entryWord(vcpu, di), slot, offset);
     Atomics.store(u32, diWord, (di + 1) >>> 0);
-    const p = vcpuWord(vcpu, 'pushes'); // u64 counter as two halves
+    const p = (vcpu >>> 2) + VCPU_WORD.pushes; // u64 counter as two halves
     if (++u32[p]! === 0 || u32[p] === 0) u32[p + 1]!++;
     return used + 1 >= soft ? ABI.PUSH_SOFT_FULL : ABI.PUSH_OK;
   }
@@ -46,9 +46,9 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function dirtyRingHarvest(vcpu: number, max: number): number {
-    const out = u32[vcpuWord(vcpu, 'harvestBuf')]! >>> 2;
-    max = Math.min(max, u32[vcpuWord(vcpu, 'entries')]!);
-    const fetchWord = vcpuWord(vcpu, 'fetchIndex');
+    const out = u32[(vcpu >>> 2) + VCPU_WORD.harvestBuf]! >>> 2;
+    max = Math.min(max, u32[(vcpu >>> 2) + VCPU_WORD.entries]!);
+    const fetchWord = (vcpu >>> 2) + VCPU_WORD.fetchIndex;
     let fetch = u32[fetchWord]!;
     let n = 0;
     while (n < max) {
@@ -67,8 +67,8 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   }
 
   function reject(hi: number, lo: number): false {
-    Atomics.add(u32, vmWord('rejectedBatches'), 1);
-    Atomics.add(u32, vmWord('rejectedPages'), popcount32(hi) + popcount32(lo));
+    Atomics.add(u32, VM_BASE + VM_WORD.rejectedBatches, 1);
+    Atomics.add(u32, VM_BASE + VM_WORD.rejectedPages, popcount32(hi) + popcount32(lo));
     return false;
   }
 
@@ -76,22 +76,22 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function reprotect(slot: number, baseHi: number, baseLo: number, hi: number, lo: number): boolean {
     const asId = slot >>> 16;
     const id = slot & 0xffff;
-    if (asId >= u32[vmWord('nrAs')]! || id >= u32[vmWord('nrSlots')]!) return reject(hi, lo);
-    const desc = u32[vmWord('slots')]! + id * ABI.SLOT_STRIDE;
-    const npages = u32[slotWord(desc, 'npages')]!;
+    if (asId >= u32[VM_BASE + VM_WORD.nrAs]! || id >= u32[VM_BASE + VM_WORD.nrSlots]!) return reject(hi, lo);
+    const desc = u32[VM_BASE + VM_WORD.slots]! + id * ABI.SLOT_STRIDE;
+    const npages = u32[(desc >>> 2) + SLOT_WORD.npages]!;
     const top = hi ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo);
-    const logging = (u32[slotWord(desc, 'flags')]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
+    const logging = (u32[(desc >>> 2) + SLOT_WORD.flags]! & ABI.SLOT_F_LOG_DIRTY) !== 0;
     if (npages === 0 || !logging || baseHi !== 0 || baseLo >= npages || baseLo + top >= npages) return reject(hi, lo);
-    bitmaps.orMask32(u32[slotWord(desc, 'armed')]!, baseLo, hi, lo);
-    const rearmed = Atomics.load(u32, slotWord(desc, 'rearmed')); // the verifier's record (content mode)
+    bitmaps.orMask32(u32[(desc >>> 2) + SLOT_WORD.armed]!, baseLo, hi, lo);
+    const rearmed = Atomics.load(u32, (desc >>> 2) + SLOT_WORD.rearmed); // the verifier's record (content mode)
     if (rearmed !== 0) bitmaps.orMask32(rearmed, baseLo, hi, lo);
     return true;
   }
 
   function dirtyRingReset(vcpu: number, limit: number): number {
-    Atomics.load(u32, vcpuWord(vcpu, 'fetchIndex')); // acquire the harvester's batch before any flag
-    const riWord = vcpuWord(vcpu, 'resetIndex');
-    const abortWord = vmWord('resetAbort');
+    Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex); // acquire the harvester's batch before any flag
+    const riWord = (vcpu >>> 2) + VCPU_WORD.resetIndex;
+    const abortWord = VM_BASE + VM_WORD.resetAbort;
     let ri = u32[riWord]!;
     let count = 0;
     let curSlot = 0;
@@ -141,7 +141,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       lo = 1;
     }
     if ((hi | lo) !== 0 && reprotect(curSlot, baseHi, baseLo, hi, lo)) batches++;
-    const bw = vcpuWord(vcpu, 'resetBatches');
+    const bw = (vcpu >>> 2) + VCPU_WORD.resetBatches;
     u32[bw] = (u32[bw]! + batches) >>> 0;
     Atomics.store(u32, riWord, ri);
     return count;

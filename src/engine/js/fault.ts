@@ -2,32 +2,32 @@
 import { ABI } from '../../layout.ts';
 import type { BitmapOps } from './bitmap.ts';
 import type { RingOps } from './dirty_ring.ts';
-import { slotWord, vcpuWord, vmWord, type Views } from './views.ts';
+import { SLOT_WORD, VCPU_WORD, VM_BASE, VM_WORD, type Views } from './views.ts';
 
 export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: RingOps) {
   function markPageDirty(vcpu: number, desc: number, page: number): number {
-    const flags = Atomics.load(u32, slotWord(desc, 'flags'));
+    const flags = Atomics.load(u32, (desc >>> 2) + SLOT_WORD.flags);
     if ((flags & ABI.SLOT_F_LOG_DIRTY) === 0) return ABI.FAULT_CLEAN;
-    if (vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0) {
-      const r = rings.dirtyRingPush(vcpu, u32[slotWord(desc, 'id')]!, page);
+    if (vcpu !== 0 && u32[(vcpu >>> 2) + VCPU_WORD.entries] !== 0) {
+      const r = rings.dirtyRingPush(vcpu, u32[(desc >>> 2) + SLOT_WORD.id]!, page);
       if (r === ABI.PUSH_HARD_FULL) return ABI.FAULT_RING_FULL;
       return r === ABI.PUSH_SOFT_FULL ? ABI.FAULT_RING_SOFT_FULL : ABI.FAULT_RING;
     }
     if ((flags & ABI.SLOT_F_HAS_BITMAP) !== 0) {
-      bitmaps.setBit(u32[slotWord(desc, 'dirty')]!, page);
+      bitmaps.setBit(u32[(desc >>> 2) + SLOT_WORD.dirty]!, page);
       return ABI.FAULT_BITMAP;
     }
-    Atomics.add(u32, vmWord('noVcpuLogs'), 1);
+    Atomics.add(u32, VM_BASE + VM_WORD.noVcpuLogs, 1);
     return ABI.FAULT_NOT_LOGGED;
   }
 
   function pmlDrain(vcpu: number): number {
-    const log = u32[vcpuWord(vcpu, 'pmlBuf')]!;
-    const idxWord = vcpuWord(vcpu, 'pmlIndex');
+    const log = u32[(vcpu >>> 2) + VCPU_WORD.pmlBuf]!;
+    const idxWord = (vcpu >>> 2) + VCPU_WORD.pmlIndex;
     const n = u32[idxWord]!;
     if (log === 0 || n === 0) return ABI.FAULT_CLEAN;
-    const slots = u32[vmWord('slots')]!;
-    const nrSlots = u32[vmWord('nrSlots')]!;
+    const slots = u32[VM_BASE + VM_WORD.slots]!;
+    const nrSlots = u32[VM_BASE + VM_WORD.nrSlots]!;
     let outcome: number = ABI.FAULT_CLEAN;
     for (let i = 0; i < n; i++) {
       const e = log + i * ABI.PML_ENTRY_SIZE;
@@ -42,21 +42,21 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
       if (r === ABI.FAULT_RING_SOFT_FULL) outcome = r;
     }
     u32[idxWord] = 0;
-    u32[vcpuWord(vcpu, 'pmlDrains')]!++;
+    u32[(vcpu >>> 2) + VCPU_WORD.pmlDrains]!++;
     return outcome;
   }
 
   function faultWrite(vcpu: number, desc: number, page: number): number {
-    if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
-    if (vcpu === 0 || u32[vcpuWord(vcpu, 'noVcpu')] !== 0) return markPageDirty(0, desc, page); // no MMU: logged every time
-    const armed = u32[slotWord(desc, 'armed')]!;
+    if (page >= u32[(desc >>> 2) + SLOT_WORD.npages]!) return ABI.FAULT_OUT_OF_RANGE;
+    if (vcpu === 0 || u32[(vcpu >>> 2) + VCPU_WORD.noVcpu] !== 0) return markPageDirty(0, desc, page); // no MMU: logged every time
+    const armed = u32[(desc >>> 2) + SLOT_WORD.armed]!;
     if (!bitmaps.testAndDisarm(armed, page)) return ABI.FAULT_CLEAN;
-    const log = vcpu !== 0 ? u32[vcpuWord(vcpu, 'pmlBuf')]! : 0;
+    const log = vcpu !== 0 ? u32[(vcpu >>> 2) + VCPU_WORD.pmlBuf]! : 0;
     if (log !== 0) {
-      const idxWord = vcpuWord(vcpu, 'pmlIndex');
+      const idxWord = (vcpu >>> 2) + VCPU_WORD.pmlIndex;
       const i = u32[idxWord]!;
       const e = (log + i * ABI.PML_ENTRY_SIZE) >>> 2;
-      u32[e] = u32[slotWord(desc, 'id')]!;
+      u32[e] = u32[(desc >>> 2) + SLOT_WORD.id]!;
       u32[e + 1] = page;
       u32[idxWord] = i + 1;
       return i + 1 === ABI.PML_LOG_ENTRIES ? pmlDrain(vcpu) : ABI.FAULT_PML;
@@ -68,8 +68,8 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
 
   /** The fault (and exit) before the store for ring vCPUs, else store first: see assembly/fault.ts write for why. */
   function guestWrite(vcpu: number, desc: number, page: number, value: number, seq: number): number {
-    if (page >= u32[slotWord(desc, 'npages')]!) return ABI.FAULT_OUT_OF_RANGE;
-    const contents = u32[slotWord(desc, 'contents')]!;
+    if (page >= u32[(desc >>> 2) + SLOT_WORD.npages]!) return ABI.FAULT_OUT_OF_RANGE;
+    const contents = u32[(desc >>> 2) + SLOT_WORD.contents]!;
     const truth = contents !== 0 ? truthFor(vcpu, desc) : 0; // read before the fault: see assembly/fault.ts truthFor
     if (exitsBeforeStore(vcpu)) {
       const r = faultWrite(vcpu, desc, page);
@@ -88,7 +88,7 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
   }
 
   function exitsBeforeStore(vcpu: number): boolean {
-    return vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0 && u32[vcpuWord(vcpu, 'pmlBuf')] === 0 && u32[vcpuWord(vcpu, 'noVcpu')] === 0;
+    return vcpu !== 0 && u32[(vcpu >>> 2) + VCPU_WORD.entries] !== 0 && u32[(vcpu >>> 2) + VCPU_WORD.pmlBuf] === 0 && u32[(vcpu >>> 2) + VCPU_WORD.noVcpu] === 0;
   }
 
   function stamp(contents: number, page: number, value: number, seq: number): void {
@@ -98,8 +98,8 @@ export function makeFaultOps({ u32, u8 }: Views, bitmaps: BitmapOps, rings: Ring
   }
 
   function truthFor(vcpu: number, desc: number): number {
-    const ringWriter = vcpu !== 0 && u32[vcpuWord(vcpu, 'entries')] !== 0;
-    return Atomics.load(u32, slotWord(desc, ringWriter ? 'truthRing' : 'truthBitmap'));
+    const ringWriter = vcpu !== 0 && u32[(vcpu >>> 2) + VCPU_WORD.entries] !== 0;
+    return Atomics.load(u32, (desc >>> 2) + (ringWriter ? SLOT_WORD.truthRing : SLOT_WORD.truthBitmap));
   }
 
   function faultWriteBatch(vcpu: number, desc: number, pages: number, n: number): number {

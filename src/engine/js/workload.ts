@@ -1,14 +1,14 @@
 /** Workloads in the js engine: assembly/workload.ts on typed arrays. */
 import { ABI } from '../../layout.ts';
 import type { FaultOps } from './fault.ts';
-import { vcpuWord, type Views } from './views.ts';
+import { VCPU_WORD, type Views } from './views.ts';
 
 const MASK64 = (1n << 64n) - 1n;
 
 export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
   /** xorshift64*, in BigInt as a JS author would write it. */
   function next32(vcpu: number): number {
-    const w = vcpuWord(vcpu, 'wRng');
+    const w = (vcpu >>> 2) + VCPU_WORD.wRng;
     let x = (BigInt(u32[w + 1]!) << 32n) | BigInt(u32[w]!);
     x ^= x >> 12n;
     x = (x ^ (x << 25n)) & MASK64;
@@ -21,15 +21,15 @@ export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
   const below = (r: number, n: number) => Math.floor((r * n) / 2 ** 32);
 
   function nextPage(vcpu: number): number {
-    const pattern = u32[vcpuWord(vcpu, 'wPattern')]!;
-    const n = u32[vcpuWord(vcpu, 'wPages')]!;
-    const start = u32[vcpuWord(vcpu, 'wStart')]!;
+    const pattern = u32[(vcpu >>> 2) + VCPU_WORD.wPattern]!;
+    const n = u32[(vcpu >>> 2) + VCPU_WORD.wPages]!;
+    const start = u32[(vcpu >>> 2) + VCPU_WORD.wStart]!;
     if (pattern === ABI.PATTERN_RANDOM) return start + below(next32(vcpu), n);
     if (pattern === ABI.PATTERN_ZIPF) {
-      const cdf = u32[vcpuWord(vcpu, 'wZipf')]! >>> 2;
+      const cdf = u32[(vcpu >>> 2) + VCPU_WORD.wZipf]! >>> 2;
       const u = next32(vcpu);
       let lo = 0;
-      let hi = u32[vcpuWord(vcpu, 'wZipfN')]! - 1;
+      let hi = u32[(vcpu >>> 2) + VCPU_WORD.wZipfN]! - 1;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (u32[cdf + mid]! > u) hi = mid;
@@ -37,22 +37,22 @@ export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
       }
       return start + Number((BigInt(lo) * 0x9e3779b1n) % BigInt(n));
     }
-    const cw = vcpuWord(vcpu, 'wCursor');
+    const cw = (vcpu >>> 2) + VCPU_WORD.wCursor;
     const i = u32[cw]!;
-    const step = pattern === ABI.PATTERN_STRIDED ? u32[vcpuWord(vcpu, 'wStride')]! : 1;
+    const step = pattern === ABI.PATTERN_STRIDED ? u32[(vcpu >>> 2) + VCPU_WORD.wStride]! : 1;
     let next = i + step;
     if (next >= n) {
       next %= n;
-      u32[vcpuWord(vcpu, 'wPasses')]!++;
+      u32[(vcpu >>> 2) + VCPU_WORD.wPasses]!++;
     }
     u32[cw] = next;
     return start + i;
   }
 
   function runSlice(vcpu: number, maxWrites: number, stamp: number): number {
-    const desc = u32[vcpuWord(vcpu, 'wSlot')]!;
-    const pw = vcpuWord(vcpu, 'pendingPage');
-    const seq = u32[vcpuWord(vcpu, 'writes')]!;
+    const desc = u32[(vcpu >>> 2) + VCPU_WORD.wSlot]!;
+    const pw = (vcpu >>> 2) + VCPU_WORD.pendingPage;
+    const seq = u32[(vcpu >>> 2) + VCPU_WORD.writes]!;
     let written = 0;
     let reason: number = ABI.SLICE_DONE;
     while (written < maxWrites) {
@@ -71,7 +71,7 @@ export function makeWorkloadOps({ u32 }: Views, faults: FaultOps) {
         break;
       }
     }
-    const ww = vcpuWord(vcpu, 'writes');
+    const ww = (vcpu >>> 2) + VCPU_WORD.writes;
     const lo = u32[ww]! + written;
     u32[ww] = lo >>> 0;
     if (lo > 0xffffffff) u32[ww + 1]!++;
