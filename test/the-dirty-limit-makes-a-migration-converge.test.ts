@@ -30,7 +30,6 @@ it('with --dirty-limit 256: converged, every page equal, the limit in every roun
   const r = JSON.parse(out.join('')) as MigrationResult;
   expect(r.kind).toBe('migrated');
   expect(r.rounds.every((s) => s.dirtyLimit === 256)).toBe(true);
-  expect(r.totals.downtimeMs).toBeLessThan(r.limits.maxDowntimeMs * 4); // the budget, with room for a loaded machine
   expect(r.proof!.differingCount).toBe(0);
 }, 60_000);
 

@@ -34,11 +34,16 @@ export class Channel {
   #seq = 0;
   #sent = 0;
   readonly #peer: string;
+  readonly #stallMs: number;
 
-  /** `peer` names the other side in messages ("the destination"). */
-  constructor(socket: Socket, peer: string, signal?: AbortSignal) {
+  /**
+   * `peer` names the other side in messages ("the destination"); `stallMs` bounds how long a
+   * write may wait for the peer to take bytes (a peer that is alive but stopped reading).
+   */
+  constructor(socket: Socket, peer: string, signal?: AbortSignal, stallMs = 60_000) {
     this.#socket = socket;
     this.#peer = peer;
+    this.#stallMs = stallMs;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#data(chunk));
     socket.on('end', () => this.#end());
@@ -84,15 +89,22 @@ export class Channel {
     this.#check();
     this.#write(record);
     if (this.#socket.writableLength > WRITE_AHEAD) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#socket.off('drain', done);
-          this.#socket.off('close', done);
-          resolve();
+      const stalled = await new Promise<boolean>((resolve) => {
+        const done = (timedOut: boolean) => {
+          clearTimeout(timer);
+          this.#socket.off('drain', drained);
+          this.#socket.off('close', drained);
+          resolve(timedOut);
         };
-        this.#socket.on('drain', done);
-        this.#socket.on('close', done);
+        const drained = () => done(false);
+        const timer = setTimeout(() => done(true), this.#stallMs);
+        this.#socket.on('drain', drained);
+        this.#socket.on('close', drained);
       });
+      if (stalled && !this.#failure) {
+        this.#fail({ kind: 'timeout', message: `${this.#peer} took no bytes for ${this.#stallMs} ms while this side was writing (${this.#socket.writableLength} bytes waiting)` });
+        this.#socket.destroy();
+      }
       this.#check();
     }
   }

@@ -23,7 +23,7 @@ import { DestinationState, type DestinationStateOptions, type StateOutcome } fro
 export interface ReceiveOptions {
   /** This host's side of the VM state: its PSCI kernel, its clock's skew. */
   readonly state?: DestinationStateOptions;
-  /** Bounded waits: the longest silence of the source. @default { idleMs: 60000 } */
+  /** Bounded waits: the longest silence of the source, or the longest it may take no bytes from this side. @default { idleMs: 60000 } */
   readonly timeouts?: { readonly idleMs?: number };
   readonly signal?: AbortSignal;
 }
@@ -143,7 +143,7 @@ class DestinationSession {
 
   constructor(socket: Socket, o: ReceiveOptions) {
     this.#signal = o.signal;
-    this.#ch = new Channel(socket, 'the source', o.signal);
+    this.#ch = new Channel(socket, 'the source', o.signal, o.timeouts?.idleMs ?? 60_000);
     this.#idleMs = o.timeouts?.idleMs ?? 60_000;
     this.#state = new DestinationState(o.state ?? {});
   }
@@ -300,7 +300,7 @@ class DestinationSession {
       ].join('; ');
       return { kind: 'failed', ...base, phase: 'proof', reason, vm: this.#vm!, verdict: `the guest runs here, but not faithfully: ${reason}` };
     }
-    return { kind: 'migrated', ...base, vm: this.#vm!, verdict: `received ${this.#pagesReceived} pages in ${this.#rounds} rounds and the final copy; every one of the ${p.pagesCompared} pages equals the source's, the VM state is restored, and the guest runs here` };
+    return { kind: 'migrated', ...base, vm: this.#vm!, verdict: `received ${this.#pagesReceived} pages in ${this.#rounds} round${this.#rounds === 1 ? '' : 's'} and the final copy; every one of the ${p.pagesCompared} pages equals the source's, the VM state is restored, and the guest runs here` };
   }
 
   async #failed(err: unknown): Promise<DestinationResult> {

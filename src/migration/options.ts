@@ -20,7 +20,7 @@ export interface MigrateOptions {
   readonly autoConverge?: boolean | AutoConvergeOptions;
   /** The VM state's models: the PSCI host, an SEV guest, the clock protocol, deliberately unsafe variants. */
   readonly state?: SourceStateOptions;
-  /** Bounded waits: connecting, and each answer of the destination. */
+  /** Bounded waits: connecting; each answer of the destination, and a write it takes no bytes of (replyMs). @default { connectMs: 10000, replyMs: 60000 } */
   readonly timeouts?: { readonly connectMs?: number; readonly replyMs?: number };
   readonly signal?: AbortSignal;
 }

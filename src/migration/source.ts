@@ -121,7 +121,7 @@ class SourceSession {
     const memory = this.#vm.memory!;
     const refusal = this.#state.refusal();
     if (refusal) throw new Stop('refused', refusal);
-    this.#ch = new Channel(await this.#connect(), 'the destination', this.#o.signal);
+    this.#ch = new Channel(await this.#connect(), 'the destination', this.#o.signal, this.#o.timeouts.replyMs);
     this.#phase = 'setup';
     await this.#ch.sendJson(RECORD.SETUP, this.#setupRecord());
     const reply = await this.#ch.next(this.#o.timeouts.replyMs, "the destination's answer to the setup");
