@@ -19,6 +19,11 @@ it.each([
   [['migrate', '--to', '127.0.0.1:1', '--dest-psci-host', 'old'], /--dest-psci-host and --dest-clock-skew-s configure the destination this command starts/],
   [['migrate', '--listen', '0', '--psci-host', 'ancient'], /--psci-host must be one of pre-register, old, new, compat, got "ancient"/],
   [['migrate', '--max-downtme-ms', '5'], /Unknown option '--max-downtme-ms': did you mean --max-downtime-ms\?/],
+  [['migrate', '--to', '127.0.0.1:99999'], /^dirtylog migrate: --to \(port\) must be between 1 and 65535, got 99999/],
+  [['migrate', '--listen', '0', '--accept-timeout-s', '0'], /--accept-timeout-s must be from 0.01 to 86400 s, got 0/],
+  [['migrate', '--listen', '0', '--run-after-ms=-1'], /--run-after-ms must be from 0 to 3600000 ms, got -1/],
+  [['migrate', '--listen', '0', '--clock-skew-s', '1e12'], /--clock-skew-s must be from -86400 to 86400 s \(a day either way\), got 1e12/],
+  [['migrate', '--dest-clock-skew-s=-100000'], /--dest-clock-skew-s must be from -86400 to 86400 s/],
 ])('%j exits 2 naming the flag', async (argv, message) => {
   const { err, io } = capture();
   expect(await runCli(argv, io)).toBe(2);

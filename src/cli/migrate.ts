@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { machineInfo } from '../bench/machine.ts';
 import { listenForMigration } from '../migration/destination.ts';
 import { CLOCK_PROTOCOLS, PSCI_HOSTS, UNSAFE_MODELS, UNSAFE_WHAT, type UnsafeModel } from '../migration/vm-state.ts';
+import { checkMigrateOptions } from '../migration/options.ts';
 import { migrate, type MigrateOptions } from '../migration/source.ts';
 import type { MigrationResult } from '../migration/result.ts';
 import { spawnDestination, type DestinationSummary, type SpawnedDestination } from '../migration/spawn-destination.ts';
@@ -112,6 +113,13 @@ export const main: Command = async (argv, io) => {
 
 const num = (flag: string, v: string | undefined): number | undefined => (v === undefined ? undefined : numberFlag(`--${flag}`, v));
 
+/** A flag in seconds (or ms) checked in the unit it is typed in, before the library sees it in ms. */
+function within(flag: string, v: string | undefined, min: number, max: number, unit: string): number | undefined {
+  const n = num(flag, v);
+  if (n !== undefined && !(n >= min && n <= max)) throw new UsageError(`--${flag} must be from ${min} to ${max} ${unit}, got ${v}`);
+  return n;
+}
+
 function vmOptions(v: Values): VmOptions {
   const strategy = v.strategy ?? 'ring';
   if (v.ring !== undefined && MODES.some((m) => m.name === strategy && !m.usesRing)) {
@@ -166,6 +174,14 @@ async function source(v: Values, io: Io): Promise<number> {
     },
     signal: io.signal,
   };
+  try {
+    // Checked before the guest and the destination start: the port is a placeholder for the spawned one.
+    checkMigrateOptions({ ...migration, to: v.to ?? { port: 1 } });
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(flagTerms(err.message));
+    throw err;
+  }
+  const destSkew = within('dest-clock-skew-s', v['dest-clock-skew-s'], -86_400, 86_400, 's (a day either way)');
   const json = v.json === true;
   const progress = progressWriter(io, json);
   const say = (line: string) => (json ? progress(line) : io.stdout(`${line}\n`));
@@ -181,8 +197,7 @@ async function source(v: Values, io: Io): Promise<number> {
     let to: MigrateOptions['to'];
     if (v.to !== undefined) to = v.to;
     else {
-      const skew = num('dest-clock-skew-s', v['dest-clock-skew-s']);
-      spawned = await spawnDestination({ state: { ...(v['dest-psci-host'] !== undefined ? { psciHost: v['dest-psci-host'] as never } : {}), ...(skew !== undefined ? { clockSkewMs: Math.round(skew * 1000) } : {}) } });
+      spawned = await spawnDestination({ state: { ...(v['dest-psci-host'] !== undefined ? { psciHost: v['dest-psci-host'] as never } : {}), ...(destSkew !== undefined ? { clockSkewMs: Math.round(destSkew * 1000) } : {}) } });
       to = { host: '127.0.0.1', port: spawned.port };
     }
     let m;
@@ -223,14 +238,14 @@ async function source(v: Values, io: Io): Promise<number> {
 /** The library's option names as the flags that set them. */
 function flagTerms(message: string): string {
   return message.replace(/\bmaxDowntimeMs\b/g, '--max-downtime-ms').replace(/\bmaxRounds\b/g, '--max-rounds').replace(/\bbandwidth\b/g, '--bandwidth')
-    .replace(/\bto\b(?= must)/g, '--to').replace(/state\.psciHost/g, '--psci-host').replace(/state\.clockProtocol/g, '--clock-protocol');
+    .replace(/^to(\.port)?\b/, '--to').replace(/state\.psciHost/g, '--psci-host').replace(/state\.clockProtocol/g, '--clock-protocol');
 }
 
 async function destination(v: Values, io: Io): Promise<number> {
   const port = numberFlag('--listen', v.listen!);
-  const skew = num('clock-skew-s', v['clock-skew-s']);
-  const accept = num('accept-timeout-s', v['accept-timeout-s']);
-  const runAfterMs = num('run-after-ms', v['run-after-ms']) ?? 200;
+  const skew = within('clock-skew-s', v['clock-skew-s'], -86_400, 86_400, 's (a day either way)');
+  const accept = within('accept-timeout-s', v['accept-timeout-s'], 0.01, 86_400, 's');
+  const runAfterMs = within('run-after-ms', v['run-after-ms'], 0, 3_600_000, 'ms') ?? 200;
   let listener;
   try {
     listener = await listenForMigration({

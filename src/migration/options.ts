@@ -41,9 +41,18 @@ const KEYS = ['vm', 'to', 'bandwidth', 'maxDowntimeMs', 'maxRounds', 'autoConver
 
 export function resolveMigrateOptions(options: MigrateOptions): ResolvedMigrateOptions {
   const o = requireObject('options', options);
-  rejectUnknownKeys('options', o, KEYS);
   if (!(o.vm instanceof RunningVm)) throw new TypeError('options.vm must be a running VM from startVm(), got ' + (o.vm === undefined ? 'nothing' : typeof o.vm));
   if (!o.vm.memory) throw new RangeError('options.vm must keep page contents to be migrated, got a tracking-only VM: start it without contents: false');
+  return { vm: o.vm, ...checkMigrateOptions(o as Omit<MigrateOptions, 'vm'>) };
+}
+
+/**
+ * Everything of a migration's options but the VM, checked: a tool (the CLI) calls this before
+ * it starts a guest or a destination, so a bad option costs nothing.
+ */
+export function checkMigrateOptions(options: Omit<MigrateOptions, 'vm'>): Omit<ResolvedMigrateOptions, 'vm'> {
+  const o = requireObject('options', options);
+  rejectUnknownKeys('options', o, KEYS);
   const bandwidth = o.bandwidth === undefined ? 2 ** 30 : typeof o.bandwidth === 'number' ? o.bandwidth : parseSize('bandwidth', o.bandwidth);
   if (!Number.isFinite(bandwidth) || bandwidth < 64 * 1024 || bandwidth > 2 ** 40) {
     throw new RangeError(`bandwidth must be from 64KiB to 1TiB per second, got ${String(o.bandwidth)}: e.g. '1GiB' or '100MiB'`);
@@ -54,7 +63,6 @@ export function resolveMigrateOptions(options: MigrateOptions): ResolvedMigrateO
   const t = requireObject('timeouts', o.timeouts);
   rejectUnknownKeys('timeouts', t, ['connectMs', 'replyMs']);
   return {
-    vm: o.vm,
     to: destination(o.to),
     bandwidth,
     maxDowntimeMs: requireInteger('maxDowntimeMs', o.maxDowntimeMs ?? 300, 1, 3_600_000),
