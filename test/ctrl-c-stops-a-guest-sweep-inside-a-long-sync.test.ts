@@ -1,7 +1,9 @@
 /**
  * Ctrl-C while `dirtylog sweep guest` is inside one long synchronous step (building a 16 TiB
  * guest, then clear-log's first sync over every page of it): the point's thread is terminated,
- * so the command still stops within a second, exit 130.
+ * so the command stops within seconds of Ctrl-C, not at the end of a point that runs about
+ * 10 s alone, exit 130. The bound is 3 s, not 1 s: a CI machine under load took 2.8 s to
+ * schedule the exit of a process holding a 2 GiB arena.
  */
 import { beforeAll, expect, it } from 'vitest';
 import { builtCli } from './support/built-cli.ts';
@@ -10,7 +12,7 @@ import { spawnCli } from './support/cli-process.ts';
 let main: string;
 beforeAll(async () => void (main = await builtCli()), 180_000);
 
-it('stops within 1 s of Ctrl-C and says no point finished', async () => {
+it('stops within 3 s of Ctrl-C and says no point finished', async () => {
   const cli = spawnCli(main, ['sweep', 'guest', '--sizes', '16TiB', '--strategy', 'clear-log', '--trials', '1']);
   await cli.waitFor('stderr', /point 1 of 1/);
   // Well inside the point: its arena takes about a second to build, its first sync seconds more.
@@ -19,6 +21,6 @@ it('stops within 1 s of Ctrl-C and says no point finished', async () => {
   cli.child.kill('SIGINT');
   const exit = await cli.exited;
   expect(exit.code).toBe(130);
-  expect(exit.at - sent).toBeLessThan(1000);
+  expect(exit.at - sent).toBeLessThan(3000);
   expect(cli.stderr()).toMatch(/sweep guest: interrupted \(Ctrl-C\): 0 of 1 points finished/);
 }, 60_000);
