@@ -92,7 +92,7 @@ function serve(): void {
     }
     // Poll mode reaps a whole batch at a time: reaping whatever is there each time round would
     // chase the producer entry by entry, and every entry line would bounce between the cores.
-    // Under the dirty limit QEMU's periodic reaper pauses (poll is off then too).
+    // QEMU's reaper pauses under the dirty limit (poll mode is off then too).
     const due = poll ? batchPending() : !limiter && performance.now() - lastReap >= data.reapIntervalMs;
     if (mode.reap && (bell !== reapedAt || due)) {
       reapedAt = bell; // a vCPU that rings after this gets another reap
