@@ -2,12 +2,12 @@
  * Ctrl-C while `dirtylog sweep guest` is inside one long synchronous step (building a 16 TiB
  * guest, then clear-log's first sync over every page of it): the point's thread is terminated,
  * so the command stops within seconds of Ctrl-C, not at the end of a point that runs about
- * 10 s alone, exit 130. The bound is 3 s, not 1 s: a CI machine under load took 2.8 s to
- * schedule the exit of a process holding a 2 GiB arena.
+ * 10 s alone (9.9 s measured), exit 130.
  */
 import { beforeAll, expect, it } from 'vitest';
 import { builtCli } from './support/built-cli.ts';
 import { spawnCli } from './support/cli-process.ts';
+import { STOP_BOUND_MS } from './support/stop-bound.ts';
 
 let main: string;
 beforeAll(async () => void (main = await builtCli()), 180_000);
@@ -21,6 +21,6 @@ it('stops within 3 s of Ctrl-C and says no point finished', async () => {
   cli.child.kill('SIGINT');
   const exit = await cli.exited;
   expect(exit.code).toBe(130);
-  expect(exit.at - sent).toBeLessThan(3000);
+  expect(exit.at - sent).toBeLessThan(STOP_BOUND_MS);
   expect(cli.stderr()).toMatch(/sweep guest: interrupted \(Ctrl-C\): 0 of 1 points finished/);
 }, 60_000);

@@ -5,6 +5,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { builtCli } from './support/built-cli.ts';
 import { spawnCli } from './support/cli-process.ts';
+import { STOP_BOUND_MS } from './support/stop-bound.ts';
 
 let main: string;
 beforeAll(async () => void (main = await builtCli()), 180_000);
@@ -17,6 +18,6 @@ it('exits 141 within a second of the next line, nothing on stderr', async () => 
   const exit = await cli.exited;
   expect(exit.code).toBe(141);
   // The next iteration line comes within --interval (100 ms); the run does not go on for 60 s.
-  expect(exit.at - closed).toBeLessThan(1000);
+  expect(exit.at - closed).toBeLessThan(STOP_BOUND_MS);
   expect(cli.stderr()).toBe('');
 });

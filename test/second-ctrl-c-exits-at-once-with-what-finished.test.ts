@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { interrupts } from '../src/cli/interrupt.ts';
 import { builtCli } from './support/built-cli.ts';
 import { spawnCli } from './support/cli-process.ts';
+import { STOP_BOUND_MS } from './support/stop-bound.ts';
 
 function harness() {
   const written: [number, string][] = [];
@@ -55,7 +56,7 @@ describe('dirtylog run, Ctrl-C twice', () => {
     cli.child.kill('SIGINT');
     const exit = await cli.exited;
     expect(exit).toMatchObject({ code: 130, signal: null });
-    expect(exit.at - sent).toBeLessThan(1000);
+    expect(exit.at - sent).toBeLessThan(STOP_BOUND_MS);
     // Stopped by the first (totals) or cut short by the second (totals of what finished): once either way.
     expect(cli.stdout().match(/^totals/gm)).toHaveLength(1);
     expect(cli.stdout()).toMatch(/^interrupted/m);
