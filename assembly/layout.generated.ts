@@ -53,6 +53,8 @@
 // @ts-ignore: decorator
 @inline export const VM_COLLECTOR_BELL: u32 = 76;
 // @ts-ignore: decorator
+@inline export const VM_THROTTLE_PCT: u32 = 80;
+// @ts-ignore: decorator
 @inline export const VM_COLLECTOR_HARVEST_US: u32 = 128;
 // @ts-ignore: decorator
 @inline export const VM_COLLECTOR_RESET_US: u32 = 136;

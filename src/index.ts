@@ -26,3 +26,7 @@ export {
   type ComparisonResult, type NamedComparison, type Progress,
 } from './experiments/index.ts';
 export * from './vmstate/index.ts';
+export { startVm, RunningVm, type VmOptions, type VmSync, type VmEvent, type VmResult } from './run/running-vm.ts';
+export { DirtySet } from './run/dirty-set.ts';
+export type { VcpuState } from './run/vcpu-state.ts';
+export * from './migration/index.ts';

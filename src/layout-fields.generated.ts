@@ -19,6 +19,7 @@ export const VM_WORD = {
   runEpoch: 17,
   iteration: 18,
   collectorBell: 19,
+  throttlePct: 20,
   collectorHarvestUs: 32,
   collectorResetUs: 34,
   collectorLooks: 36,
@@ -99,6 +100,10 @@ export class VmCtl {
   /** doorbell: vCPUs ring it on a ring-full exit; the collector waits on it */
   get collectorBell(): number { return Atomics.load(this.u32, this.w + 19); }
   set collectorBell(v: number) { Atomics.store(this.u32, this.w + 19, v); }
+
+  /** auto-converge's CPU throttle, 0-99: each vCPU sleeps pct / (100 - pct) of every 10 ms it runs (QEMU cpu_throttle) */
+  get throttlePct(): number { return Atomics.load(this.u32, this.w + 20); }
+  set throttlePct(v: number) { Atomics.store(this.u32, this.w + 20, v); }
 
   /** collector counter: microseconds in userspace harvests (and marking what they took) (u64 as two words: exact below 2^53, and a reader may see the halves of two updates) */
   get collectorHarvestUs(): number { return Atomics.load(this.u32, this.w + 32) + Atomics.load(this.u32, this.w + 33) * 0x100000000; }

@@ -84,6 +84,7 @@ export const VM_FIELDS = {
   RUN_EPOCH: u32(68, 'doorbell: bumped with every RUN_STATE change; vCPUs wait on it'),
   ITERATION: u32(72, "the stamp vCPUs write into pages (dirty_log_test's iteration)"),
   COLLECTOR_BELL: u32(76, 'doorbell: vCPUs ring it on a ring-full exit; the collector waits on it'),
+  THROTTLE_PCT: u32(80, "auto-converge's CPU throttle, 0-99: each vCPU sleeps pct / (100 - pct) of every 10 ms it runs (QEMU cpu_throttle)"),
   COLLECTOR_HARVEST_US: u64(128, 'collector counter: microseconds in userspace harvests (and marking what they took)'),
   COLLECTOR_RESET_US: u64(136, 'collector counter: microseconds in KVM_RESET_DIRTY_RINGS'),
   COLLECTOR_LOOKS: u64(144, "collector counter: the poller's looks at the rings (poll mode): each reads a batch's last entry (flags) or avail_index (shared indices)"),

@@ -5,6 +5,9 @@ import { COMPARISONS, comparisonSpec, namedComparison } from '../experiments/com
 import { compareProtocols, PROTOCOL_COMPARISON, type ProtocolComparisonResult } from '../experiments/protocols.ts';
 import { parseScenariosFile } from '../experiments/scenarios-file.ts';
 import { checkPoints } from '../experiments/trials.ts';
+import { runMigrationComparison, type MigrationComparisonResult } from '../experiments/migration-comparison.ts';
+import { MIGRATION_COMPARISONS, migrationComparisonSpec, namedMigrationComparison } from '../experiments/migration-comparisons.ts';
+import { migrationComparisonCsv, migrationComparisonSection, migrationComparisonText } from '../report/migration-comparison-report.ts';
 import { comparisonCsv, comparisonSection, comparisonText } from '../report/comparison-report.ts';
 import { protocolSections, protocolsCsv, protocolsText } from '../report/protocols-report.ts';
 import { closest, quote } from '../validate.ts';
@@ -12,8 +15,8 @@ import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
 import { OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 
-/** Every comparison --list shows: the named ones, then the ring protocols' (an experiment of its own). */
-const LIST: readonly { readonly name: string; readonly summary: string }[] = [...COMPARISONS, PROTOCOL_COMPARISON];
+/** Every comparison --list shows: the named ones, the ring protocols' (an experiment of its own), then the migrations'. */
+const LIST: readonly { readonly name: string; readonly summary: string }[] = [...COMPARISONS, PROTOCOL_COMPARISON, ...MIGRATION_COMPARISONS];
 const NAME_WIDTH = Math.max(...LIST.map((c) => c.name.length));
 
 const HELP = `usage: dirtylog compare NAME [options]
@@ -63,6 +66,19 @@ export const main: Command = async (argv, io) => {
     if (!Number.isInteger(trials) || trials < 1 || trials > 100) throw new UsageError(`--trials must be a whole number from 1 to 100, got ${quote(values.trials)}`);
   }
   if (name === PROTOCOL_COMPARISON.name) return protocols(argv, io, out, quick, trials);
+  const migration = name !== undefined ? namedMigrationComparison(name) : undefined;
+  if (migration) {
+    const spec = migrationComparisonSpec(migration, quick, trials);
+    return runExperiment<MigrationComparisonResult>(io, out, {
+      command: `compare ${spec.name}`,
+      run: (signal, onProgress) => runMigrationComparison(spec, { signal, onProgress }),
+      text: migrationComparisonText,
+      csv: migrationComparisonCsv,
+      document: (r) => ({ title: `dirtylog: compare ${r.name}`, command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [migrationComparisonSection(r)] }),
+      // A migration that did not converge is what some comparisons are about: only an unequal page is a failure.
+      failed: (r) => r.scenarios.some((s) => s.trials.some((t) => /pages differ|not faithfully/.test(t.verdict))),
+    });
+  }
   const spec = name !== undefined ? named(name, quick, trials) : fromFile(values.scenarios!, quick, trials);
   return runExperiment<ComparisonResult>(io, out, {
     command: `compare ${spec.name}`,

@@ -14,9 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
   tour: { summary: 'ring against bitmap on the same workloads, verified, with a verdict (npm start)', load: () => import('./tour.ts') },
   run: { summary: 'vCPU threads and a collector thread: one workload under one strategy', load: () => import('./run.ts') },
   sweep: { summary: 'sweeps: ring size against the caches, guest size (1 GiB to 16 TiB) with the crossover', load: () => import('./sweep.ts') },
-  compare: { summary: 'named comparisons of scenarios (ring-sizes, strategies, guest-sizes, vcpus, pml, dirty-rate-modes, dirty-limit), or your own', load: () => import('./compare.ts') },
+  compare: { summary: 'named comparisons (ring-sizes, strategies, guest-sizes, vcpus, pml, dirty-rate-modes, dirty-limit, protocols, migration-*), or your own', load: () => import('./compare.ts') },
   'dirty-rate': { summary: "QEMU's calc-dirty-rate in each mode, beside the rate the engine counted and each mode's error", load: () => import('./dirty-rate.ts') },
-  bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads', load: () => import('./bench.ts') },
+  migrate: { summary: 'live pre-copy migration over TCP: rounds, stop-and-copy, VM state, every page compared', load: () => import('./migrate.ts') },
+  bench: { summary: 'benchmarks: engine kernels (wasm vs js), ring transfer between threads, /dev/kvm beside the engine', load: () => import('./bench.ts') },
   model: { summary: 'migration-state models: tsc, vmgenid, psci, sev', load: () => import('./model.ts') },
 };
 

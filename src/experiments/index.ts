@@ -12,3 +12,5 @@ export { fitPowerLaw, crossing, evaluate, type PowerLaw } from './fit.ts';
 export { findKnee, bestIndex, type KneeFinding } from './knee.ts';
 export type { Progress, ProgressListener } from './progress.ts';
 export type { PointOutcome, TrialOutcome } from './trials.ts';
+export { runMigrationComparison, type MigrationComparisonSpec, type MigrationComparisonResult, type MigrationScenario, type MigrationScenarioResult, type MigrationTrial, type MigrationVerdict } from './migration-comparison.ts';
+export { MIGRATION_COMPARISONS, MIGRATION_COMPARISON_NAMES, namedMigrationComparison, migrationComparisonSpec, type NamedMigrationComparison } from './migration-comparisons.ts';

@@ -25,7 +25,8 @@ export function makeScale(axis: Axis, values: readonly number[], range: readonly
     if (hi === lo) hi = lo + 1;
     // Iterations and ring entries are whole numbers: a tick between two of them would repeat a label.
     const whole = axis.format === 'iteration' || axis.format === 'entries';
-    const step = Math.max(niceStep((hi - lo) / 5), whole ? 1 : 0);
+    // Byte axes step in powers of two (4 MiB, 8 MiB), so ticks read as whole binary sizes.
+    const step = Math.max(axis.format === 'bytes' ? 2 ** Math.ceil(Math.log2(Math.max(1, (hi - lo) / 5))) : niceStep((hi - lo) / 5), whole ? 1 : 0);
     lo = Math.floor(lo / step) * step;
     hi = Math.ceil(hi / step) * step;
     const ticks: number[] = [];

@@ -75,6 +75,8 @@ export interface RunOptions {
   readonly dirtyRate?: boolean;
   /** page-sampling: pages sampled per GiB of guest (QEMU's sample-pages, 128 to 16384). @default 512 */
   readonly samplePages?: number;
+  /** Keep page contents in the shared arena (what a migration reads and sends); implied by verify. @default false */
+  readonly contents?: boolean;
   /** QEMU's reaper period: ring strategies reap at least this often; 0 = reap continuously. @default 1000 */
   readonly reapIntervalMs?: number;
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk: 1 GiB). @default 262144 */
@@ -136,6 +138,8 @@ export interface ResolvedRunOptions {
   readonly dirtyRate: boolean;
   /** Pages page-sampling hashes per GiB (with dirtyRate). */
   readonly samplePages: number;
+  /** Page contents live in the shared arena (verify, or a migration's guest). */
+  readonly contents: boolean;
   readonly reapIntervalMs: number;
   readonly clearChunkPages: number;
   readonly sliceWrites: number;
@@ -153,7 +157,7 @@ export type RunSummaryOptions = Omit<ResolvedRunOptions, 'inject' | 'timeouts'>;
 
 const KEYS = [
   'strategy', 'backend', 'engine', 'vcpus', 'memory', 'ringEntries', 'ringProtocol', 'pml', 'pattern', 'seed', 'stride', 'zipfExponent', 'hotPages',
-  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'dirtyRate', 'samplePages', 'reapIntervalMs', 'clearChunkPages',
+  'writeRate', 'dirtyLimit', 'dirtyLimitPeriodMs', 'seconds', 'iterations', 'intervalMs', 'minWrites', 'verify', 'dirtyRate', 'samplePages', 'contents', 'reapIntervalMs', 'clearChunkPages',
   'sliceWrites', 'vcpusPerThread', 'deviceWriter', 'timeouts', 'signal', 'brokenCollector', 'inject', 'faultCostNs', 'resetCostNs',
 ];
 const TIMEOUT_KEYS = ['startMs', 'kickMs', 'fullWaitMs', 'pauseMs', 'stopMs'];
@@ -194,6 +198,10 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     throw new RangeError(`memory must be at most 1GiB with verify (it keeps page contents and a host mirror), got ${formatSize(memoryBytes)}: drop verify for tracking only`);
   }
   const dirtyRate = resolveDirtyRate(o, { memoryBytes, pages, verify });
+  const contents = verify || dirtyRate.dirtyRate || requireBoolean('contents', o.contents, false);
+  if (contents && memoryBytes > MAX_VERIFY_BYTES) {
+    throw new RangeError(`memory must be at most 1GiB with contents (every page is kept in the shared arena), got ${formatSize(memoryBytes)}: use 1GiB or less`);
+  }
   const pml = requireBoolean('pml', o.pml, false);
   if (o.ringEntries !== undefined && !mode.usesRing) {
     throw new RangeError(`ringEntries applies to strategies with dirty rings, not to ${mode.name}: drop it, or use strategy ring`);
@@ -218,7 +226,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
   const inject = resolveInject(o.inject, vcpus);
   if (inject?.guestBatchWrites !== undefined && !kvm) throw new RangeError('inject.guestBatchWrites applies to backend kvm (the model\'s vCPUs write in slices already): drop it');
   // The arena must fit Wasm32: find out now, not after the threads started.
-  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents: verify || dirtyRate.dirtyRate }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
+  planArena({ maxVcpus: vcpus + (deviceWriter ? 1 : 0), ringEntries, slots: [{ pages, contents }], scratchBytes: 0, pml, zipfRanks: pattern === 'zipf' ? hotPages : 0 });
   const resolved: ResolvedRunOptions = {
     strategy: mode.name,
     backend,
@@ -243,6 +251,7 @@ export function resolveRunOptions(options: RunOptions): { options: ResolvedRunOp
     minWrites: requireInteger('minWrites', o.minWrites ?? 256, 0, 1e9),
     verify,
     ...dirtyRate,
+    contents,
     reapIntervalMs: requireInteger('reapIntervalMs', o.reapIntervalMs ?? 1000, 0, 3_600_000),
     clearChunkPages,
     sliceWrites: requireInteger('sliceWrites', o.sliceWrites ?? (kvm ? KVM_SLICE_WRITES : 1024), 1, 2 ** 27),

@@ -11,8 +11,9 @@ import { GuestRun } from '../backend/kvm/guest-run.ts';
 import { createVm, type Vm } from '../kvm/vm.ts';
 import { prng } from '../prng.ts';
 import type { TrackingMode } from '../tracking/index.ts';
-import { configureWorkload, workloadState, zipfCdf } from '../vcpu/workload.ts';
+import { workloadState } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
+import { guestVm } from './guest.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
 import { DirtyRateMeter } from './dirty-rate.ts';
@@ -159,33 +160,3 @@ async function kvmGuest(o: ResolvedRunOptions, mode: TrackingMode, model: Vm): P
   }
 }
 
-/**
- * The VM for the run: the mode's capabilities, one slot, the vCPUs and device writer, their
- * workloads. On the kvm backend it is the VMM's side only (control words, counters, the
- * collected and the verifier's bitmaps, the workloads' first state): the kernel's half of
- * its arena (rings, write protection, page contents) is never used.
- */
-async function guestVm(o: ResolvedRunOptions, mode: TrackingMode): Promise<Vm> {
-  const zipfRanks = o.pattern === 'zipf' ? o.hotPages : 0;
-  const vm = await createVm({
-    engine: o.engine,
-    maxVcpus: o.vcpus + (o.deviceWriter ? 1 : 0),
-    ...mode.vmOptions({ ringEntries: o.ringEntries, pml: o.pml }),
-    ...(o.ringProtocol ? { ringProtocol: o.ringProtocol } : {}),
-    pml: o.pml,
-    slots: [{ pages: o.pages, contents: o.verify || o.dirtyRate }],
-    zipfRanks,
-    scratchBytes: 0,
-  });
-  const writers = [...Array.from({ length: o.vcpus }, () => vm.createVcpu()), ...(o.deviceWriter ? [vm.createDevice()] : [])];
-  const { arena } = vm;
-  if (zipfRanks) arena.u32.set(zipfCdf(zipfRanks, o.zipfExponent), arena.plan.zipf >>> 2);
-  const slot = vm.slot(0);
-  const share = Math.floor(o.pages / o.vcpus);
-  writers.forEach((w, i) => {
-    // memstress gives each vCPU its own region (dirty_log_perf_test); the others share the slot.
-    const region = o.pattern === 'memstress' && i < o.vcpus ? { start: i * share, pages: share } : { start: 0, pages: o.pages };
-    configureWorkload(arena.vcpus[w.id]!, slot.desc, region, o, { table: arena.plan.zipf, ranks: zipfRanks }, i, writers.length);
-  });
-  return vm;
-}

@@ -154,9 +154,14 @@ export class RunThreads {
 
   /** One dirty-log sync by the collector; a collector that does not answer in time is named. */
   sync(final: boolean, ...signals: (AbortSignal | undefined)[]): Promise<SyncReply> {
+    return this.syncWithSet(final, false, ...signals);
+  }
+
+  /** A sync that, with `set`, also brings back its pages as one bitmap per slot (copied once, transferred). */
+  syncWithSet(final: boolean, set: boolean, ...signals: (AbortSignal | undefined)[]): Promise<SyncReply> {
     const id = ++this.#syncs;
     const reply = new Promise<SyncReply>((resolve) => this.#pendingSyncs.set(id, resolve));
-    this.#collector.postMessage({ kind: 'sync', id, final } satisfies CollectorCommand);
+    this.#collector.postMessage({ kind: 'sync', id, final, ...(set ? { set } : {}) } satisfies CollectorCommand);
     this.control.ring(this.control.vmWord('collectorBell')); // the collector sleeps on its bell, not its event loop
     const t = this.#spec.options.timeouts;
     const ms = t.kickMs + t.fullWaitMs;

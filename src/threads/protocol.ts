@@ -126,7 +126,8 @@ export interface CollectorWorkerData {
 }
 
 export type CollectorCommand =
-  | { readonly kind: 'sync'; readonly id: number; readonly final: boolean }
+  /** `set`: reply with the sync's pages as bitmaps (an embedding host's sync: a migration's round). */
+  | { readonly kind: 'sync'; readonly id: number; readonly final: boolean; readonly set?: boolean }
   | { readonly kind: 'stop' };
 
 /**
@@ -150,7 +151,7 @@ export interface SyncReply {
   readonly entriesHarvested: number;
   readonly entriesReset: number;
   readonly busyMs: number;
-  /** Verify: this sync's pages as KVM bitmaps, one per slot (a copy of the set, nothing more). */
+  /** Verify, or a sync that asked for its set: this sync's pages as KVM bitmaps, one per slot (a copy of the set, nothing more). */
   readonly sets: readonly Uint8Array[] | undefined;
   /** Verify: pages lost since the previous sync (count, and the first few), see Missed. */
   readonly missedCount: number;

@@ -16,6 +16,7 @@ import type { Blamed, VcpuMessage, VcpuWorkerData } from '../threads/protocol.ts
 import { withFaultCost } from './fault-cost.ts';
 import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
+import { CpuThrottle } from './cpu-throttle.ts';
 import { Throttle } from './throttle.ts';
 
 const data = workerData as VcpuWorkerData;
@@ -47,6 +48,8 @@ class Cpu {
   readonly pacer = new Pacer(data.writeRate);
   /** The dirty limit's hold after full exits (0 µs without a limit). */
   readonly throttle = new Throttle((ms) => void (this.me.throttleUs += Math.round(ms * 1000)));
+  /** Auto-converge's CPU throttle (QEMU cpu_throttle). */
+  readonly cpuThrottle = new CpuThrottle();
   /** Since when it has been in a full exit, waiting for a reset; undefined while it can run. */
   blockedSince: number | undefined;
 
@@ -106,6 +109,7 @@ function runSlices(): boolean {
     answerKick(cpu);
     if (cpu.blockedSince !== undefined && !unblocked(cpu)) continue;
     if (cpu.throttle.msLeft() > 0) continue;
+    if (cpuThrottled(cpu)) continue;
     const max = cpu.pacer.allowance(data.sliceWrites);
     if (max === 0) continue;
     current = cpu;
@@ -203,9 +207,19 @@ function idle(): void {
   }
 }
 
-/** Every vCPU is paced or held by the dirty limit: sleep until the first one may write. */
+/** Auto-converge: the vCPU sleeps its share of the timeslice; its write-rate clock stops meanwhile. */
+function cpuThrottled(cpu: Cpu): boolean {
+  const pct = vm.throttlePct;
+  if (pct === 0 && cpu.cpuThrottle.msLeft(performance.now()) === 0) return false;
+  if (cpu.cpuThrottle.offFor(pct, performance.now()) === 0) return false;
+  cpu.pacer.stop();
+  return true;
+}
+
+/** Every vCPU is paced, throttled or held by the dirty limit: sleep until the first one may write. */
 function napUntilDue(): void {
-  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.throttle.msLeft())));
+  const now = performance.now();
+  const due = Math.min(...cpus.map((cpu) => Math.max(cpu.pacer.msUntilDue(), cpu.cpuThrottle.msLeft(now), cpu.throttle.msLeft())));
   if (due > 0) c.waitSync(c.vmWord('runEpoch'), vm.runEpoch, Math.min(due, NAP_MS));
 }
 

@@ -95,7 +95,7 @@ function serve(): void {
       // it) is answered: without this the next loop reaped again and re-armed pages inside the
       // period that follows, which a dirty-rate measurement then counts twice.
       const answered = vm.collectorBell;
-      sync(cmd.id, cmd.final);
+      sync(cmd.id, cmd.final, cmd.set === true);
       reapedAt = answered;
       lastReap = performance.now();
       synced = true;
@@ -166,7 +166,7 @@ function limitPeriod(): void {
   limiter!.adjust(performance.now());
 }
 
-function sync(id: number, final: boolean): void {
+function sync(id: number, final: boolean, wantSet: boolean): void {
   vm.collectorSyncs++;
   const t0 = performance.now();
   const before = { harvested: vm.collectorHarvested, reset: vm.collectorReset };
@@ -175,7 +175,7 @@ function sync(id: number, final: boolean): void {
   const stats = busy(() => mode.collect(ctx, final));
   count(stats);
   if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
-  const reply = busy(() => settle(id, final));
+  const reply = busy(() => settle(id, final, wantSet || truth !== undefined));
   truth?.record();
   const done: SyncReply = {
     ...reply,
@@ -190,7 +190,7 @@ function sync(id: number, final: boolean): void {
  * After the mode collected, re-armed and read: check the sync against the ground truth, copy
  * the set for the host (verify), and move the pages into the round's.
  */
-function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' | 'entriesReset' | 'busyMs'> {
+function settle(id: number, final: boolean, withSets: boolean): Omit<SyncReply, 'entriesHarvested' | 'entriesReset' | 'busyMs'> {
   const missed = lost.missed.splice(0);
   const missedCount = lost.count + (truth?.check(final, missed) ?? 0);
   lost.count = 0;
@@ -200,14 +200,14 @@ function settle(id: number, final: boolean): Omit<SyncReply, 'entriesHarvested' 
   for (const s of data.slots) {
     const r = arena.plan.slots[s]!;
     const npages = arena.slots[s]!.npages;
-    if (truth) sets.push(arena.u8.slice(r.collected, r.collected + r.bitmapBytes));
+    if (withSets) sets.push(arena.u8.slice(r.collected, r.collected + r.bitmapBytes));
     pages += engine.bitmapDrain(r.iteration, r.collected, npages);
     if (final) {
       roundPages += engine.bitmapCount(r.iteration, npages);
       engine.bitmapAndNot(r.iteration, r.iteration, npages); // empty it for the next round
     }
   }
-  return { kind: 'synced', id, pages, roundPages, sets: truth ? sets : undefined, missedCount, missed };
+  return { kind: 'synced', id, pages, roundPages, sets: withSets ? sets : undefined, missedCount, missed };
 }
 
 /**
