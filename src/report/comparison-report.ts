@@ -6,7 +6,7 @@ import type { Axis, BarChart, Chart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
 import { dirtyLimitCharts } from './dirty-limit-charts.ts';
 import { dirtyRateCharts } from './dirty-rate-charts.ts';
-import { formatTable } from './engine-table.ts';
+import { comparisonGroupsText } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
 import { timelineCharts } from './timeline.ts';
 
@@ -108,12 +108,5 @@ export function comparisonCsv(c: ComparisonResult): { header: string[]; rows: Cs
 }
 
 export function comparisonText(c: ComparisonResult): string {
-  const lines = [`dirtylog compare ${c.name}: ${c.summary}`, ''];
-  for (const g of groupsOf(c)) {
-    lines.push(g, formatTable(HEADER.slice(1), rows(c).filter((r) => r[0] === g).map((r) => r.slice(1))));
-    const v = c.verdicts.find((x) => x.group === g);
-    if (v) lines.push(v.winner ? `  winner: ${v.winner}: ${v.reason}` : `  ${v.reason}`);
-    lines.push('');
-  }
-  return lines.join('\n');
+  return comparisonGroupsText(c, HEADER, rows(c));
 }

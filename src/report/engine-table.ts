@@ -32,3 +32,23 @@ export function formatEngineReport(report: EngineBenchReport): string {
     '',
   ].join('\n');
 }
+
+/**
+ * A comparison as text: its title, then each workload group's table (rows whose first cell is
+ * the group, printed without it) and the group's verdict.
+ */
+export function comparisonGroupsText(
+  c: { readonly name: string; readonly summary: string; readonly verdicts: readonly { readonly group: string; readonly winner?: string; readonly reason: string }[] },
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const lines = [`dirtylog compare ${c.name}: ${c.summary}`, ''];
+  for (const g of [...new Set(rows.map((r) => r[0]!))]) {
+    lines.push(g, formatTable(header.slice(1), rows.filter((r) => r[0] === g).map((r) => r.slice(1))));
+    const v = c.verdicts.find((x) => x.group === g);
+    if (v) lines.push(v.winner ? `  winner: ${v.winner}: ${v.reason}` : `  ${v.reason}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+

@@ -4,7 +4,7 @@ import type { Summary } from '../bench/stats.ts';
 import { formatValue } from './axis.ts';
 import type { Axis, BarChart, LineChart, Point } from './chart.ts';
 import type { CsvCell } from './csv.ts';
-import { formatTable } from './engine-table.ts';
+import { comparisonGroupsText } from './engine-table.ts';
 import type { ReportSection, Table } from './html.ts';
 
 type Measure = 'totalMs' | 'downtimeMs' | 'rounds' | 'transferred';
@@ -83,12 +83,5 @@ export function migrationComparisonCsv(c: MigrationComparisonResult): { header: 
 }
 
 export function migrationComparisonText(c: MigrationComparisonResult): string {
-  const lines = [`dirtylog compare ${c.name}: ${c.summary}`, ''];
-  for (const g of groupsOf(c)) {
-    lines.push(g, formatTable(HEADER.slice(1), rows(c).filter((r) => r[0] === g).map((r) => r.slice(1))));
-    const v = c.verdicts.find((x) => x.group === g);
-    if (v) lines.push(v.winner ? `  winner: ${v.winner}: ${v.reason}` : `  ${v.reason}`);
-    lines.push('');
-  }
-  return lines.join('\n');
+  return comparisonGroupsText(c, HEADER, rows(c));
 }

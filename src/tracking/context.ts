@@ -62,11 +62,9 @@ export interface ContextOptions {
   readonly resetCostNs?: number;
 }
 
-/** Bind the verbs to an arena. */
-export function collectContext(arena: Arena, o: ContextOptions): CollectContext {
-  const mirrorAt = mirrorOffsets(arena, o.slots);
-  const times = o.times;
-  const timed = <T>(key: keyof VerbTimes, f: () => T): T => {
+/** A verb's wall time added to `times[key]` (nothing timed without `times`). */
+export function timer(times: VerbTimes | undefined): <T>(key: keyof VerbTimes, f: () => T) => T {
+  return (key, f) => {
     if (!times) return f();
     const t0 = performance.now();
     try {
@@ -75,6 +73,12 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
       times[key] += performance.now() - t0;
     }
   };
+}
+
+/** Bind the verbs to an arena. */
+export function collectContext(arena: Arena, o: ContextOptions): CollectContext {
+  const mirrorAt = mirrorOffsets(arena, o.slots);
+  const timed = timer(o.times);
   const resetCost = o.resetCostNs ?? 0;
   // KVM_RESET_DIRTY_RINGS, plus the kernel's calibrated cost per entry reset when one is given.
   const reset = resetCost > 0

@@ -9,21 +9,12 @@
 import type { KvmVm } from '../backend/kvm/kvm-vm.ts';
 import type { Arena } from '../kvm/arena.ts';
 import { INT_MAX, markHarvested } from '../kvm/dirty-ring.ts';
-import { copyPages, mirrorOffsets, reapStepwise, type CollectContext, type CollectVerbs, type ContextOptions, type VerbTimes } from './context.ts';
+import { copyPages, mirrorOffsets, reapStepwise, timer, type CollectContext, type CollectVerbs, type ContextOptions } from './context.ts';
 
 /** Bind the verbs to the real VM `kvm`, whose memslot `slot` memories are `guest` (by slot id). */
 export function kvmCollectContext(arena: Arena, kvm: KvmVm, guest: ReadonlyMap<number, Uint8Array>, o: Omit<ContextOptions, 'resetCostNs'>): CollectContext {
   const mirrorAt = mirrorOffsets(arena, o.slots);
-  const times = o.times;
-  const timed = <T>(key: keyof VerbTimes, f: () => T): T => {
-    if (!times) return f();
-    const t0 = performance.now();
-    try {
-      return f();
-    } finally {
-      times[key] += performance.now() - t0;
-    }
-  };
+  const timed = timer(o.times);
   const snapshot = (slot: number) => {
     const r = arena.plan.slots[slot]!;
     return arena.u8.subarray(r.snapshot, r.snapshot + r.bitmapBytes);

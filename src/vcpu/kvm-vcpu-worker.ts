@@ -17,6 +17,7 @@ import { Control } from '../threads/control.ts';
 import type { Blamed, KvmVcpuWorkerData, VcpuMessage } from '../threads/protocol.ts';
 import { injectVcpu } from './inject.ts';
 import { Pacer } from './pacer.ts';
+import { Blame } from '../threads/blame.ts';
 
 const data = workerData as KvmVcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -36,12 +37,6 @@ const SPIN_MS = 0.05;
 const NAP_MS = 5;
 const post = (m: VcpuMessage) => parentPort!.postMessage(m);
 
-/** Another thread did not answer in time: the host is told which, and this thread ends. */
-class Blame extends Error {
-  constructor(readonly blamed: Blamed, message: string) {
-    super(message);
-  }
-}
 
 /** Since when the vCPU has been in a ring-full exit; undefined while it can run. */
 let blockedSince: number | undefined;

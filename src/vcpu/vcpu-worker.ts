@@ -18,6 +18,7 @@ import { injectVcpu, type Slice } from './inject.ts';
 import { Pacer } from './pacer.ts';
 import { CpuThrottle } from './cpu-throttle.ts';
 import { Throttle } from './throttle.ts';
+import { Blame } from '../threads/blame.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -30,12 +31,6 @@ const SPIN_MS = 0.05;
 const NAP_MS = 5;
 const post = (m: VcpuMessage) => parentPort!.postMessage(m);
 
-/** Another thread did not answer in time: the host is told which, and this thread ends. */
-class Blame extends Error {
-  constructor(readonly blamed: Blamed, message: string) {
-    super(message);
-  }
-}
 
 /** One vCPU run by this thread. */
 class Cpu {

@@ -18,12 +18,13 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
 import { dirtyRingSoftFull } from '../kvm/dirty-ring.ts';
-import type { Blamed, CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
+import type { CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectContext, type CollectStats } from '../tracking/index.ts';
 import { collectorSide } from './collector-side.ts';
 import { DirtyLimiter } from './dirty-limit.ts';
 import { GroundTruth } from './ground-truth.ts';
 import { injectCollector } from './inject.ts';
+import { Blame } from '../threads/blame.ts';
 
 const data = workerData as CollectorWorkerData;
 const arena = joinArena(data.arena);
@@ -57,12 +58,6 @@ let looks = 0;
 const lost = { count: 0, missed: [] as Missed[] };
 const post = (m: CollectorReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
-/** Another thread did not answer in time: the host is told which, and this thread stops. */
-class Blame extends Error {
-  constructor(readonly blamed: Blamed, message: string) {
-    super(message);
-  }
-}
 
 truth?.record();
 post({ kind: 'ready' });
