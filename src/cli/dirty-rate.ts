@@ -8,7 +8,7 @@ import { quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command } from './command.ts';
 import { listFlag } from './experiment-output.ts';
 import { noPositionals, numberFlag, parseFlags } from './flags.ts';
-import { inFlagTerms } from './run.ts';
+import { inFlagTerms, ringless } from './run.ts';
 
 const HELP = `usage: dirtylog dirty-rate [options]
 
@@ -89,7 +89,7 @@ export const main: Command = async (argv, io) => {
   }
   noPositionals('dirty-rate', positionals);
   const { modes, strategy } = modesAndStrategy(values.mode, values.strategy);
-  if (values.ring !== undefined && MODES.some((m) => m.name === strategy && !m.usesRing)) {
+  if (values.ring !== undefined && ringless(strategy)) {
     throw new UsageError(`--ring sizes the dirty ring, and --strategy ${strategy} has none: drop --ring, or use --strategy ring`);
   }
   const num = (flag: keyof typeof FLAGS) => numberFlag(`--${flag}`, values[flag] as string);

@@ -15,12 +15,11 @@ import { migrationDocument, migrationLines, roundLine, destinationLines } from '
 import { renderHtml } from '../report/html.ts';
 import { startVm, type RunningVm, type VmOptions } from '../run/running-vm.ts';
 import { parseSize } from '../run/size.ts';
-import { MODES } from '../tracking/index.ts';
 import { quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io } from './command.ts';
 import { outputChoice } from './experiment-output.ts';
 import { noPositionals, numberFlag, parseFlags } from './flags.ts';
-import { inFlagTerms } from './run.ts';
+import { inFlagTerms, ringless } from './run.ts';
 
 const HELP = `usage: dirtylog migrate [options]                       source, with its own destination process on loopback
        dirtylog migrate --to HOST:PORT [options]          source, to a destination started with --listen
@@ -122,7 +121,7 @@ function within(flag: string, v: string | undefined, min: number, max: number, u
 
 function vmOptions(v: Values): VmOptions {
   const strategy = v.strategy ?? 'ring';
-  if (v.ring !== undefined && MODES.some((m) => m.name === strategy && !m.usesRing)) {
+  if (v.ring !== undefined && ringless(strategy)) {
     throw new UsageError(`--ring sizes the dirty ring, and --strategy ${strategy} has none: drop --ring, or use --strategy ring or ring-with-bitmap`);
   }
   return {

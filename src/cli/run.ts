@@ -73,7 +73,7 @@ export function inFlagTerms(message: string): string {
 }
 
 /** Whether --strategy names a mode without a dirty ring: --ring has nothing to size. (An unknown strategy is the library's to name.) */
-const ringless = (strategy: string): boolean => MODES.some((m) => m.name === strategy && !m.usesRing);
+export const ringless = (strategy: string): boolean => MODES.some((m) => m.name === strategy && !m.usesRing);
 
 export const main: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, FLAGS);

@@ -22,6 +22,7 @@ import { resolveMigrateOptions, type MigrateOptions, type ResolvedMigrateOptions
 import { decodeProofReply, decodeRefusal, decodeResumed } from './records.ts';
 import { encodePages, encodeProof, HASHES_PER_PROOF, PAGES_PER_RECORD, RECORD, PAGE_FLAG_SHARED } from './stream.ts';
 import { SourceState, worldNow, type StateOutcome } from './vm-state.ts';
+import { EventStream } from '../run/event-stream.ts';
 
 export type { MigrateOptions } from './options.ts';
 
@@ -31,36 +32,13 @@ export function migrate(options: MigrateOptions): Migration {
   return new Migration(o);
 }
 
-export class Migration {
+export class Migration extends EventStream<MigrationEvent> {
   readonly result: Promise<MigrationResult>;
-  readonly #events: MigrationEvent[] = [];
-  readonly #listeners = new Set<(e: MigrationEvent) => void>();
-  readonly #waiting: (() => void)[] = [];
 
   /** @internal use {@link migrate}. */
   constructor(o: ResolvedMigrateOptions) {
-    this.result = new SourceSession(o, (e) => this.#emit(e)).run();
-  }
-
-  on<K extends MigrationEvent['kind']>(kind: K, fn: (e: Extract<MigrationEvent, { kind: K }>) => void): this {
-    this.#listeners.add((e) => e.kind === kind && fn(e as Extract<MigrationEvent, { kind: K }>));
-    return this;
-  }
-
-  /** Every event, from the first, ending with `finished`. */
-  async *events(): AsyncGenerator<MigrationEvent> {
-    for (let i = 0; ; i++) {
-      while (i >= this.#events.length) await new Promise<void>((r) => this.#waiting.push(r));
-      const e = this.#events[i]!;
-      yield e;
-      if (e.kind === 'finished') return;
-    }
-  }
-
-  #emit(e: MigrationEvent): void {
-    this.#events.push(e);
-    for (const l of this.#listeners) l(e);
-    for (const wake of this.#waiting.splice(0)) wake();
+    super();
+    this.result = new SourceSession(o, (e) => this.emit(e)).run();
   }
 }
 

@@ -13,6 +13,7 @@ import { prng } from '../prng.ts';
 import type { TrackingMode } from '../tracking/index.ts';
 import { workloadState } from '../vcpu/workload.ts';
 import { ABI } from '../layout.ts';
+import { EventStream } from './event-stream.ts';
 import { guestVm } from './guest.ts';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './options.ts';
 import type { IterationReport, RunError, RunEvent, RunResult } from './result.ts';
@@ -30,37 +31,13 @@ export function startRun(options: RunOptions): Run {
   return new Run(o, mode, signal);
 }
 
-export class Run {
+export class Run extends EventStream<RunEvent> {
   readonly result: Promise<RunResult>;
-  #events: RunEvent[] = [];
-  #listeners = new Set<(e: RunEvent) => void>();
-  #waiting: (() => void)[] = [];
 
   /** @internal use {@link startRun}. */
   constructor(o: ResolvedRunOptions, mode: TrackingMode, signal: AbortSignal | undefined) {
-    this.result = drive(o, mode, signal, (e) => this.#emit(e));
-  }
-
-  /** Call `fn` for every event of this kind from now on. */
-  on<K extends RunEvent['kind']>(kind: K, fn: (e: Extract<RunEvent, { kind: K }>) => void): this {
-    this.#listeners.add((e) => e.kind === kind && fn(e as Extract<RunEvent, { kind: K }>));
-    return this;
-  }
-
-  /** Every event of the run, from the first, ending with `finished`. */
-  async *events(): AsyncGenerator<RunEvent> {
-    for (let i = 0; ; i++) {
-      while (i >= this.#events.length) await new Promise<void>((r) => this.#waiting.push(r));
-      const e = this.#events[i]!;
-      yield e;
-      if (e.kind === 'finished') return;
-    }
-  }
-
-  #emit(e: RunEvent): void {
-    this.#events.push(e);
-    for (const l of this.#listeners) l(e);
-    for (const wake of this.#waiting.splice(0)) wake();
+    super();
+    this.result = drive(o, mode, signal, (e) => this.emit(e));
   }
 }
 

@@ -18,6 +18,7 @@ export class CpuThrottle {
   /** Milliseconds this vCPU must stay out now, at throttle `pct` (0 = may run). */
   offFor(pct: number, now: number): number {
     if (now < this.#asleepUntil) return this.#asleepUntil - now;
+    this.#asleepUntil = 0;
     if (pct <= 0) {
       this.#runningSince = undefined;
       return 0;
@@ -28,6 +29,11 @@ export class CpuThrottle {
     this.#asleepUntil = now + (THROTTLE_TIMESLICE_MS * p) / (100 - p);
     this.#runningSince = undefined;
     return this.#asleepUntil - now;
+  }
+
+  /** Whether a sleep was set and has not been seen to end: unthrottled, a slice needs no clock read. */
+  get sleeping(): boolean {
+    return this.#asleepUntil !== 0;
   }
 
   /** Milliseconds of sleep left (0 when it may run). */

@@ -205,7 +205,7 @@ function idle(): void {
 /** Auto-converge: the vCPU sleeps its share of the timeslice; its write-rate clock stops meanwhile. */
 function cpuThrottled(cpu: Cpu): boolean {
   const pct = vm.throttlePct;
-  if (pct === 0 && cpu.cpuThrottle.msLeft(performance.now()) === 0) return false;
+  if (pct === 0 && !cpu.cpuThrottle.sleeping) return false; // the common case reads no clock
   if (cpu.cpuThrottle.offFor(pct, performance.now()) === 0) return false;
   cpu.pacer.stop();
   return true;

@@ -3,9 +3,6 @@
  * beside it: its rings, bitmaps and memory through kvmCollectContext, its guests' stop words
  * for kicks, and their own records of completed writes for the verifier.
  */
-import { GuestRun } from '../backend/kvm/guest-run.ts';
-import { KvmVm } from '../backend/kvm/kvm-vm.ts';
-import { loadLibc } from '../backend/kvm/libc.ts';
 import type { Arena } from '../kvm/arena.ts';
 import { ringBatchReady } from '../kvm/dirty-ring.ts';
 import { ABI } from '../layout.ts';
@@ -41,6 +38,10 @@ export async function collectorSide(arena: Arena, data: CollectorWorkerData, rin
       close: () => {},
     };
   }
+  // The kvm backend's modules load only in a kvm run: a model run's collector starts without them.
+  const [{ loadLibc }, { KvmVm }, { GuestRun }] = await Promise.all([
+    import('../backend/kvm/libc.ts'), import('../backend/kvm/kvm-vm.ts'), import('../backend/kvm/guest-run.ts'),
+  ]);
   const libc = await loadLibc();
   const kvm = new KvmVm(libc, data.kvm.vm);
   const guest = new GuestRun(libc, data.kvm.vm, data.kvm.guest);
