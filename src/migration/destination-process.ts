@@ -9,7 +9,9 @@ import { listenForMigration, type DestinationResult } from './destination.ts';
 import type { DestinationProcessOptions, DestinationMessage, DestinationSummary } from './spawn-destination.ts';
 
 const o = JSON.parse(process.argv[2] ?? '{}') as DestinationProcessOptions;
-const send = (m: DestinationMessage) => process.send?.(m);
+// The parent may be gone (its stdout closed under `| head`, or killed): then there is nobody to
+// tell, and sending or disconnecting would throw on a closed channel.
+const send = (m: DestinationMessage) => void (process.connected && process.send?.(m));
 const controller = new AbortController();
 process.on('SIGINT', () => {});
 process.on('disconnect', () => controller.abort(new Error('the source process went away')));
@@ -30,7 +32,7 @@ try {
   send({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
   process.exitCode = 1;
 }
-process.disconnect?.();
+if (process.connected) process.disconnect?.();
 
 function summary(r: DestinationResult, writesAfterResume: number): DestinationSummary {
   const { vm, ...rest } = r;
