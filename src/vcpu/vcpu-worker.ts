@@ -192,6 +192,10 @@ function idle(): void {
   }
   c.ring(c.vmWord('collectorBell'));
   const seen = blocked.me.resumeBell;
+  // The bell is read before the ring is looked at again: a reset that landed after
+  // runSlices' look and rang before this read would otherwise be waited for until the nap
+  // ends (the collector rings only after a reset that freed something, and had nothing left).
+  if (!dirtyRingSoftFull(arena, blocked.id)) return;
   const epoch = vm.runEpoch;
   const spinUntil = now + SPIN_MS;
   for (let i = 0; blocked.me.resumeBell === seen && vm.runEpoch === epoch; i++) {
