@@ -41,12 +41,13 @@ export function collectHarvested(vcpu: usize, n: u32): u32 {
 /**
  * QEMU's kvm_dirty_ring_reap_one for the `n` vCPUs whose control-block offsets are the u32s
  * at `list`: harvest each ring and mark every entry straight into the collected bitmaps, in
- * one call and one pass over the entries (no harvest-buffer copy). The flag handshake is
+ * one call and one pass over the entries (no harvest-buffer copy), at most `max` entries per
+ * ring (a reap in chunks lets a vCPU in a full exit go on after the first chunk's reset). The flag handshake is
  * dirtyRingHarvest's: plain RESET stores, one publishing store of the fetch index per ring;
  * with shared indices, the entries up to avail_index and one store of fetch_index per ring.
  * Returns the entries harvested; skipped ones are added to VM_COLLECTOR_SKIPPED.
  */
-export function dirtyRingsCollect(list: usize, n: u32): u32 {
+export function dirtyRingsCollect(list: usize, n: u32, max: u32): u32 {
   const nrAs = load<u32>(VM_CTL + VM_NR_AS);
   const nrSlots = load<u32>(VM_CTL + VM_NR_SLOTS);
   const slots = <usize>load<u32>(VM_CTL + VM_SLOTS);
@@ -57,11 +58,12 @@ export function dirtyRingsCollect(list: usize, n: u32): u32 {
     const ring = <usize>load<u32>(vcpu + VCPU_RING);
     const entries = load<u32>(vcpu + VCPU_ENTRIES);
     const mask = entries - 1;
+    const most = max < entries ? max : entries;
     const fetchAt = <usize>load<u32>(vcpu + VCPU_FETCH_AT);
     if (fetchAt != 0) {
       const from = indexOwnFetch(fetchAt);
       let n = indexAvail(<usize>load<u32>(vcpu + VCPU_AVAIL_AT)) - from;
-      if (n > entries) n = entries;
+      if (n > most) n = most;
       if (n == 0) continue;
       for (let i: u32 = 0; i < n; i++) {
         const e = ring + (<usize>((from + i) & mask) << 4);
@@ -73,7 +75,7 @@ export function dirtyRingsCollect(list: usize, n: u32): u32 {
     }
     let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);
     let taken: u32 = 0;
-    while (taken < entries) {
+    while (taken < most) {
       const e = ring + (<usize>(fetch & mask) << 4);
       if (gfnFlags(e) != GFN_F_DIRTY) break;
       if (!markGfn(slots, nrSlots, nrAs, gfnSlot(e), gfnOffset(e))) skipped++;

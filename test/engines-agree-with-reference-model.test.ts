@@ -92,7 +92,7 @@ type Op =
   | { op: 'runSlice'; v: number; max: number }
   | { op: 'nextPage'; v: number }
   | { op: 'collect'; v: number; max: number; n: number }
-  | { op: 'reapAll' };
+  | { op: 'reapAll'; max: number };
 
 const slotPage = fc.integer({ min: 0, max: 1 }).chain((slot) => fc.record({ slot: fc.constant(slot), page: fc.nat(PAGES[slot]! - 1) }));
 const v = fc.integer({ min: 0, max: 1 });
@@ -130,7 +130,8 @@ function opsFor(mode: Mode): fc.Arbitrary<Op[]> {
       fc.record({ op: fc.constant('pushPair' as const), v, base: fc.integer({ min: 64, max: 135 }), delta: fc.constantFrom(-64, -63, -62, -1, 0, 1, 62, 63, 64) }),
       fc.record({ op: fc.constant('forgeWrappedPair' as const), v }),
       fc.record({ op: fc.constant('collect' as const), v, max: fc.nat(300), n: fc.nat(300) }),
-      fc.record({ op: fc.constant('reapAll' as const) }),
+      // max: a reap in chunks (at most max entries per ring), or whole rings.
+      fc.record({ op: fc.constant('reapAll' as const), max: fc.oneof(fc.nat(300), fc.constant(0xffffffff)) }),
       fc.record({ op: fc.constant('reset' as const), limit: fc.oneof(fc.nat(300), fc.constant(0x7fffffff)) }),
       fc.record({
         op: fc.constant('scribble' as const),
@@ -229,7 +230,7 @@ function apply(vm: Vm, op: Op): unknown {
       const list = scratch + 2048;
       vm.vcpus.forEach((c, i) => (a.u32[(list >>> 2) + i] = c.ctl));
       const skippedBefore = a.vm.collectorSkipped;
-      const harvested = a.engine.dirtyRingsCollect(list, vm.vcpus.length);
+      const harvested = a.engine.dirtyRingsCollect(list, vm.vcpus.length, op.max);
       const reset = a.engine.dirtyRingsReset(list, vm.vcpus.length, 0x7fffffff);
       return { harvested, skipped: a.vm.collectorSkipped - skippedBefore, reset: reset < 0 ? 'einval' : reset };
     }
@@ -354,7 +355,7 @@ function applyRef(ref: RefVm, op: Op): unknown {
       let harvested = 0;
       let skipped = 0;
       for (let v = 0; v < ref.rings.length; v++) {
-        const h = ref.harvest(v, ref.rings[v]!.entries).length;
+        const h = ref.harvest(v, Math.min(op.max, ref.rings[v]!.entries)).length;
         skipped += ref.collectHarvested(v, h);
         harvested += h;
       }

@@ -40,8 +40,8 @@ export interface EngineExports {
   runSlice(vcpu: number, maxWrites: number, stamp: number): number;
   /** Fold `n` harvested records into their slots' collected bitmaps; returns records skipped. */
   collectHarvested(vcpu: number, n: number): number;
-  /** Harvest the rings of the `n` vCPUs listed at `list` straight into the collected bitmaps; returns entries. */
-  dirtyRingsCollect(list: number, n: number): number;
+  /** Harvest at most `max` entries of each ring of the `n` vCPUs listed at `list` straight into the collected bitmaps; returns entries. */
+  dirtyRingsCollect(list: number, n: number, max: number): number;
   /** dst |= src over npages bits; returns the bits set in src. */
   bitmapOr(dst: number, src: number, npages: number): number;
   /** dst |= src, then src = 0; returns the bits moved. */

@@ -67,11 +67,12 @@ export function resetDirtyRings(arena: Arena, vcpus: readonly number[], limit = 
 
 /**
  * The VMM's reap of every ring in one pass (QEMU's kvm_dirty_ring_reap): harvest the rings of
- * `vcpus` and mark each entry straight into the collected bitmaps, no harvest-buffer copy.
- * Returns the entries harvested; skipped ones are counted in the VM block.
+ * `vcpus` and mark each entry straight into the collected bitmaps, no harvest-buffer copy,
+ * at most `max` entries per ring. Returns the entries harvested; skipped ones are counted in
+ * the VM block.
  */
-export function collectDirtyRings(arena: Arena, vcpus: readonly number[]): number {
-  return arena.engine.dirtyRingsCollect(ringList(arena, vcpus), vcpus.length);
+export function collectDirtyRings(arena: Arena, vcpus: readonly number[], max = 0xffffffff): number {
+  return arena.engine.dirtyRingsCollect(ringList(arena, vcpus), vcpus.length, max);
 }
 
 /** The control-block offsets of `vcpus`, written where the engine's VM-wide ring verbs read them. */

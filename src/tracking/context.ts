@@ -41,6 +41,8 @@ export interface CollectContext {
   readonly slots: readonly number[];
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk, 2^18 = 1 GiB). */
   readonly clearChunkPages: number;
+  /** Entries `verbs.reap` takes from each ring per call; undefined: whole rings. */
+  readonly reapChunk?: number;
   readonly verbs: CollectVerbs;
 }
 
@@ -60,6 +62,11 @@ export interface ContextOptions {
   readonly times?: VerbTimes;
   /** Time each reset entry costs on top of the engine's, in ns: the kernel's, calibrated (0: the engine alone). */
   readonly resetCostNs?: number;
+  /**
+   * At most this many entries per ring per `verbs.reap` (model), so a reaper can reset a full
+   * ring a chunk at a time. Never for a sync's collect, which must take everything.
+   */
+  readonly reapChunk?: number;
 }
 
 /** A verb's wall time added to `times[key]` (nothing timed without `times`). */
@@ -90,7 +97,7 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
     : () => resetDirtyRings(arena, o.vcpus);
   const verbs: CollectVerbs = {
     reap: () => {
-      const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus));
+      const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus, o.reapChunk));
       if (harvested === 0) return NOTHING_COLLECTED;
       return { harvested, reset: checkedReset(harvested, timed('resetMs', reset)), skipped: 0 };
     },
@@ -110,7 +117,7 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
       if (o.mirror) copyCollectedPages(arena, slot, o.mirror, mirrorAt.get(slot)!);
     },
   };
-  return { arena, vcpus: o.vcpus, slots: o.slots, clearChunkPages: o.clearChunkPages ?? 2 ** 18, verbs };
+  return { arena, vcpus: o.vcpus, slots: o.slots, clearChunkPages: o.clearChunkPages ?? 2 ** 18, ...(o.reapChunk ? { reapChunk: o.reapChunk } : {}), verbs };
 }
 
 /**

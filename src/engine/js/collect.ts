@@ -27,18 +27,19 @@ export function makeCollectOps({ u32 }: Views) {
     return skipped;
   }
 
-  function dirtyRingsCollect(list: number, n: number): number {
+  function dirtyRingsCollect(list: number, n: number, max: number): number {
     let total = 0;
     let skipped = 0;
     for (let v = 0; v < n; v++) {
       const vcpu = u32[(list >>> 2) + v]!;
       const ring = u32[(vcpu >>> 2) + VCPU_WORD.ring]! >>> 2;
       const entries = u32[(vcpu >>> 2) + VCPU_WORD.entries]!;
+      const most = Math.min(max >>> 0, entries);
       const fetchAt = u32[(vcpu >>> 2) + VCPU_WORD.fetchAt]! >>> 2;
       if (fetchAt !== 0) {
         // Shared indices: the entries up to avail_index, then one store of fetch_index.
         const from = indexOwnFetch(fetchAt);
-        const taken = Math.min((indexAvail(u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2) - from) >>> 0, entries);
+        const taken = Math.min((indexAvail(u32[(vcpu >>> 2) + VCPU_WORD.availAt]! >>> 2) - from) >>> 0, most);
         if (taken === 0) continue;
         for (let i = 0; i < taken; i++) {
           const e = ring + 4 * (((from + i) & (entries - 1)) >>> 0);
@@ -50,7 +51,7 @@ export function makeCollectOps({ u32 }: Views) {
       }
       let fetch = u32[(vcpu >>> 2) + VCPU_WORD.fetchIndex]!;
       let taken = 0;
-      while (taken < entries) {
+      while (taken < most) {
         const e = ring + 4 * ((fetch & (entries - 1)) >>> 0);
         if (gfnFlags(e) !== ABI.GFN_F_DIRTY) break;
         if (!markGfn(gfnSlot(e), gfnOffsetLo(e), gfnOffsetHi(e))) skipped++;
