@@ -59,13 +59,17 @@ typedef int64_t i64;
 /*
  * -DWASM_ATOMICS prices Wasm's atomics in C, to split a gap into what Wasm forces and what
  * the engine or V8 adds. It emits what V8 11.3 (Node 20) emits for the engine's atomics on
- * x64 (seen with node --print-wasm-code): the two publishing flag stores (DIRTY in push, RESET
- * in harvest) become sequentially consistent, an xchg, instead of a release mov as in KVM and
- * QEMU; 64-bit and/or become a load + lock cmpxchg loop, even when the result is unused,
- * instead of lock btr (test-and-disarm) and lock or (set_bit, re-arm). Not the baseline.
+ * x64 (seen with node --print-wasm-code): the DIRTY store in push becomes sequentially
+ * consistent, an xchg, instead of a release mov as in KVM; the harvest writes RESET with plain
+ * stores and publishes the batch with one sequentially consistent store of the fetch index
+ * (assembly/dirty_gfn.ts gfnMarkHarvested); 64-bit and/or become a load + lock cmpxchg loop,
+ * even when the result is unused, instead of lock btr (test-and-disarm) and lock or (set_bit,
+ * re-arm). Not the baseline.
  */
 #ifdef WASM_ATOMICS
 #define PUBLISH_ORDER __ATOMIC_SEQ_CST
+#define HARVEST_ORDER __ATOMIC_RELAXED
+#define FETCH_ORDER __ATOMIC_SEQ_CST
 static inline u64 fetch_and(u64 *w, u64 m)
 {
 	u64 old = __atomic_load_n(w, __ATOMIC_RELAXED);
@@ -81,6 +85,8 @@ static inline void rmw_or(u64 *w, u64 m)
 }
 #else
 #define PUBLISH_ORDER __ATOMIC_RELEASE
+#define HARVEST_ORDER __ATOMIC_RELEASE
+#define FETCH_ORDER __ATOMIC_RELEASE
 #define fetch_and(w, m) __atomic_fetch_and((w), (m), __ATOMIC_SEQ_CST)
 #define rmw_or(w, m) ((void)__atomic_fetch_or((w), (m), __ATOMIC_SEQ_CST))
 #endif
@@ -96,7 +102,7 @@ static inline void gfn_mark_dirty(u32 e, u32 slot, u64 offset)
 }
 
 /* Userspace hands the entry back: store-release of RESET (QEMU's qatomic_store_release). */
-static inline void gfn_mark_harvested(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), GFN_F_RESET, PUBLISH_ORDER); }
+static inline void gfn_mark_harvested(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), GFN_F_RESET, HARVEST_ORDER); }
 
 /* kvm_dirty_gfn_set_invalid: smp_store_release(&gfn->flags, 0). */
 static inline void gfn_mark_reset(u32 e) { __atomic_store_n(P32(e + GFN_FLAGS), 0, __ATOMIC_RELEASE); }
@@ -266,7 +272,7 @@ static u32 ring_harvest(u32 vcpu, u32 max)
 		fetch++;
 		n++;
 	}
-	__atomic_store_n(P32(vcpu + VCPU_FETCH_INDEX), fetch, __ATOMIC_RELEASE);
+	__atomic_store_n(P32(vcpu + VCPU_FETCH_INDEX), fetch, FETCH_ORDER);
 	return n;
 }
 
@@ -746,10 +752,14 @@ static void check(u32 pages, int ndens, char **dens)
  * on the same arena layout and kernels: a vCPU thread faults on fresh sequential pages of a
  * 64 GiB slot (every write pushes an entry); at the soft limit it exits, rings the reaper's
  * doorbell and waits for a reset (spinning 50 us, then sleeping on a futex). The reaper waits
- * (spinning) for a batch of 1/8 of the ring (its last entry DIRTY) or a doorbell, harvests every entry straight into
- * its collected bitmap (QEMU's kvm_dirty_ring_reap_one), resets (KVM_RESET_DIRTY_RINGS), and
- * wakes the vCPU. Stalls are counted in the engine's log-spaced buckets (layout.ts stallBucket).
+ * (spinning) for a batch of 1/8 of the ring (its last entry DIRTY) or a doorbell, then, as
+ * the collector's reap does, harvests a chunk of at most 512 entries straight into its
+ * collected bitmap (QEMU's kvm_dirty_ring_reap_one), resets it (KVM_RESET_DIRTY_RINGS) and
+ * wakes the vCPU, chunk after chunk while a whole chunk is there (a ring of 512 entries or
+ * fewer is reaped whole). Stalls are counted in the engine's log-spaced buckets (layout.ts
+ * stallBucket).
  */
+#define REAP_CHUNK 512u
 #define STALL_BUCKETS 64
 
 /* Each shared word on a line of its own: the reaper spins on bell_collector while the vCPU
@@ -786,12 +796,14 @@ static u32 ring_used(u32 vcpu)
 	return __atomic_load_n(P32(vcpu + VCPU_DIRTY_INDEX), __ATOMIC_RELAXED) - __atomic_load_n(P32(vcpu + VCPU_RESET_INDEX), __ATOMIC_ACQUIRE);
 }
 
-/* Harvest with marking, in one pass: dirtyRingsCollect in assembly/collect.ts. */
-static u32 ring_collect(u32 vcpu, u32 collected)
+/* Harvest with marking, in one pass, at most `max` entries: dirtyRingsCollect in assembly/collect.ts. */
+static u32 ring_collect(u32 vcpu, u32 collected, u32 max)
 {
 	u32 entries = L32(vcpu + VCPU_ENTRIES);
 	u32 fetch = L32(vcpu + VCPU_FETCH_INDEX), n = 0;
-	while (n < entries) {
+	if (max > entries)
+		max = entries;
+	while (n < max) {
 		u32 e = entry_addr(vcpu, fetch);
 		if (gfn_flags(e) != GFN_F_DIRTY)
 			break;
@@ -801,7 +813,7 @@ static u32 ring_collect(u32 vcpu, u32 collected)
 		fetch++;
 		n++;
 	}
-	__atomic_store_n(P32(vcpu + VCPU_FETCH_INDEX), fetch, __ATOMIC_RELEASE);
+	__atomic_store_n(P32(vcpu + VCPU_FETCH_INDEX), fetch, FETCH_ORDER);
 	return n;
 }
 
@@ -849,11 +861,12 @@ static u64 pipeline_harvested;
 static void *pipeline_reaper(void *arg)
 {
 	struct arena *ar = arg;
-	u32 vcpu = ar->vcpu, batch = L32(vcpu + VCPU_ENTRIES) / 8;
+	u32 vcpu = ar->vcpu, entries = L32(vcpu + VCPU_ENTRIES), batch = entries / 8;
 	if (batch < 64)
 		batch = 64;
-	if (batch > L32(vcpu + VCPU_ENTRIES))
-		batch = L32(vcpu + VCPU_ENTRIES);
+	if (batch > entries)
+		batch = entries;
+	u32 chunk = REAP_CHUNK < entries ? REAP_CHUNK : entries;
 	u32 bell = __atomic_load_n(&bell_collector, __ATOMIC_ACQUIRE);
 	while (!pipeline_stop) {
 		u32 seen = bell;
@@ -865,12 +878,15 @@ static void *pipeline_reaper(void *arg)
 			if (spins % 64 == 0 && gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + batch - 1)) == GFN_F_DIRTY)
 				break;
 		}
-		u32 n = ring_collect(vcpu, ar->collected);
-		if (!n)
-			continue;
-		pipeline_harvested += n;
-		ring_reset(vcpu, INT_MAX_U);
-		ring_bell(&bell_resume);
+		do {
+			u32 n = ring_collect(vcpu, ar->collected, chunk);
+			if (!n)
+				break;
+			pipeline_harvested += n;
+			ring_reset(vcpu, INT_MAX_U);
+			ring_bell(&bell_resume);
+		} while (chunk < entries && !pipeline_stop &&
+			 gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + chunk - 1)) == GFN_F_DIRTY);
 	}
 	return NULL;
 }
