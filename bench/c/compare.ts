@@ -39,7 +39,8 @@ options:
   --no-native     skip the secondary gcc -O3 -march=native column
   --wasm-atomics  add a column: gcc -O2 -DWASM_ATOMICS, C with V8 11.3's atomics codegen (xchg
                   flag stores, cmpxchg loops for and/or); splits each gap into
-                  what Wasm forces and what the engine or V8 adds
+                  what Wasm forces and what the engine or V8 adds (the pipeline
+                  runs that twin too)
   --ring N        pipeline: only this ring size (repeatable; default 512, 4096, 65536)
   --pipeline-seconds S  pipeline: seconds per run (default 1)
   --no-pipeline   skip the two-thread pipeline against its C twin
@@ -323,9 +324,13 @@ interface PipelineSide {
 interface PipelineRow {
   readonly ring: number;
   readonly c: PipelineSide;
+  /** The twin built with Wasm's atomics (--wasm-atomics), else null. */
+  readonly cWasmAtomics: PipelineSide | null;
   readonly wasm: PipelineSide;
   /** wasm / C entries per second: how close the Wasm pipeline comes to its twin. */
   readonly ratio: number;
+  /** wasm / the twin with Wasm's atomics: what is left once the atomics are priced alike. */
+  readonly ratioWasmAtomics: number | null;
 }
 
 /**
@@ -341,14 +346,17 @@ async function pipelineRows(): Promise<{ method: { secondsPerRun: number; rounds
   const seconds = values['pipeline-seconds'] === undefined ? 1 : Number(values['pipeline-seconds']);
   if (!(seconds > 0 && seconds <= 60)) fail(`--pipeline-seconds must be above 0 and at most 60, got ${values['pipeline-seconds']}`);
   const out: PipelineRow[] = [];
-  log(`\npipeline: ring, M entries/s C (rounds), wasm (rounds), wasm/C, stall per exit C / wasm\n`);
+  log(`\npipeline: ring, M entries/s C (rounds), wasm (rounds), wasm/C, stall per exit C / wasm${binaries.has('wa') ? ', C wasm-atomics (rounds), wasm/Cwa' : ''}\n`);
   for (const ring of sizes) {
     const c = { m: [] as number[], stall: [] as number[] };
+    const wa = { m: [] as number[], stall: [] as number[] };
     const w = { m: [] as number[], stall: [] as number[] };
     for (let r = 0; r < rounds; r++) {
-      const cr = JSON.parse(runC('c', ['pipeline', ring, seconds])) as { mEntriesPerSecond: number; stallPerExitUs: number };
-      c.m.push(cr.mEntriesPerSecond);
-      c.stall.push(cr.stallPerExitUs);
+      for (const [build, into] of [['c', c], ...(binaries.has('wa') ? [['wa', wa] as const] : [])] as const) {
+        const cr = JSON.parse(runC(build, ['pipeline', ring, seconds])) as { mEntriesPerSecond: number; stallPerExitUs: number };
+        into.m.push(cr.mEntriesPerSecond);
+        into.stall.push(cr.stallPerExitUs);
+      }
       const wr = (await runTransferBench({ sizes: [ring], trials: 1, seconds })).rows[0]!;
       w.m.push(wr.mEntriesPerSecond.median);
       w.stall.push(wr.stallPerExitUs.median);
@@ -356,7 +364,10 @@ async function pipelineRows(): Promise<{ method: { secondsPerRun: number; rounds
     const sideOf = (x: { m: number[]; stall: number[] }): PipelineSide => ({
       mEntriesPerSecond: { median: median(x.m), rounds: x.m }, stallPerExitUs: { median: median(x.stall), rounds: x.stall },
     });
-    const row: PipelineRow = { ring, c: sideOf(c), wasm: sideOf(w), ratio: median(w.m) / median(c.m) };
+    const row: PipelineRow = {
+      ring, c: sideOf(c), cWasmAtomics: wa.m.length ? sideOf(wa) : null, wasm: sideOf(w),
+      ratio: median(w.m) / median(c.m), ratioWasmAtomics: wa.m.length ? median(w.m) / median(wa.m) : null,
+    };
     out.push(row);
     log(`${pipelineLine(row)}\n`);
   }
@@ -369,6 +380,7 @@ function pipelineLine(r: PipelineRow): string {
     String(r.ring).padStart(6), `${r.c.mEntriesPerSecond.median.toFixed(1)} (${rounds(r.c.mEntriesPerSecond.rounds)})`.padStart(24),
     `${r.wasm.mEntriesPerSecond.median.toFixed(1)} (${rounds(r.wasm.mEntriesPerSecond.rounds)})`.padStart(24),
     `${r.ratio.toFixed(2)}x`.padStart(7), `${r.c.stallPerExitUs.median.toFixed(1)} / ${r.wasm.stallPerExitUs.median.toFixed(1)} µs`.padStart(20),
+    ...(r.cWasmAtomics ? [`${r.cWasmAtomics.mEntriesPerSecond.median.toFixed(1)} (${rounds(r.cWasmAtomics.mEntriesPerSecond.rounds)})`.padStart(24), `${r.ratioWasmAtomics!.toFixed(2)}x`.padStart(7)] : []),
   ].join(' ');
 }
 
@@ -403,5 +415,5 @@ if (values.json) {
   process.stdout.write(`${m.cpuModel}, ${m.cpus} CPUs, node ${m.node}, ${gccVersion}; ${rounds} interleaved rounds; ${elapsed.toFixed(0)} s\n`);
   process.stdout.write(`medians of per-round medians ±median MAD (% of median); w/C = wasm / C -O2; spread = worst max/min-1 of round medians\n`);
   if (rows.length) process.stdout.write(`${HEADER}\n${rows.map(line).join('\n')}\n`);
-  if (pipeline) process.stdout.write(`\ntwo threads, vCPU -> collector, ${pipeline.method.secondsPerRun} s per run, ${TRANSFER_GUEST} guest\n   ring   C twin M entries/s (rounds)   wasm M entries/s (rounds)  wasm/C   stall per exit C / wasm\n${pipeline.rows.map(pipelineLine).join('\n')}\n`);
+  if (pipeline) process.stdout.write(`\ntwo threads, vCPU -> collector, ${pipeline.method.secondsPerRun} s per run, ${TRANSFER_GUEST} guest\n   ring   C twin M entries/s (rounds)   wasm M entries/s (rounds)  wasm/C   stall per exit C / wasm${binaries.has('wa') ? '  C wasm-atomics M entries/s   w/Cwa' : ''}\n${pipeline.rows.map(pipelineLine).join('\n')}\n`);
 }
