@@ -162,9 +162,12 @@ function harvestIndexed(vcpu: usize, max: u32): u32 {
 
 /**
  * Re-arm one coalesced batch, after KVM's checks (kvm_reset_dirty_gfn). A batch that fails
- * them re-arms nothing, but its entries were already reset and counted, as in KVM.
+ * them re-arms nothing, but its entries were already reset and counted, as in KVM. Inlined
+ * into the reset walk: a random walk re-arms one batch per entry, and V8 does not inline
+ * calls between Wasm functions.
  */
-function reprotect(slot: u32, base: u64, mask: u64): bool {
+// @ts-ignore: decorator
+@inline function reprotect(slot: u32, base: u64, mask: u64): bool {
   const asId = slot >> 16;
   const id = slot & 0xffff;
   let ok = asId < load<u32>(VM_CTL + VM_NR_AS) && id < load<u32>(VM_CTL + VM_NR_SLOTS);
