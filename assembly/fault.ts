@@ -14,7 +14,8 @@ import { push } from "./dirty_ring";
  * KVM_MEM_LOG_DIRTY_PAGES was cleared); else the vCPU's ring when it has one, else the
  * slot's dirty bitmap.
  */
-function markPageDirty(vcpu: usize, desc: usize, page: u32): i32 {
+// @ts-ignore: decorator
+@inline function markPageDirty(vcpu: usize, desc: usize, page: u32): i32 {
   const flags = atomic.load<u32>(desc + SLOT_FLAGS);
   if ((flags & SLOT_F_LOG_DIRTY) == 0) return FAULT_CLEAN;
   if (vcpu != 0 && load<u32>(vcpu + VCPU_ENTRIES) != 0) {
