@@ -755,9 +755,9 @@ static void check(u32 pages, int ndens, char **dens)
  * (spinning) for a batch of 1/8 of the ring (its last entry DIRTY) or a doorbell, then, as
  * the collector's reap does, harvests a chunk of at most 512 entries straight into its
  * collected bitmap (QEMU's kvm_dirty_ring_reap_one), resets it (KVM_RESET_DIRTY_RINGS) and
- * wakes the vCPU, chunk after chunk while a whole chunk is there (a ring of 512 entries or
- * fewer is reaped whole). Stalls are counted in the engine's log-spaced buckets (layout.ts
- * stallBucket).
+ * wakes the vCPU, then chunks twice as large each time while 512 entries are there (a ring of
+ * 512 entries or fewer is reaped whole). Stalls are counted in the engine's log-spaced
+ * buckets (layout.ts stallBucket).
  */
 #define REAP_CHUNK 512u
 #define STALL_BUCKETS 64
@@ -878,15 +878,17 @@ static void *pipeline_reaper(void *arg)
 			if (spins % 64 == 0 && gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + batch - 1)) == GFN_F_DIRTY)
 				break;
 		}
-		do {
-			u32 n = ring_collect(vcpu, ar->collected, chunk);
+		for (u32 max = chunk;; max = max * 2 < entries ? max * 2 : entries) {
+			u32 n = ring_collect(vcpu, ar->collected, max);
 			if (!n)
 				break;
 			pipeline_harvested += n;
 			ring_reset(vcpu, INT_MAX_U);
 			ring_bell(&bell_resume);
-		} while (chunk < entries && !pipeline_stop &&
-			 gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + chunk - 1)) == GFN_F_DIRTY);
+			if (chunk == entries || pipeline_stop ||
+			    gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + chunk - 1)) != GFN_F_DIRTY)
+				break;
+		}
 	}
 	return NULL;
 }

@@ -133,7 +133,7 @@ export function breakMode(mode: TrackingMode, kind: BrokenCollector, backend: 'm
   const { reap } = mode;
   return {
     ...mode,
-    ...(reap ? { reap: (ctx: CollectContext) => reap(broken(ctx)) } : {}),
+    ...(reap ? { reap: (ctx: CollectContext, max?: number) => reap(broken(ctx), max) } : {}),
     collect: (ctx, final) => mode.collect(broken(ctx), final),
   };
 }

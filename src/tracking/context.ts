@@ -13,10 +13,11 @@ import { NOTHING_COLLECTED, type CollectStats } from './mode.ts';
 
 export interface CollectVerbs {
   /**
-   * Every ring at once: harvest and mark each entry in one pass, then one KVM_RESET_DIRTY_RINGS.
-   * A broken mode replaces it with {@link reapStepwise} over its own verbs.
+   * Every ring at once: harvest and mark each entry in one pass, at most `max` per ring (model;
+   * whole rings without it), then one KVM_RESET_DIRTY_RINGS. A broken mode replaces it with
+   * {@link reapStepwise} over its own verbs, which reaps whole rings.
    */
-  reap(): CollectStats;
+  reap(max?: number): CollectStats;
   /** Userspace harvest of one ring into its harvest buffer; returns the records. */
   harvest(vcpu: number): number;
   /** Set the first `n` harvested records of `vcpu` in the collected bitmaps; returns records skipped. */
@@ -41,8 +42,6 @@ export interface CollectContext {
   readonly slots: readonly number[];
   /** clear-log: pages per KVM_CLEAR_DIRTY_LOG (QEMU's clear chunk, 2^18 = 1 GiB). */
   readonly clearChunkPages: number;
-  /** Entries `verbs.reap` takes from each ring per call; undefined: whole rings. */
-  readonly reapChunk?: number;
   readonly verbs: CollectVerbs;
 }
 
@@ -62,11 +61,6 @@ export interface ContextOptions {
   readonly times?: VerbTimes;
   /** Time each reset entry costs on top of the engine's, in ns: the kernel's, calibrated (0: the engine alone). */
   readonly resetCostNs?: number;
-  /**
-   * At most this many entries per ring per `verbs.reap` (model), so a reaper can reset a full
-   * ring a chunk at a time. Never for a sync's collect, which must take everything.
-   */
-  readonly reapChunk?: number;
 }
 
 /** A verb's wall time added to `times[key]` (nothing timed without `times`). */
@@ -96,8 +90,8 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
     }
     : () => resetDirtyRings(arena, o.vcpus);
   const verbs: CollectVerbs = {
-    reap: () => {
-      const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus, o.reapChunk));
+    reap: (max) => {
+      const harvested = timed('harvestMs', () => collectDirtyRings(arena, o.vcpus, max));
       if (harvested === 0) return NOTHING_COLLECTED;
       return { harvested, reset: checkedReset(harvested, timed('resetMs', reset)), skipped: 0 };
     },
@@ -117,7 +111,7 @@ export function collectContext(arena: Arena, o: ContextOptions): CollectContext 
       if (o.mirror) copyCollectedPages(arena, slot, o.mirror, mirrorAt.get(slot)!);
     },
   };
-  return { arena, vcpus: o.vcpus, slots: o.slots, clearChunkPages: o.clearChunkPages ?? 2 ** 18, ...(o.reapChunk ? { reapChunk: o.reapChunk } : {}), verbs };
+  return { arena, vcpus: o.vcpus, slots: o.slots, clearChunkPages: o.clearChunkPages ?? 2 ** 18, verbs };
 }
 
 /**

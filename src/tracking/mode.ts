@@ -64,9 +64,10 @@ export interface TrackingMode {
   readonly verify: VerifyRules;
   /**
    * Between syncs (ring modes): harvest every ring, mark, and reset, as QEMU's reaper does
-   * on ring-full exits and on its period. Undefined when the mode collects only at syncs.
+   * on ring-full exits and on its period; at most `max` entries per ring when given (a reaper
+   * that frees room a chunk at a time). Undefined when the mode collects only at syncs.
    */
-  readonly reap?: (ctx: CollectContext) => CollectStats;
+  readonly reap?: (ctx: CollectContext, max?: number) => CollectStats;
   /** One sync: everything logged so far lands in the collected bitmaps, re-armed, then read (readCollected). */
   collect(ctx: CollectContext, final: boolean): CollectStats;
 }

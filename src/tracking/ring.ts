@@ -18,13 +18,13 @@ export const ring: TrackingMode = {
   verify: { initiallySet: false, ringlessCollected: 'every-sync' },
   reap: reapRings,
   collect(ctx) {
-    const stats = reapRings(ctx);
+    const stats = reapRings(ctx); // whole rings: a sync takes everything logged
     readCollected(ctx);
     return stats;
   },
 };
 
-/** Harvest every ring, mark what was harvested, and reset them all with one call. */
-export function reapRings(ctx: CollectContext): CollectStats {
-  return ctx.verbs.reap();
+/** Harvest every ring (at most `max` entries of each), mark what was harvested, and reset them all with one call. */
+export function reapRings(ctx: CollectContext, max?: number): CollectStats {
+  return ctx.verbs.reap(max);
 }

@@ -12,10 +12,7 @@ import { collectContext, kvmCollectContext, type CollectContext, type VerbTimes 
 import type { GuestTruth } from './ground-truth.ts';
 
 export interface CollectorSide {
-  /** What a sync collects through: every ring whole. */
   readonly ctx: CollectContext;
-  /** What reaps between syncs go through: `reapChunk` entries per ring at a time (model), or `ctx`. */
-  readonly reapCtx: CollectContext;
   readonly control: Control;
   /** The kvm backend's guests, recording their own completed writes (verify). */
   readonly guestTruth: GuestTruth | undefined;
@@ -29,13 +26,12 @@ export interface CollectorSide {
   close(): void;
 }
 
-export async function collectorSide(arena: Arena, data: CollectorWorkerData, ringVcpus: readonly number[], times: VerbTimes, reapChunk: number): Promise<CollectorSide> {
+export async function collectorSide(arena: Arena, data: CollectorWorkerData, ringVcpus: readonly number[], times: VerbTimes): Promise<CollectorSide> {
   const mirror = data.mirror ? { mirror: new Uint8Array(data.mirror) } : {};
   const options = { vcpus: ringVcpus, slots: data.slots, clearChunkPages: data.clearChunkPages, times, ...mirror };
   if (!data.kvm) {
     return {
       ctx: collectContext(arena, { ...options, resetCostNs: data.resetCostNs }),
-      reapCtx: collectContext(arena, { ...options, resetCostNs: data.resetCostNs, reapChunk }),
       control: new Control(arena),
       guestTruth: undefined,
       batchReady: (vcpu, batch) => ringBatchReady(arena, vcpu, batch),
@@ -51,12 +47,8 @@ export async function collectorSide(arena: Arena, data: CollectorWorkerData, rin
   const guest = new GuestRun(libc, data.kvm.vm, data.kvm.guest);
   const memory = guest.contents();
   const stamps = new Uint32Array(memory.buffer, memory.byteOffset, memory.byteLength / 4);
-  // The kernel's rings are reaped whole, as QEMU reaps them: each harvest is an mmap walk and
-  // each reset an ioctl, which chunks would multiply.
-  const ctx = kvmCollectContext(arena, kvm, new Map([[guest.spec.slot, memory]]), options);
   return {
-    ctx,
-    reapCtx: ctx,
+    ctx: kvmCollectContext(arena, kvm, new Map([[guest.spec.slot, memory]]), options),
     control: new Control(arena, guest),
     guestTruth: {
       record: (on) => guest.recordTruth(on),

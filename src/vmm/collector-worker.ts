@@ -33,14 +33,13 @@ const base = trackingMode(data.mode);
 const ringVcpus = base.usesRing ? data.vcpus : [];
 const times = { harvestMs: 0, resetMs: 0 };
 /**
- * Entries per ring a reap harvests and resets before it rings the vCPUs on (model). A vCPU in
- * a full exit needs one entry of room, not a whole ring: reaped whole, a 65536-entry ring kept
- * it waiting a millisecond and a half; a chunk's reset takes about 10 µs, and the vCPU writes
- * on while the rest is reaped.
+ * Entries per ring the first chunk of a reap harvests and resets before it rings the vCPUs on
+ * (model). A vCPU in a full exit needs one entry of room, not a whole ring: reaped whole, a
+ * 65536-entry ring kept it waiting a millisecond and a half; a chunk's reset takes about 10 µs.
  */
 const REAP_CHUNK = 512;
 // The model's arena, or a kvm run's real VM beside it: what is collected, kicked and verified.
-const side = await collectorSide(arena, data, ringVcpus, times, REAP_CHUNK);
+const side = await collectorSide(arena, data, ringVcpus, times);
 const { ctx, control: c } = side;
 const mode = injectCollector(data.broken ? breakMode(base, data.broken, data.kvm ? 'kvm' : 'model') : base, data.inject, {
   control: c, vcpus: data.vcpus, kickTimeoutMs: data.kickTimeoutMs,
@@ -147,20 +146,26 @@ function nextTimerMs(lastReap: number): number {
 
 /**
  * QEMU's reaper: collect every ring (or `on`'s), then let the vCPUs waiting for room go on.
- * A chunked context reaps a chunk at a time, ringing the vCPUs on after each reset, for as
- * long as some ring holds a whole chunk: the rest waits for the next batch, since chasing a
- * producer that writes on would take its entries a few at a time, and each of their cache
- * lines would cross between the cores twice.
+ * On the model it frees room a chunk at a time, ringing the vCPUs on after each reset: 512
+ * entries per ring first, then twice as many each time, so a full vCPU goes on after the first
+ * chunk and, writing on, does not catch up with the reaper (each chunk takes less time to reset
+ * than the vCPU takes to fill what the chunks before it freed), while a whole backlog still
+ * costs only a handful of calls. It goes on while some ring holds a first chunk's worth: the
+ * rest waits for the next batch, since chasing a producer that writes on would take its
+ * entries a few at a time, and each of their cache lines would cross between the cores twice.
+ * The kernel's rings (kvm backend) are reaped whole, as QEMU does.
  */
-function reap(on: CollectContext = side.reapCtx): void {
-  const chunk = on.reapChunk !== undefined && on.reapChunk < ringEntries ? on.reapChunk : 0;
+function reap(on: CollectContext = ctx, chunked = !data.kvm): void {
+  let max = chunked && REAP_CHUNK < ringEntries ? REAP_CHUNK : undefined;
   let reset = 0;
-  do {
-    const stats = busy(() => mode.reap!(on));
+  for (;;) {
+    const stats = busy(() => mode.reap!(on, max));
     count(stats);
     reset += stats.reset;
     if (stats.reset) for (const v of on.vcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
-  } while (chunk !== 0 && on.vcpus.some((v) => side.batchReady(v, chunk)));
+    if (max === undefined || !on.vcpus.some((v) => side.batchReady(v, REAP_CHUNK))) break;
+    max = Math.min(max * 2, ringEntries);
+  }
   vm.collectorReaps++;
   if (truth && reset) lost.count += truth.checkRearmed(lost.missed);
 }
@@ -168,14 +173,14 @@ function reap(on: CollectContext = side.reapCtx): void {
 /** Under the dirty limit, a full exit reaps only the full vCPU's ring (QEMU: kvm_dirty_ring_reap(s, cpu)). */
 function reapFullRings(): void {
   const full = ringVcpus.filter((v) => dirtyRingSoftFull(arena, v));
-  if (full.length === 0) return reap(); // a bell with no full ring: reap them all, nobody waits in vain
-  for (const v of full) reap(ownRing.get(v));
+  if (full.length === 0) return reap(ctx, false); // a bell with no full ring: reap them all, nobody waits in vain
+  for (const v of full) reap(ownRing.get(v), false);
 }
 
 /** The end of a dirty-limit period: a global sync (kick, reap every ring), then new holds. */
 function limitPeriod(): void {
   kickAll(mode.syncWaitsForKick);
-  reap(ctx); // whole rings: the period's count must hold everything logged before the kick
+  reap(ctx, false); // whole rings: the period's count must hold everything logged before the kick
   limiter!.adjust(performance.now());
 }
 

@@ -72,7 +72,7 @@ function pausingBeforeFirstRearm(mode: TrackingMode, { control, vcpus, kickTimeo
   const { reap } = mode;
   return {
     ...mode,
-    ...(reap ? { reap: (ctx: CollectContext) => reap(withPause(ctx)) } : {}),
+    ...(reap ? { reap: (ctx: CollectContext, max?: number) => reap(withPause(ctx), max) } : {}),
     collect: (ctx, final) => mode.collect(withPause(ctx), final),
   };
 }
