@@ -27,6 +27,11 @@ export interface TransferRow {
   readonly stallShare: Summary;
   /** Median stall per full exit (exit to the next write), in µs, over the trials' medians. */
   readonly stallPerExitUs: Summary;
+  /**
+   * The 99th percentile of the stall per full exit, in µs, over the trials' p99s: the exits
+   * that waited for a collector that was not running (a descheduled thread, a GC pause).
+   */
+  readonly stallPerExitP99Us: Summary;
   /** The collector's looks at the ring per entry moved (with shared indices, each reads avail_index). */
   readonly looksPerEntry: Summary;
 }
@@ -95,6 +100,7 @@ export async function runTransferBench(options: TransferOptions = {}): Promise<T
           fullExitsPerSecond: per((r) => r.totals.fullExits / (r.totals.runningMs / 1000)),
           stallShare: per((r) => r.totals.stallMs / r.totals.runningMs),
           stallPerExitUs: per((r) => r.totals.stallPerExitUs.p50),
+          stallPerExitP99Us: per((r) => r.totals.stallPerExitUs.p99),
           looksPerEntry: per((r) => r.collector.looks / Math.max(1, r.totals.entriesHarvested)),
         };
         rows.push(row);

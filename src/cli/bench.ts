@@ -4,6 +4,7 @@ import { ENGINE_HEADER, formatEngineReport, engineRowLine, formatTable } from '.
 import { TRANSFER_GUEST, runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
 import { machineInfo } from '../bench/machine.ts';
 import { quote } from '../validate.ts';
+import { formatDuration } from '../report/units.ts';
 import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io } from './command.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 import { inFlagTerms } from './run.ts';
@@ -131,7 +132,7 @@ async function engine(argv: readonly string[], io: Io): Promise<number> {
   return report.interrupted ? EXIT.interrupted : EXIT.ok;
 }
 
-const TRANSFER_HEADER = ['ring', 'protocol', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall', 'stall per exit (median)', 'looks/entry'];
+const TRANSFER_HEADER = ['ring', 'protocol', 'engine', 'M entries/s median (range)', 'full exits/s', 'vCPU stall', 'stall per exit (median)', 'p99', 'looks/entry'];
 
 function transferLine(r: TransferRow): string[] {
   const m = r.mEntriesPerSecond;
@@ -143,6 +144,7 @@ function transferLine(r: TransferRow): string[] {
     Math.round(r.fullExitsPerSecond.median).toLocaleString('en-US'),
     `${(100 * r.stallShare.median).toFixed(0)}%`,
     `${r.stallPerExitUs.median.toFixed(1)} µs`,
+    formatDuration(r.stallPerExitP99Us.median / 1000),
     r.looksPerEntry.median.toFixed(3),
   ];
 }
