@@ -111,10 +111,13 @@ function serve(): void {
     // QEMU's reaper pauses under the dirty limit (poll mode is off then too).
     const due = poll ? batchPending() : !limiter && performance.now() - lastReap >= data.reapIntervalMs;
     if (mode.reap && (bell !== reapedAt || due)) {
+      // Chunks only when a vCPU rang: one may be waiting for room. A batch found by the poller
+      // (or the period) has nobody waiting, and one call reaps it cheapest.
+      const rang = bell !== reapedAt;
       reapedAt = bell; // a vCPU that rings after this gets another reap
       if (limiter && !limiter.started) limiter.start(performance.now());
       if (limiter) reapFullRings();
-      else reap();
+      else reap(ctx, rang && !data.kvm);
       lastReap = performance.now();
       continue;
     }
