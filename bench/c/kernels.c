@@ -755,9 +755,9 @@ static void check(u32 pages, int ndens, char **dens)
  * (spinning) for a batch of 1/8 of the ring (its last entry DIRTY) or a doorbell, then, as
  * the collector's reap does, harvests a chunk of at most 512 entries straight into its
  * collected bitmap (QEMU's kvm_dirty_ring_reap_one), resets it (KVM_RESET_DIRTY_RINGS) and
- * wakes the vCPU, then chunks twice as large each time while 512 entries are there (a ring of
- * 512 entries or fewer is reaped whole). Stalls are counted in the engine's log-spaced
- * buckets (layout.ts stallBucket).
+ * wakes the vCPU, then chunks twice as large each time while 512 entries are there; a batch
+ * found by polling, with nobody waiting, and a ring of 512 entries or fewer are reaped whole.
+ * Stalls are counted in the engine's log-spaced buckets (layout.ts stallBucket).
  */
 #define REAP_CHUNK 512u
 #define STALL_BUCKETS 64
@@ -878,14 +878,15 @@ static void *pipeline_reaper(void *arg)
 			if (spins % 64 == 0 && gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + batch - 1)) == GFN_F_DIRTY)
 				break;
 		}
-		for (u32 max = chunk;; max = max * 2 < entries ? max * 2 : entries) {
+		/* Chunks only when the vCPU rang: a batch found by polling has nobody waiting. */
+		for (u32 max = bell != seen ? chunk : entries;; max = max * 2 < entries ? max * 2 : entries) {
 			u32 n = ring_collect(vcpu, ar->collected, max);
 			if (!n)
 				break;
 			pipeline_harvested += n;
 			ring_reset(vcpu, INT_MAX_U);
 			ring_bell(&bell_resume);
-			if (chunk == entries || pipeline_stop ||
+			if (max == entries || pipeline_stop ||
 			    gfn_flags(entry_addr(vcpu, L32(vcpu + VCPU_FETCH_INDEX) + chunk - 1)) != GFN_F_DIRTY)
 				break;
 		}
