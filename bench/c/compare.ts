@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runEngineBench, benchFixtures, GUESTS, DENSITIES, KERNELS, type Kernel } from '../../src/bench/engine.ts';
 import { machineInfo } from '../../src/bench/machine.ts';
-import { runTransferBench, TRANSFER_GUEST } from '../../src/bench/transfer.ts';
+import { runTransferBench, TRANSFER_GUEST, TRANSFER_SECONDS } from '../../src/bench/transfer.ts';
 import { ABI } from '../../src/layout.ts';
 import { createVm } from '../../src/kvm/vm.ts';
 import { harvestDirtyRing, resetDirtyRings } from '../../src/kvm/dirty-ring.ts';
@@ -42,7 +42,8 @@ options:
                   what Wasm forces and what the engine or V8 adds (the pipeline
                   runs that twin too)
   --ring N        pipeline: only this ring size (repeatable; default 512, 4096, 65536)
-  --pipeline-seconds S  pipeline: seconds per run (default 1)
+  --pipeline-seconds S  pipeline: seconds per run (default 3, as bench transfer: the
+                  Wasm side's worker threads start unoptimized)
   --no-pipeline   skip the two-thread pipeline against its C twin
   --check-only    compile and cross-check, time nothing
   --keep          keep the temp build dir and print its path
@@ -343,7 +344,7 @@ async function pipelineRows(): Promise<{ method: { secondsPerRun: number; rounds
     if (![512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(n)) fail(`--ring ${x} must be a power of two from 512 to 65536`);
     return n;
   });
-  const seconds = values['pipeline-seconds'] === undefined ? 1 : Number(values['pipeline-seconds']);
+  const seconds = values['pipeline-seconds'] === undefined ? TRANSFER_SECONDS : Number(values['pipeline-seconds']);
   if (!(seconds > 0 && seconds <= 60)) fail(`--pipeline-seconds must be above 0 and at most 60, got ${values['pipeline-seconds']}`);
   const out: PipelineRow[] = [];
   log(`\npipeline: ring, M entries/s C (rounds), wasm (rounds), wasm/C, stall per exit C / wasm${binaries.has('wa') ? ', C wasm-atomics (rounds), wasm/Cwa' : ''}\n`);

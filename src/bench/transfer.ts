@@ -15,6 +15,13 @@ import { RING_PROTOCOLS, type RingProtocol } from '../kvm/ring-protocol.ts';
 import { requireInteger, requireOneOf, requirePositive } from '../validate.ts';
 
 export const TRANSFER_RING_SIZES = [512, 4096, 65536] as const;
+/**
+ * Seconds per trial by default. Each trial starts new worker threads, whose JavaScript (the
+ * vCPU's slice loop, the collector's poll and reap) runs unoptimized until V8 has compiled it,
+ * for 0.1 to 0.2 s here: 1 s trials read 20 to 45 % below 3 s trials at 512 and 4096 entries
+ * (interleaved, this machine), and a longer trial leaves the start-up out of the figure.
+ */
+export const TRANSFER_SECONDS = 3;
 
 export interface TransferRow {
   readonly ringEntries: number;
@@ -52,6 +59,7 @@ export interface TransferOptions {
   /** @default ['flags'] */
   readonly protocols?: readonly RingProtocol[];
   readonly trials?: number;
+  /** @default TRANSFER_SECONDS */
   readonly seconds?: number;
   readonly signal?: AbortSignal;
   readonly onRow?: (row: TransferRow) => void;
@@ -63,7 +71,7 @@ export const TRANSFER_GUEST = '64GiB'; // tracking only; a sequential pass is 16
 
 export async function runTransferBench(options: TransferOptions = {}): Promise<TransferReport> {
   const trials = requireInteger('trials', options.trials ?? 3, 1, 1000);
-  const seconds = requirePositive('seconds', options.seconds ?? 1, 600);
+  const seconds = requirePositive('seconds', options.seconds ?? TRANSFER_SECONDS, 600);
   const sizes = options.sizes ?? TRANSFER_RING_SIZES;
   for (const n of sizes) dirtyRingSize(n, false); // KVM's sizing rules, before any trial runs
   const protocols = (options.protocols ?? ['flags']).map((p, i) => requireOneOf(`protocols[${i}]`, p, RING_PROTOCOLS));

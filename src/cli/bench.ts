@@ -1,7 +1,7 @@
 /** `dirtylog bench engine|transfer|kvm`: the benchmarks, as a table or one JSON document. */
 import { engineBenchMethod, runEngineBench, GUESTS, KERNELS, type BenchRow, type EngineBenchReport, type Kernel } from '../bench/engine.ts';
 import { ENGINE_HEADER, formatEngineReport, engineRowLine, formatTable } from '../report/engine-table.ts';
-import { TRANSFER_GUEST, runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
+import { TRANSFER_GUEST, TRANSFER_SECONDS, runTransferBench, type TransferReport, type TransferRow } from '../bench/transfer.ts';
 import { machineInfo } from '../bench/machine.ts';
 import { quote } from '../validate.ts';
 import { formatDuration } from '../report/units.ts';
@@ -55,7 +55,8 @@ options:
   --ring-protocol P   flags | indices | indices-apart (repeatable; default flags): several are
                       interleaved trial by trial
   --trials N          trials per ring size (default 3)
-  --seconds S         seconds per trial (default 1)
+  --seconds S         seconds per trial (default 3: a worker's JavaScript runs unoptimized for
+                      its first 0.1-0.2 s, which a 1 s trial counts against the ring)
   --engine E          wasm | js | both (default wasm)
   --json              print one JSON document on stdout; rows go to stderr as progress when
                       it is a terminal
@@ -164,7 +165,7 @@ async function transfer(argv: readonly string[], io: Io): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument ${quote(positionals[0]!)}: see dirtylog bench transfer --help`);
   const trials = values.trials === undefined ? 3 : numberFlag('--trials', values.trials);
   if (!Number.isInteger(trials) || trials < 1) throw new UsageError(`--trials must be a whole number of at least 1, got ${quote(values.trials!)}`);
-  const seconds = values.seconds === undefined ? 1 : numberFlag('--seconds', values.seconds);
+  const seconds = values.seconds === undefined ? TRANSFER_SECONDS : numberFlag('--seconds', values.seconds);
   if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be between 0 and 600, got ${quote(values.seconds!)}`);
   const e = values.engine ?? 'wasm';
   if (!['wasm', 'js', 'both'].includes(e)) throw new UsageError(`--engine must be wasm, js or both, got ${quote(e)}`);
