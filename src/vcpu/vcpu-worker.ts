@@ -19,6 +19,7 @@ import { Pacer } from './pacer.ts';
 import { CpuThrottle } from './cpu-throttle.ts';
 import { Throttle } from './throttle.ts';
 import { Blame } from '../threads/blame.ts';
+import { awaitReset } from './await-reset.ts';
 
 const data = workerData as VcpuWorkerData;
 const arena = joinArena(data.arena);
@@ -191,19 +192,14 @@ function idle(): void {
     throw new Blame({ thread: 'collector' }, `the collector did not reset ${late.who}'s full ring within ${data.fullWaitTimeoutMs} ms (${dirtyRingUsed(arena, late.id)} of ${late.me.entries} entries used, soft limit ${late.me.softLimit})`);
   }
   c.ring(c.vmWord('collectorBell'));
-  const seen = blocked.me.resumeBell;
-  // The bell is read before the ring is looked at again: a reset that landed after
-  // runSlices' look and rang before this read would otherwise be waited for until the nap
-  // ends (the collector rings only after a reset that freed something, and had nothing left).
-  if (!dirtyRingSoftFull(arena, blocked.id)) return;
   const epoch = vm.runEpoch;
-  const spinUntil = now + SPIN_MS;
-  for (let i = 0; blocked.me.resumeBell === seen && vm.runEpoch === epoch; i++) {
-    if ((i & 255) === 255 && performance.now() > spinUntil) {
-      c.waitSync(c.vcpuWord(blocked.id, 'resumeBell'), seen, NAP_MS);
-      return;
-    }
-  }
+  awaitReset({
+    bell: () => blocked.me.resumeBell,
+    full: () => dirtyRingSoftFull(arena, blocked.id),
+    called: () => vm.runEpoch !== epoch,
+    now: () => performance.now(),
+    sleep: (seen) => c.waitSync(c.vcpuWord(blocked.id, 'resumeBell'), seen, NAP_MS),
+  }, SPIN_MS);
 }
 
 /** Auto-converge: the vCPU sleeps its share of the timeslice; its write-rate clock stops meanwhile. */
