@@ -1,6 +1,6 @@
 /** `dirtylog compare NAME | --list | --scenarios FILE.json`: named comparisons and a user's own, as text, JSON or CSV, with an HTML report. */
 import { readFileSync } from 'node:fs';
-import { runComparison, type ComparisonResult, type ComparisonSpec } from '../experiments/comparison.ts';
+import { runComparison, type ComparisonHeader, type ComparisonResult, type ComparisonSpec } from '../experiments/comparison.ts';
 import { COMPARISONS, comparisonSpec, namedComparison } from '../experiments/comparisons.ts';
 import { compareProtocols, PROTOCOL_COMPARISON, type ProtocolComparisonResult } from '../experiments/protocols.ts';
 import { parseScenariosFile } from '../experiments/scenarios-file.ts';
@@ -10,6 +10,7 @@ import { MIGRATION_COMPARISONS, migrationComparisonSpec, namedMigrationCompariso
 import { migrationComparisonCsv, migrationComparisonSection, migrationComparisonText } from '../report/migration-comparison-report.ts';
 import { comparisonCsv, comparisonSection, comparisonText } from '../report/comparison-report.ts';
 import { protocolSections, protocolsCsv, protocolsText } from '../report/protocols-report.ts';
+import type { ReportDocument, ReportSection } from '../report/html.ts';
 import { closest, quote } from '../validate.ts';
 import { EXIT, UsageError, exitStatusHelp, type Command } from './command.ts';
 import { OUTPUT_FLAGS, OUTPUT_HELP, outputChoice, runExperiment } from './experiment-output.ts';
@@ -74,7 +75,7 @@ export const main: Command = async (argv, io) => {
       run: (signal, onProgress) => runMigrationComparison(spec, { signal, onProgress }),
       text: migrationComparisonText,
       csv: migrationComparisonCsv,
-      document: (r) => ({ title: `dirtylog: compare ${r.name}`, command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [migrationComparisonSection(r)] }),
+      document: comparisonDocument(argv, migrationComparisonSection),
       // A migration that did not converge is what some comparisons are about: only an unequal page is a failure.
       failed: (r) => r.scenarios.some((s) => s.trials.some((t) => /pages differ|not faithfully/.test(t.verdict))),
     });
@@ -85,7 +86,7 @@ export const main: Command = async (argv, io) => {
     run: (signal, onProgress) => runComparison(spec, { signal, onProgress }),
     text: comparisonText,
     csv: comparisonCsv,
-    document: (r) => ({ title: `dirtylog: compare ${r.name}`, command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [comparisonSection(r)] }),
+    document: comparisonDocument(argv, comparisonSection),
     failed: (r) => r.scenarios.some((s) => s.outcome.trials.some((t) => t.kind === 'failed' || t.verification === 'failed')),
   });
 };
@@ -128,4 +129,9 @@ function fromFile(path: string, quick: boolean, trials: number | undefined): Com
     if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(`--scenarios: ${err.message}`);
     throw err;
   }
+}
+
+/** The HTML report of a comparison named `r.name`: one section drawn by `section`. */
+function comparisonDocument<R extends ComparisonHeader>(argv: readonly string[], section: (r: R) => ReportSection): (r: R) => ReportDocument {
+  return (r) => ({ title: `dirtylog: compare ${r.name}`, command: `dirtylog compare ${argv.join(' ')}`, date: r.date, machine: r.machine, interrupted: r.interrupted, sections: [section(r)] });
 }

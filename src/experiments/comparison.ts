@@ -65,16 +65,20 @@ export interface GroupJudge {
   judge(group: string, results: readonly ScenarioResult[]): Judgement;
 }
 
-export interface ComparisonResult {
-  readonly kind: 'comparison';
+/** What every comparison (of runs, of migrations) reports around its scenarios and verdicts. */
+export interface ComparisonHeader {
   readonly name: string;
   readonly summary: string;
   readonly date: string;
   readonly machine: MachineInfo;
   readonly method: { readonly trials: number; readonly order: string; readonly won: string };
+  readonly interrupted: boolean;
+}
+
+export interface ComparisonResult extends ComparisonHeader {
+  readonly kind: 'comparison';
   readonly scenarios: readonly ScenarioResult[];
   readonly verdicts: readonly GroupVerdict[];
-  readonly interrupted: boolean;
 }
 
 export const DEFAULT_GROUP = 'same workload';

@@ -7,13 +7,14 @@
  * more), or, times tied, with 1.5x less downtime; a scenario that did not migrate in every
  * trial, with every page equal, decides nothing but is said.
  */
-import { machineInfo, type MachineInfo } from '../bench/machine.ts';
+import { machineInfo } from '../bench/machine.ts';
 import { summarize, type Summary } from '../bench/stats.ts';
 import { migrate } from '../migration/source.ts';
 import type { MigrateOptions } from '../migration/options.ts';
 import type { MigrationResult, RoundStats } from '../migration/result.ts';
 import { spawnDestination } from '../migration/spawn-destination.ts';
 import { startVm, type VmOptions } from '../run/running-vm.ts';
+import type { ComparisonHeader } from './comparison.ts';
 import { progressClock, type ProgressListener } from './progress.ts';
 import { ms, percent, times } from './words.ts';
 
@@ -59,16 +60,10 @@ export interface MigrationVerdict {
   readonly reason: string;
 }
 
-export interface MigrationComparisonResult {
+export interface MigrationComparisonResult extends ComparisonHeader {
   readonly kind: 'migration-comparison';
-  readonly name: string;
-  readonly summary: string;
-  readonly date: string;
-  readonly machine: MachineInfo;
-  readonly method: { readonly trials: number; readonly order: string; readonly won: string };
   readonly scenarios: readonly MigrationScenarioResult[];
   readonly verdicts: readonly MigrationVerdict[];
-  readonly interrupted: boolean;
 }
 
 export async function runMigrationComparison(spec: MigrationComparisonSpec, o: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {}): Promise<MigrationComparisonResult> {
