@@ -20,6 +20,7 @@ import { EXIT, UsageError, exitStatusHelp, progressWriter, type Command, type Io
 import { outputChoice } from './experiment-output.ts';
 import { noPositionals, numberFlag, parseFlags } from './flags.ts';
 import { inFlagTerms, ringless } from './run.ts';
+import { resultWithin, settleWithin } from '../run/waits.ts';
 
 const HELP = `usage: dirtylog migrate [options]                       source, with its own destination process on loopback
        dirtylog migrate --to HOST:PORT [options]          source, to a destination started with --listen
@@ -213,7 +214,7 @@ async function source(v: Values, io: Io): Promise<number> {
     m.on('stop-and-copy', (e) => say(`stop-and-copy: vCPUs paused; ${e.pages} pages left (expected downtime ${e.expectedDowntimeMs.toFixed(0)} ms)`));
     io.keepPartial?.(() => 'interrupted twice (Ctrl-C): exited at once; the migration was cancelled mid-stream and the guest discarded on the destination\n');
     const result = await m.result;
-    const dest = spawned ? await withinMs(spawned.result, 15_000) : undefined;
+    const dest = spawned ? await resultWithin(spawned.result, 15_000) : undefined;
     if (json) io.stdout(`${JSON.stringify({ ...result, ...(dest ? { destination: dest } : {}) }, null, 2)}\n`);
     else io.stdout(`${[...migrationLines(result), ...(dest?.kind === 'reported' ? destinationLines(dest.summary) : [])].join('\n')}\n`);
     if (out.html) {
@@ -228,7 +229,7 @@ async function source(v: Values, io: Io): Promise<number> {
   } finally {
     await vm.stop();
     if (spawned && spawned.child.exitCode === null) {
-      await withinMs(new Promise((r) => spawned!.child.once('exit', r)), 5000);
+      await settleWithin(new Promise((r) => spawned!.child.once('exit', r)), 5000);
       spawned.kill();
     }
   }
@@ -272,13 +273,6 @@ async function destination(v: Values, io: Io): Promise<number> {
   io.stdout(v.json ? `${JSON.stringify(summary, null, 2)}\n` : `${destinationLines(summary).join('\n')}\n`);
   if (result.kind === 'aborted') return EXIT.interrupted;
   return result.kind === 'migrated' ? EXIT.ok : EXIT.failed;
-}
-
-async function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let t: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p, new Promise<undefined>((resolve) => void (t = setTimeout(() => resolve(undefined), ms)))]);
-  clearTimeout(t);
-  return r;
 }
 
 export type { MigrationResult };

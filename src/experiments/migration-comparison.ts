@@ -16,6 +16,8 @@ import { spawnDestination } from '../migration/spawn-destination.ts';
 import { startVm, type VmOptions } from '../run/running-vm.ts';
 import type { ComparisonHeader } from './comparison.ts';
 import { progressClock, type ProgressListener } from './progress.ts';
+import { trialSeed } from './trials.ts';
+import { settleWithin } from '../run/waits.ts';
 import { ms, percent, times } from './words.ts';
 
 export interface MigrationScenario {
@@ -74,7 +76,7 @@ export async function runMigrationComparison(spec: MigrationComparisonSpec, o: {
   for (const [k, job] of jobs.entries()) {
     if (o.signal?.aborted) break;
     o.onProgress?.(clock.starting(k, `${job.s.name} · ${job.s.group}${spec.trials > 1 ? `, trial ${job.t + 1} of ${spec.trials}` : ''}`));
-    const seed = (job.s.vm.seed ?? 1) + job.t;
+    const seed = trialSeed(job.s.vm, job.t);
     const trial = await runTrial(job.s, job.t, seed, o.signal);
     clock.finished(k);
     if (trial === undefined) {
@@ -104,9 +106,13 @@ async function runTrial(s: MigrationScenario, trial: number, seed: number, signa
   const vm = await startVm({ ...s.vm, seed });
   try {
     const dest = await spawnDestination({ runAfterMs: 0 });
-    const r = await migrate({ ...s.migration, vm, to: { port: dest.port }, ...(signal ? { signal } : {}) }).result;
-    await Promise.race([dest.result, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    dest.kill();
+    let r;
+    try {
+      r = await migrate({ ...s.migration, vm, to: { port: dest.port }, ...(signal ? { signal } : {}) }).result;
+      await settleWithin(dest.result, 15_000); // the timer is cleared: a finished comparison leaves nothing scheduled
+    } finally {
+      dest.kill();
+    }
     if (r.kind === 'aborted') return undefined;
     return {
       trial, seed, kind: r.kind, verdict: r.verdict, migrated: r.kind === 'migrated', totalMs: r.totals.totalMs, downtimeMs: r.totals.downtimeMs,

@@ -59,11 +59,16 @@ export async function until(done: () => boolean, everyMs: number, ...signals: Si
   while (!done() && !signals.some((s) => s?.aborted)) await sleep(everyMs, ...signals);
 }
 
+/** What `p` resolved to within `ms`, or undefined (the timer is cleared either way). */
+export async function resultWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)));
+  const r = await Promise.race([p, timedOut]);
+  clearTimeout(t);
+  return r;
+}
+
 /** Whether `p` settled within `ms` (the timer is cleared either way). */
 export async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let t: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((r) => (t = setTimeout(() => r(false), ms)));
-  const ok = await Promise.race([p.then(() => true as const), timedOut]);
-  clearTimeout(t);
-  return ok;
+  return (await resultWithin(p.then(() => true as const), ms)) === true;
 }
