@@ -62,15 +62,15 @@ export function dirtyRingsCollect(list: usize, n: u32, max: u32): u32 {
     const fetchAt = <usize>load<u32>(vcpu + VCPU_FETCH_AT);
     if (fetchAt != 0) {
       const from = indexOwnFetch(fetchAt);
-      let n = indexAvail(<usize>load<u32>(vcpu + VCPU_AVAIL_AT)) - from;
-      if (n > most) n = most;
-      if (n == 0) continue;
-      for (let i: u32 = 0; i < n; i++) {
+      let taken = indexAvail(<usize>load<u32>(vcpu + VCPU_AVAIL_AT)) - from;
+      if (taken > most) taken = most;
+      if (taken == 0) continue;
+      for (let i: u32 = 0; i < taken; i++) {
         const e = ring + (<usize>((from + i) & mask) << 4);
         if (!markGfn(slots, nrSlots, nrAs, gfnSlot(e), gfnOffset(e))) skipped++;
       }
-      indexPublishFetch(fetchAt, from + n);
-      total += n;
+      indexPublishFetch(fetchAt, from + taken);
+      total += taken;
       continue;
     }
     let fetch = load<u32>(vcpu + VCPU_FETCH_INDEX);

@@ -5,6 +5,7 @@
 // release/acquire pairs KVM needs (ACQ_REL capability), so a plain atomic store
 // publishes and a plain atomic load acquires.
 import { GFN_FLAGS, GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, GFN_F_RESET } from "./layout.generated";
+import { gfnWritePayload } from "./ring_index";
 
 /** Acquire-load of the flags word: payload reads must come after this. */
 // @ts-ignore: decorator
@@ -27,8 +28,7 @@ import { GFN_FLAGS, GFN_SLOT, GFN_OFFSET, GFN_F_DIRTY, GFN_F_RESET } from "./lay
 /** Kernel push, 00 -> 01: payload first, then publish DIRTY (smp_wmb + store in KVM). */
 // @ts-ignore: decorator
 @inline export function gfnMarkDirty(e: usize, slot: u32, offset: u64): void {
-  store<u32>(e + GFN_SLOT, slot);
-  store<u64>(e + GFN_OFFSET, offset);
+  gfnWritePayload(e, slot, offset);
   atomic.store<u32>(e + GFN_FLAGS, GFN_F_DIRTY);
 }
 

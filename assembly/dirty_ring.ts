@@ -218,10 +218,14 @@ function indexedRingReset(vcpu: usize, limit: u32): u32 {
   // Flags: acquire the harvester's batch (see gfnMarkHarvested) before reading any flag.
   // Indices: dirtyRingsReset already loaded fetch_index, which is that acquire.
   if (!indexed) atomic.load<u32>(vcpu + VCPU_FETCH_INDEX);
-  const target = indexed ? load<u32>(vcpu + VCPU_RESET_FETCH) : 0;
   const ring = <usize>load<u32>(vcpu + VCPU_RING);
   const indexMask = load<u32>(vcpu + VCPU_ENTRIES) - 1;
   const ri0 = load<u32>(vcpu + VCPU_RESET_INDEX); // only the resetter writes it
+  // Indices: the walk ends at the validated fetch_index, so that is its bound.
+  if (indexed) {
+    const upTo = load<u32>(vcpu + VCPU_RESET_FETCH) - ri0;
+    if (upTo < limit) limit = upTo;
+  }
   // The count is ri - ri0 (u32 wrap arithmetic), and few values stay live across the loop:
   // V8 keeps them in registers instead of spilling them on every entry.
   let ri = ri0;
@@ -231,9 +235,7 @@ function indexedRingReset(vcpu: usize, limit: u32): u32 {
   let batches: u32 = 0;
   while (ri - ri0 < limit) {
     const e = ring + (<usize>(ri & indexMask) << 4);
-    if (indexed) {
-      if (ri == target) break;
-    } else {
+    if (!indexed) {
       if (atomic.load<u32>(VM_CTL + VM_RESET_ABORT) != 0) break;
       if ((gfnFlags(e) & GFN_F_RESET) == 0) break; // bit0 is ignored, as in KVM
     }

@@ -97,8 +97,8 @@ export interface LineCount {
   readonly totalPerEntry: number;
 }
 
-/** The collector's poll batch for a ring (src/vmm/collector-worker.ts). */
-export const pollBatch = (ringEntries: number): number => Math.min(ringEntries, Math.max(64, ringEntries / 8));
+/** The collector's poll batch for a ring, the one src/vmm/collector-worker.ts waits for. */
+export { pollBatch } from '../kvm/dirty-ring.ts';
 
 const PAGES_PER_ARMED_LINE = 64 * 8;
 

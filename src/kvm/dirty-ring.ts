@@ -96,6 +96,12 @@ export function dirtyRingSoftFull(arena: Arena, vcpu: number): boolean {
 }
 
 /**
+ * The batch a poller waits for before it reaps a ring of `ringEntries` (an eighth of the ring,
+ * at least 64): reaping whatever is there would chase the producer entry by entry.
+ */
+export const pollBatch = (ringEntries: number): number => Math.min(ringEntries, Math.max(64, ringEntries / 8));
+
+/**
  * Whether vCPU `vcpu`'s ring holds at least `batch` entries not yet harvested, as a poller
  * would ask it: with flags, from the DIRTY flag of the batch's last entry (dirtyGfnIsDirtied);
  * with shared indices, from avail_index, the only way to know. That read is the one the RFC's

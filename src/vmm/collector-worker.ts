@@ -17,7 +17,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { joinArena } from '../kvm/arena.ts';
-import { dirtyRingSoftFull } from '../kvm/dirty-ring.ts';
+import { dirtyRingSoftFull, pollBatch } from '../kvm/dirty-ring.ts';
 import type { CollectorCommand, CollectorReply, CollectorWorkerData, Missed, SyncReply } from '../threads/protocol.ts';
 import { breakMode, collectContext, trackingMode, type CollectContext, type CollectStats } from '../tracking/index.ts';
 import { collectorSide } from './collector-side.ts';
@@ -55,7 +55,9 @@ const ownRing = new Map<number, CollectContext>(limiter ? ringVcpus.map((v) => [
   vcpus: [v], slots: data.slots, clearChunkPages: data.clearChunkPages, times, resetCostNs: data.resetCostNs, ...(data.mirror ? { mirror: new Uint8Array(data.mirror) } : {}),
 })]) : []);
 const ringEntries = ringVcpus.length ? arena.vcpus[ringVcpus[0]!]!.entries : 0;
-const pollBatch = Math.min(ringEntries, Math.max(64, ringEntries / 8));
+const batch = pollBatch(ringEntries);
+/** Reaps free room in chunks (model rings larger than a chunk; the kernel's are reaped whole, as QEMU does). */
+const CHUNKS = !data.kvm && REAP_CHUNK < ringEntries;
 /** Spins of the poll loop between two looks at the rings. */
 const POLL_SPINS = 64;
 /** The poller's looks at the rings, published with the other counters. */
@@ -117,7 +119,7 @@ function serve(): void {
       reapedAt = bell; // a vCPU that rings after this gets another reap
       if (limiter && !limiter.started) limiter.start(performance.now());
       if (limiter) reapFullRings();
-      else reap(ctx, rang && !data.kvm);
+      else reap(ctx, rang);
       lastReap = performance.now();
       continue;
     }
@@ -158,14 +160,14 @@ function nextTimerMs(lastReap: number): number {
  * entries a few at a time, and each of their cache lines would cross between the cores twice.
  * The kernel's rings (kvm backend) are reaped whole, as QEMU does.
  */
-function reap(on: CollectContext = ctx, chunked = !data.kvm): void {
-  let max = chunked && REAP_CHUNK < ringEntries ? REAP_CHUNK : undefined;
+function reap(on: CollectContext, chunked: boolean): void {
+  let max = chunked && CHUNKS ? REAP_CHUNK : undefined;
   let reset = 0;
   for (;;) {
     const stats = busy(() => mode.reap!(on, max));
     count(stats);
     reset += stats.reset;
-    if (stats.reset) for (const v of on.vcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+    if (stats.reset) resume(on.vcpus);
     if (max === undefined || !on.vcpus.some((v) => side.batchReady(v, REAP_CHUNK))) break;
     max = Math.min(max * 2, ringEntries);
   }
@@ -173,11 +175,16 @@ function reap(on: CollectContext = ctx, chunked = !data.kvm): void {
   if (truth && reset) lost.count += truth.checkRearmed(lost.missed);
 }
 
+/** After a reset: let the vCPUs waiting for room go on. */
+function resume(vcpus: readonly number[]): void {
+  for (const v of vcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+}
+
 /** Under the dirty limit, a full exit reaps only the full vCPU's ring (QEMU: kvm_dirty_ring_reap(s, cpu)). */
 function reapFullRings(): void {
   const full = ringVcpus.filter((v) => dirtyRingSoftFull(arena, v));
   if (full.length === 0) return reap(ctx, false); // a bell with no full ring: reap them all, nobody waits in vain
-  for (const v of full) reap(ownRing.get(v), false);
+  for (const v of full) reap(ownRing.get(v)!, false);
 }
 
 /** The end of a dirty-limit period: a global sync (kick, reap every ring), then new holds. */
@@ -195,7 +202,7 @@ function sync(id: number, final: boolean, wantSet: boolean): void {
   kickAll(mode.syncWaitsForKick || truth !== undefined);
   const stats = busy(() => mode.collect(ctx, final));
   count(stats);
-  if (stats.reset) for (const v of ringVcpus) c.ring(c.vcpuWord(v, 'resumeBell'));
+  if (stats.reset) resume(ringVcpus);
   const reply = busy(() => settle(id, final, wantSet || truth !== undefined));
   truth?.record();
   const done: SyncReply = {
@@ -253,7 +260,7 @@ function kickAll(wait: boolean): void {
       // A vCPU may need room in its ring before it can drain PML and answer.
       if (mode.reap && vm.collectorBell !== bellAtKick) {
         bellAtKick = vm.collectorBell;
-        reap();
+        reap(ctx, true); // a vCPU may need room before it can answer
       }
       c.waitSync(c.vcpuWord(v, 'kickAck'), arena.vcpus[v]!.kickAck, 5);
     }
@@ -263,7 +270,7 @@ function kickAll(wait: boolean): void {
 /** Some ring holds a batch to reap: the batch's last entry is DIRTY (flags), or avail_index says so (shared indices). */
 function batchPending(): boolean {
   looks++;
-  for (const v of ringVcpus) if (side.batchReady(v, pollBatch)) return true;
+  for (const v of ringVcpus) if (side.batchReady(v, batch)) return true;
   return false;
 }
 

@@ -36,11 +36,12 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
       return ABI.PUSH_HARD_FULL;
     }
     const avail = availAtWord(vcpu);
+    const e = entryWord(vcpu, di);
     if (avail !== 0) {
-      gfnWritePayload(entryWord(vcpu, di), slot, offset);
+      gfnWritePayload(e, slot, offset);
       indexPublishAvail(avail, (di + 1) >>> 0);
     } else {
-      gfnMarkDirty(entryWord(vcpu, di), slot, offset);
+      gfnMarkDirty(e, slot, offset);
     }
     Atomics.store(u32, diWord, (di + 1) >>> 0);
     const p = (vcpu >>> 2) + VCPU_WORD.pushes; // u64 counter as two halves
@@ -121,10 +122,11 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
   function dirtyRingReset(vcpu: number, limit: number): number {
     const indexed = fetchAtWord(vcpu) !== 0;
     if (!indexed) Atomics.load(u32, (vcpu >>> 2) + VCPU_WORD.fetchIndex); // acquire the harvester's batch before any flag
-    const target = u32[(vcpu >>> 2) + VCPU_WORD.resetFetch]!;
     const riWord = (vcpu >>> 2) + VCPU_WORD.resetIndex;
     const abortWord = VM_BASE + VM_WORD.resetAbort;
     let ri = u32[riWord]!;
+    // Indices: the walk ends at the validated fetch_index, so that is its bound.
+    if (indexed) limit = Math.min(limit, (u32[(vcpu >>> 2) + VCPU_WORD.resetFetch]! - ri) >>> 0);
     let count = 0;
     let curSlot = 0;
     let baseHi = 0;
@@ -134,9 +136,7 @@ export function makeRingOps({ u32 }: Views, bitmaps: BitmapOps) {
     let batches = 0;
     while (count < limit) {
       const e = entryWord(vcpu, ri);
-      if (indexed) {
-        if (ri === target) break;
-      } else {
+      if (!indexed) {
         if (Atomics.load(u32, abortWord) !== 0) break;
         if ((gfnFlags(e) & ABI.GFN_F_RESET) === 0) break;
       }
