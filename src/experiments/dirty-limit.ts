@@ -9,6 +9,7 @@
  * inside, not as a limit that never converged.
  */
 import type { IterationReport } from '../run/result.ts';
+import { summarize } from '../bench/stats.ts';
 import type { GroupFigure, GroupJudge, ScenarioResult } from './comparison.ts';
 
 export interface ConvergenceOptions {
@@ -127,8 +128,4 @@ export const DIRTY_LIMIT_JUDGE: GroupJudge = {
   },
 };
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length / 2;
-  return s.length % 2 ? s[Math.floor(m)]! : (s[m - 1]! + s[m]!) / 2;
-}
+const median = (xs: readonly number[]): number => summarize(xs).median;

@@ -11,7 +11,7 @@
  * downtime.
  */
 import {
-  ARM_HOST_PROFILES, KvmVm, Host, StopMachineRendezvous, VmGenIdDevice, createArmVm, decodeClockState, decodeFirmwareState, decodeVmGenIdState,
+  ARM_HOST_PROFILES, PSCI_VERSIONS, KvmVm, Host, StopMachineRendezvous, VmGenIdDevice, createArmVm, decodeClockState, decodeFirmwareState, decodeVmGenIdState,
   encodeClockState, encodeFirmwareState, nsToCycles, restoreClock, restoreFirmware, saveClock, saveFirmware, scaleTsc,
   type ArmHostName, type ArmVm, type HostSpec, type PsciVersion,
 } from '../vmstate/index.ts';
@@ -145,7 +145,7 @@ export class DestinationState {
     const s = expectRecord('setup.state', value);
     expectOnlyKeys('setup.state', s, ['firmware', 'psci', 'vmgenid', 'sev', 'ignoreFirmwareErrors']);
     const firmware = decodeFirmwareState(s.firmware);
-    const psci = requireOneOf('setup.state.psci', s.psci, ['0.1', '0.2', '1.0', '1.1', '1.2', '1.3'] as const);
+    const psci = requireOneOf('setup.state.psci', s.psci, PSCI_VERSIONS);
     this.#setupId = Buffer.from(decodeVmGenIdState(s.vmgenid).id).toString('hex');
     const ignoreErrors = expectBoolean('setup.state.ignoreFirmwareErrors', s.ignoreFirmwareErrors);
     const out = restoreFirmware(ARM_HOST_PROFILES[this.#psciHost], firmware, { sourcePsci: psci, ignoreErrors });
@@ -211,7 +211,7 @@ export class DestinationState {
 
   #firmware(s: Record<string, unknown>): StateOutcome {
     const firmware = decodeFirmwareState(s.firmware);
-    const psci = requireOneOf('state.psci', s.psci, ['0.1', '0.2', '1.0', '1.1', '1.2', '1.3'] as const);
+    const psci = requireOneOf('state.psci', s.psci, PSCI_VERSIONS);
     const ignoreErrors = s.ignoreFirmwareErrors === true;
     const out = restoreFirmware(ARM_HOST_PROFILES[this.#psciHost], firmware, { sourcePsci: psci, ignoreErrors });
     if (out.kind === 'refused') return { model: 'psci', kind: 'refused', detail: out.reason };

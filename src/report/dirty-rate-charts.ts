@@ -6,14 +6,12 @@
 import type { ComparisonResult, ScenarioResult } from '../experiments/comparison.ts';
 import { modeErrors, scenarioReports } from '../experiments/dirty-rate.ts';
 import type { BarChart, LineChart, Point, Series } from './chart.ts';
+import { summarize } from '../bench/stats.ts';
 
 /** The median of |z| for a standard normal: a binomial share's typical miss, in standard errors. */
 const MEDIAN_ABS_NORMAL = 0.6745;
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : Number.NaN;
-};
+const median = (xs: readonly number[]): number => summarize(xs).median;
 
 export function dirtyRateCharts(c: ComparisonResult): (BarChart | LineChart)[] {
   const charts: (BarChart | LineChart)[] = [errorBars(c)];
